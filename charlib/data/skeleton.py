@@ -1,0 +1,228 @@
+"""Skeletons: the "motion capture" behind every sprite frame.
+
+A character's pose is 15 joints in 2-D pixel coordinates (x to the right, y down, like an image).
+The course's actions (walk, wave, jump) are written as small 3-D motions of those joints, one cycle of
+8 frames each, and seen by a camera from three directions (front, left, right). Every rendered
+sprite frame is drawn *from* its skeleton (see :mod:`charlib.data.sprites`), so later notebooks can
+treat the joint tracks as motion data, learn new motion from them, and draw generated skeletons back
+into frames with the same renderer.
+
+Conventions
+-----------
+* Body units: standing height is about 1.0 (sole to top of head); x is the character's left, y is up,
+  z is the character's forward.
+* ``front`` looks at the character's face; ``left`` and ``right`` are side views facing that way in
+  the picture. The ``right`` view is the exact mirror image of the ``left`` view with left and right
+  joints swapped, so flipping a picture horizontally turns one into the other.
+* Pixel coordinates scale with the image size: the same pose at 32 px is the 64 px pose halved.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+ACTIONS: tuple[str, ...] = ("walk", "wave", "jump")
+DIRECTIONS: tuple[str, ...] = ("front", "left", "right")
+N_FRAMES: int = 8
+
+JOINTS: tuple[str, ...] = (
+    "head", "neck", "pelvis",
+    "l_shoulder", "l_elbow", "l_hand",
+    "r_shoulder", "r_elbow", "r_hand",
+    "l_hip", "l_knee", "l_ankle",
+    "r_hip", "r_knee", "r_ankle",
+)  # fmt: skip
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINTS)}
+
+#: Bones as (parent, child) joint indices: the edges to draw when plotting a skeleton.
+BONES: tuple[tuple[int, int], ...] = tuple(
+    (JOINT_INDEX[a], JOINT_INDEX[b])
+    for a, b in [
+        ("neck", "head"), ("neck", "pelvis"),
+        ("neck", "l_shoulder"), ("l_shoulder", "l_elbow"), ("l_elbow", "l_hand"),
+        ("neck", "r_shoulder"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_hand"),
+        ("pelvis", "l_hip"), ("l_hip", "l_knee"), ("l_knee", "l_ankle"),
+        ("pelvis", "r_hip"), ("r_hip", "r_knee"), ("r_knee", "r_ankle"),
+    ]
+)  # fmt: skip
+
+#: Index permutation that swaps every left joint with its right twin (used by horizontal flips).
+MIRROR_PERMUTATION: np.ndarray = np.array(
+    [JOINT_INDEX[n.replace("l_", "#").replace("r_", "l_").replace("#", "r_")] for n in JOINTS]
+)
+
+# Body proportions in body units (a sprite-like figure with a large head, readable at 32 px).
+HEAD_RADIUS = 0.15
+UPPER_ARM, FOREARM = 0.14, 0.13
+THIGH, SHIN = 0.19, 0.19
+ANKLE_HEIGHT = 0.03
+TORSO = 0.27  # pelvis to neck
+SHOULDER_HALF, HIP_HALF = 0.12, 0.06
+
+# Where body units land in the picture: the ground line and the pixels per body unit, as fractions
+# of the image size.
+GROUND_Y = 0.95
+UNIT_SCALE = 0.74
+
+
+def _swing(sagittal: float, abduction: float = 0.0, side: float = 1.0) -> np.ndarray:
+    """Unit vector of a limb hanging down, swung forward by ``sagittal`` and outward by ``abduction``.
+
+    Angles in radians; ``side`` is +1 for the left limb and -1 for the right one (x is the left).
+    """
+    return np.array(
+        [
+            side * np.sin(abduction),
+            -np.cos(abduction) * np.cos(sagittal),
+            np.cos(abduction) * np.sin(sagittal),
+        ]
+    )
+
+
+def _unit(v: tuple[float, float, float]) -> np.ndarray:
+    a = np.asarray(v, dtype=float)
+    return a / np.linalg.norm(a)
+
+
+def _leg(thigh_angle: float, knee_bend: float) -> tuple[np.ndarray, np.ndarray]:
+    """Thigh and shin directions for a thigh swung forward and a knee bent backward (radians)."""
+    return _swing(thigh_angle), _swing(thigh_angle - knee_bend)
+
+
+def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], float]:
+    """Directions of the 8 limb segments for one frame, and the extra lift off the ground."""
+    phase = 2 * np.pi * frame / N_FRAMES
+    lift = 0.0
+    d: dict[str, np.ndarray] = {}
+    if action == "walk":
+        for side, name, shift in ((1.0, "l", np.pi), (-1.0, "r", 0.0)):
+            p = phase + shift
+            swing_leg = 0.42 * np.sin(p)
+            knee = 0.12 + 0.75 * max(0.0, np.cos(p))  # the knee bends while the leg swings forward
+            d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(swing_leg, knee)
+            arm = -0.45 * np.sin(p)
+            d[f"{name}_upper_arm"] = _swing(arm, 0.12, side)
+            d[f"{name}_forearm"] = _swing(arm + 0.35, 0.12, side)
+    elif action == "wave":
+        wobble = np.sin(phase)
+        for side, name in ((1.0, "l"), (-1.0, "r")):
+            d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(0.0, 0.05)
+        # The right arm rests and the left one waves: in the left-facing view the waving arm is
+        # the one nearer the camera (the right-facing view mirrors it).
+        d["r_upper_arm"] = _swing(0.05, 0.12, -1.0)
+        d["r_forearm"] = _swing(0.15, 0.10, -1.0)
+        d["l_upper_arm"] = _unit((0.45, 0.2, 0.9))
+        d["l_forearm"] = _unit((0.1 + 0.5 * wobble, 1.0, 0.7 + 0.5 * wobble))
+        lift = 0.004 * np.cos(2 * phase)
+    elif action == "jump":
+        # crouch 0..1, height in body units, arms: 0 hanging .. 1 thrown up
+        crouch = (0.0, 0.55, 0.25, 0.0, 0.0, 0.0, 0.6, 0.25)[frame]
+        height = (0.0, 0.0, 0.04, 0.12, 0.16, 0.11, 0.0, 0.0)[frame]
+        arms_up = (0.0, -0.3, 0.5, 1.0, 1.0, 0.8, -0.3, 0.0)[frame]
+        tuck = (0.0, 0.0, 0.2, 0.5, 0.3, 0.2, 0.0, 0.0)[frame]
+        for side, name in ((1.0, "l"), (-1.0, "r")):
+            thigh = 0.95 * crouch + 0.6 * tuck
+            d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(thigh, 1.9 * crouch + 1.0 * tuck)
+            if arms_up >= 0:  # thrown forward and up, and a little outward
+                d[f"{name}_upper_arm"] = _swing(2.3 * arms_up, 0.15 + 0.55 * arms_up, side)
+                d[f"{name}_forearm"] = _swing(2.5 * arms_up, 0.2 + 0.6 * arms_up, side)
+            else:
+                d[f"{name}_upper_arm"] = _swing(arms_up * 1.6, 0.15, side)
+                d[f"{name}_forearm"] = _swing(arms_up * 1.6 + 0.2, 0.15, side)
+        lift = height
+    else:
+        raise ValueError(f"unknown action {action!r}; choose from {ACTIONS}")
+    return d, lift
+
+
+def pose_3d(action: str, frame: int) -> np.ndarray:
+    """The 15 joints of one frame in body units, shape (15, 3): (x left, y up, z forward)."""
+    if not 0 <= frame < N_FRAMES:
+        raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
+    d, lift = _limb_directions(action, frame)
+    j = np.zeros((len(JOINTS), 3))
+    idx = JOINT_INDEX
+    # Legs hang from the pelvis; the pelvis height puts the lower ankle on the ground.
+    reach = max(
+        -(THIGH * d[f"{s}_thigh"][1] + SHIN * d[f"{s}_shin"][1]) for s in ("l", "r")
+    )
+    pelvis = np.array([0.0, ANKLE_HEIGHT + reach + lift, 0.0])
+    j[idx["pelvis"]] = pelvis
+    j[idx["neck"]] = pelvis + [0.0, TORSO, 0.0]
+    j[idx["head"]] = j[idx["neck"]] + [0.0, HEAD_RADIUS + 0.01, 0.0]
+    for s, side in (("l", 1.0), ("r", -1.0)):
+        hip = pelvis + [side * HIP_HALF, 0.0, 0.0]
+        knee = hip + THIGH * d[f"{s}_thigh"]
+        j[idx[f"{s}_hip"]], j[idx[f"{s}_knee"]] = hip, knee
+        j[idx[f"{s}_ankle"]] = knee + SHIN * d[f"{s}_shin"]
+        shoulder = j[idx["neck"]] + [side * SHOULDER_HALF, -0.02, 0.0]
+        elbow = shoulder + UPPER_ARM * d[f"{s}_upper_arm"]
+        j[idx[f"{s}_shoulder"]], j[idx[f"{s}_elbow"]] = shoulder, elbow
+        j[idx[f"{s}_hand"]] = elbow + FOREARM * d[f"{s}_forearm"]
+    return j
+
+
+def project(joints_3d: np.ndarray, direction: str, size: int) -> np.ndarray:
+    """Camera: body-unit joints (..., 15, 3) to pixel coordinates (..., 15, 2) seen from ``direction``.
+
+    The ``right`` view is the mirror image of the ``left`` view with left/right joints swapped.
+    """
+    scale = UNIT_SCALE * size
+    x, y, z = joints_3d[..., 0], joints_3d[..., 1], joints_3d[..., 2]
+    if direction == "front":
+        horizontal = x  # the character's left appears on the picture's right
+    elif direction == "left":
+        horizontal = -z  # walking towards the picture's left
+    elif direction == "right":
+        return mirror_joints(project(joints_3d, "left", size), size)
+    else:
+        raise ValueError(f"unknown direction {direction!r}; choose from {DIRECTIONS}")
+    px = size / 2 + horizontal * scale
+    py = GROUND_Y * size - y * scale
+    return np.stack([px, py], axis=-1).astype(np.float32)
+
+
+def mirror_joints(joints: np.ndarray, size: int) -> np.ndarray:
+    """Flip pixel-space joints (..., 15, 2) left-right in a ``size``-wide image, swapping l/r names."""
+    out = np.array(joints, dtype=np.float32, copy=True)[..., MIRROR_PERMUTATION, :]
+    out[..., 0] = size - out[..., 0]
+    return out
+
+
+@lru_cache(maxsize=8)
+def canonical_poses(size: int) -> np.ndarray:
+    """Every course pose in pixels, shape (n_actions, n_directions, n_frames, 15, 2), float32.
+
+    Cached per size; the returned array is read-only.
+    """
+    out = np.zeros((len(ACTIONS), len(DIRECTIONS), N_FRAMES, len(JOINTS), 2), np.float32)
+    for a, action in enumerate(ACTIONS):
+        frames = np.stack([pose_3d(action, f) for f in range(N_FRAMES)])
+        for d, direction in enumerate(DIRECTIONS):
+            out[a, d] = project(frames, direction, size)
+    out.setflags(write=False)
+    return out
+
+
+def skeleton(action: str, direction: str, frame: int, size: int = 64) -> np.ndarray:
+    """Joint positions of one course pose in pixels, shape (15, 2): columns (x, y), y pointing down."""
+    a, d = _lookup(ACTIONS, action, "action"), _lookup(DIRECTIONS, direction, "direction")
+    if not 0 <= frame < N_FRAMES:
+        raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
+    return canonical_poses(size)[a, d, frame].copy()
+
+
+def bone_lengths(joints: np.ndarray) -> np.ndarray:
+    """Length of every bone in :data:`BONES` for joints (..., 15, 2 or 3); returns (..., 14)."""
+    parents = np.array([p for p, _ in BONES])
+    children = np.array([c for _, c in BONES])
+    return np.linalg.norm(joints[..., children, :] - joints[..., parents, :], axis=-1)
+
+
+def _lookup(options: tuple[str, ...], value: str, what: str) -> int:
+    try:
+        return options.index(value)
+    except ValueError:
+        raise ValueError(f"unknown {what} {value!r}; choose from {options}") from None
