@@ -37,7 +37,8 @@ def noise_bytes(fmt: str) -> bytes:
 
 def load_one(path: Path, size=16, **kwargs) -> tuple[np.ndarray, FolderReport]:
     images, report = load_image_folder(path.parent, size, **kwargs)
-    assert images.shape == (1, size, size, 3) and images.dtype == np.uint8
+    assert images.shape == (1, size, size, 3)
+    assert images.dtype == np.uint8
     return images[0], report
 
 
@@ -102,7 +103,8 @@ def test_16_bit_grayscale_is_scaled_not_clipped(tmp_path):
     levels[:, 8:] = 65535
     path = save(tmp_path / "deep.png", Image.fromarray(levels))
     image, report = load_one(path)
-    assert (image[:, :8] == 100).all() and (image[:, 8:] == 255).all()
+    assert (image[:, :8] == 100).all()
+    assert (image[:, 8:] == 255).all()
     assert report.converted == {"I;16->RGB": 1}
 
 
@@ -117,12 +119,14 @@ def test_float_image_is_clipped_to_0_255(tmp_path):
     values[:, :8] = 100.25
     values[:4] = -5.0
     image, report = load_one(save(tmp_path / "f.tif", Image.fromarray(values)))
-    assert (image[4:, :8] == 100).all() and (image[4:, 8:] == 255).all() and (image[:4] == 0).all()
+    assert (image[4:, :8] == 100).all()
+    assert (image[4:, 8:] == 255).all()
+    assert (image[:4] == 0).all()
     assert report.converted == {"F->RGB": 1}
 
 
 @pytest.mark.parametrize(
-    "orientation, red_rows, red_cols",
+    ("orientation", "red_rows", "red_cols"),
     [(6, slice(1, 5), slice(19, 23)), (8, slice(27, 31), slice(9, 13))],
     ids=["rotate-clockwise", "rotate-counterclockwise"],
 )
@@ -299,7 +303,8 @@ def test_all_bad_files_together_are_listed_and_good_ones_loaded(tmp_path):
     good = [solid(tmp_path / "good1.png", size=(8, 8)), solid(tmp_path / "z" / "good2.jpg")]
     bad = sorted(make(tmp_path) for make in BAD_FILES)
     images, report = load_image_folder(tmp_path, 8, max_pixels=MAX_PIXELS)
-    assert len(images) == 2 and report.loaded == good
+    assert len(images) == 2
+    assert report.loaded == good
     assert sorted(s.path for s in report.skipped) == bad
     summary = report.summary()
     assert summary.startswith(f"Loaded 2 images from {tmp_path} (6 skipped, 0 ignored)")
@@ -322,13 +327,14 @@ def test_header_claiming_900_million_pixels_is_skipped_before_decoding(tmp_path)
     for max_pixels in (50_000_000, 10**10):  # ours refuses it, or else Pillow's own limit does
         _, report = load_image_folder(tmp_path, 16, max_pixels=max_pixels)
         assert [s.path.name for s in report.skipped] == ["bomb.png"]
-        assert "too large" in report.skipped[0].reason and "900" in report.skipped[0].reason
-    assert Image.MAX_IMAGE_PIXELS == limit
+        assert "too large" in report.skipped[0].reason
+        assert "900" in report.skipped[0].reason
+    assert limit == Image.MAX_IMAGE_PIXELS
 
 
 def test_strict_mode_chains_the_original_error(tmp_path):
     make_truncated_png(tmp_path)
-    with pytest.raises(ImageFolderError, match="half.png") as caught:
+    with pytest.raises(ImageFolderError, match=r"half\.png") as caught:
         load_image_folder(tmp_path, 8, strict=True)
     assert isinstance(caught.value.__cause__, OSError)
 
@@ -340,14 +346,14 @@ def test_pillow_truncation_setting_is_left_alone(tmp_path):
     before = (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS)
     with pytest.raises(ImageFolderError):
         load_image_folder(tmp_path, 8)
-    assert (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS) == before
+    assert before == (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS)
 
 
 # --- folder-level errors and arguments ---------------------------------------------------------
 
 
 def test_missing_folder_is_named(tmp_path):
-    with pytest.raises(ImageFolderError, match="No such folder: .*nowhere"):
+    with pytest.raises(ImageFolderError, match=r"No such folder: .*nowhere"):
         load_image_folder(tmp_path / "nowhere")
 
 
@@ -374,7 +380,8 @@ def test_all_broken_folder_says_none_could_be_read(tmp_path):
     make_text_as_png(tmp_path)
     with pytest.raises(ImageFolderError, match="0 of 2 images") as caught:
         load_image_folder(tmp_path)
-    assert "empty.png" in str(caught.value) and "readme.png" in str(caught.value)
+    assert "empty.png" in str(caught.value)
+    assert "readme.png" in str(caught.value)
 
 
 @pytest.mark.parametrize("size", [4, 0, -64, 64.0, "64", True, None])
@@ -390,7 +397,7 @@ def test_invalid_size_raises_shape_error(tmp_path, size):
 )
 def test_invalid_options_raise_value_errors(tmp_path, kwargs):
     solid(tmp_path / "a.png")
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="must be") as caught:
         load_image_folder(tmp_path, **kwargs)
     assert isinstance(caught.value, CharlibError)
 
@@ -398,5 +405,6 @@ def test_invalid_options_raise_value_errors(tmp_path, kwargs):
 def test_string_paths_are_accepted_and_skipped_file_is_a_value(tmp_path):
     solid(tmp_path / "a.png")
     images, report = load_image_folder(str(tmp_path))
-    assert images.shape == (1, 64, 64, 3) and report.root == tmp_path
+    assert images.shape == (1, 64, 64, 3)
+    assert report.root == tmp_path
     assert SkippedFile(tmp_path, "x") == SkippedFile(tmp_path, "x")

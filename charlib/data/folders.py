@@ -100,7 +100,7 @@ class FolderReport:
             return str(path)
 
 
-class _BadFile(Exception):
+class _BadFileError(Exception):
     """One image file cannot be used; the message is the reason shown in the report."""
 
 
@@ -162,7 +162,7 @@ def load_image_folder(
     for file in candidates:
         try:
             array, notes = _load_one(file, size, resize, background, max_pixels)
-        except _BadFile as bad:
+        except _BadFileError as bad:
             if strict:
                 raise ImageFolderError(f"Cannot read {file}: {bad}") from bad.__cause__
             report.skipped.append(SkippedFile(file, str(bad)))
@@ -237,19 +237,19 @@ def _load_one(
 ) -> tuple[np.ndarray, list[str]]:
     """Decode one file to a (size, size, 3) uint8 array, plus the conversions made.
 
-    Raises _BadFile (chained to Pillow's exception, if any) when the file cannot be used.
+    Raises _BadFileError (chained to Pillow's exception, if any) when the file cannot be used.
     """
     notes: list[str] = []
     try:
         if file.stat().st_size == 0:
-            raise _BadFile("zero-byte file")
+            raise _BadFileError("zero-byte file")
         with warnings.catch_warnings():
             # max_pixels is the policy here, so Pillow's own warning is silenced locally.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(file) as im:
                 width, height = im.size  # read from the header; no pixels decoded yet
                 if width * height > max_pixels:
-                    raise _BadFile(
+                    raise _BadFileError(
                         f"image too large: {width}x{height} = {width * height:,} pixels "
                         f"exceeds max_pixels={max_pixels:,}"
                     )
@@ -260,7 +260,7 @@ def _load_one(
                 rgb = _to_rgb(_upright(im, notes), background, notes)
                 return np.array(_square(rgb, size, resize, background), dtype=np.uint8), notes
     except _DECODE_ERRORS as exc:
-        raise _BadFile(_reason(exc)) from exc
+        raise _BadFileError(_reason(exc)) from exc
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,0 +1,5 @@
+"""``python -m charlib`` is the ``charlib`` command."""
+
+from charlib.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Pictures: image grids, sprite sheets, skeleton overlays and captioned figures.
+
+Generative models are judged by eye first, so every notebook needs the same few pictures: a grid of
+samples, a sprite sheet of an animation cycle, a skeleton drawn over its frame. These helpers take
+uint8 arrays (N, H, W, 3) as everything else in charlib produces, enlarge pixel art without blurring
+it, and save PNGs where a figure should outlive the notebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from charlib.data import check_images
+from charlib.data import skeleton as sk
+from charlib.errors import ShapeError
+
+
+def image_grid(images: np.ndarray, ncols: int | None = None, pad: int = 1,
+               pad_value: int = 255) -> np.ndarray:
+    """Tile images (N, H, W, 3) uint8 into one (rows*H + pads, ncols*W + pads, 3) picture.
+
+    ``ncols`` defaults to a near-square grid; missing cells in the last row stay ``pad_value``.
+    """
+    arr = check_images(images)
+    n, h, w, _ = arr.shape
+    if n == 0:
+        raise ShapeError("image_grid needs at least one image")
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), pad_value, np.uint8)
+    for i, img in enumerate(arr):
+        r, c = divmod(i, ncols)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        out[y : y + h, x : x + w] = img
+    return out
+
+
+def sprite_sheet(sequences: np.ndarray, pad: int = 0) -> np.ndarray:
+    """Lay out animation cycles (N, T, H, W, 3) as a sheet: one row per cycle, one column per frame."""
+    seq = np.asarray(sequences)
+    if seq.ndim != 5:
+        raise ShapeError(f"sequences must have shape (N, T, H, W, 3), got {seq.shape}")
+    n, t = seq.shape[:2]
+    return image_grid(seq.reshape(n * t, *seq.shape[2:]), ncols=t, pad=pad)
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscale of an (H, W, 3) picture: pixel art stays crisp."""
+    if factor < 1:
+        raise ShapeError(f"factor must be >= 1, got {factor}")
+    return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
+
+
+def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
+    """Save an (H, W, 3) uint8 picture as PNG (enlarged ``scale`` times); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(enlarge(image, scale)).save(path)
+    return path
+
+
+def show_images(images: np.ndarray, ncols: int | None = None, title: str | None = None,
+                caption: str | None = None, scale: float = 1.0, ax=None):
+    """Show a grid of images with matplotlib, a title on top and a caption below; returns the figure.
+
+    ``scale`` multiplies the default figure size (about 1.2 inches per tile).
+    """
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, ncols=ncols)
+    n = len(images)
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(scale * 1.2 * ncols, scale * 1.2 * nrows + 0.6))
+    else:
+        fig = ax.figure
+    ax.imshow(grid, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    if caption:
+        add_caption(fig, caption)
+    return fig
+
+
+def add_caption(fig, caption: str) -> None:
+    """Put a caption under a matplotlib figure (wrapped to the figure's width)."""
+    import textwrap
+
+    width = max(40, int(fig.get_figwidth() * 12))
+    fig.text(0.5, 0.0, textwrap.fill(caption, width), ha="center", va="top", fontsize=9,
+             style="italic")
+
+
+def draw_skeleton(ax, joints: np.ndarray, color: str = "lime", linewidth: float = 2.0,
+                  joint_size: float = 12.0) -> None:
+    """Draw a skeleton (15, 2) in pixel coordinates on a matplotlib axis showing its frame.
+
+    Pixel centres sit at integer + 0.5 in charlib's coordinates and at integers in ``imshow``'s,
+    so the joints are shifted by half a pixel.
+    """
+    j = np.asarray(joints, dtype=float) - 0.5
+    if j.shape != (len(sk.JOINTS), 2):
+        raise ShapeError(f"joints must have shape ({len(sk.JOINTS)}, 2), got {j.shape}")
+    for a, b in sk.BONES:
+        ax.plot(j[[a, b], 0], j[[a, b], 1], color=color, linewidth=linewidth)
+    ax.scatter(j[:, 0], j[:, 1], s=joint_size, color="white", edgecolors="black", zorder=3)
