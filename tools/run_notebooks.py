@@ -1,0 +1,66 @@
+"""Run every course notebook headless, in order, and keep executed copies with their figures.
+
+This is what ``make course`` calls. Each notebook runs with its own folder as working directory,
+in the profile given by ``CHARLIB_PROFILE``; the executed copy goes to ``--out`` (default
+``outputs/notebooks/``) and a timing table to ``--out/timings.md``. The run stops at the first
+notebook that fails, naming it and the cell.
+
+Usage: python tools/run_notebooks.py [--out DIR] [--timeout SECONDS] [notebooks ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(path: Path, out_dir: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    finally:
+        nbformat.write(nb, out_dir / path.name)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "notebooks")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MPLBACKEND", "agg")
+    profile = os.environ.get("CHARLIB_PROFILE", "smoke")
+    rows = []
+    for path in paths:
+        print(f"[{profile}] running {path.name} ...", flush=True)
+        try:
+            seconds = run(path, args.out, args.timeout)
+        except CellExecutionError as err:
+            print(f"FAILED in {path.name} (executed copy in {args.out}):\n{err}", file=sys.stderr)
+            return 1
+        rows.append((path.name, seconds))
+        print(f"  done in {seconds:.1f} s -> {args.out / path.name}", flush=True)
+    table = ["| notebook | profile | seconds |", "| --- | --- | --- |"]
+    table += [f"| {name} | {profile} | {sec:.1f} |" for name, sec in rows]
+    (args.out / "timings.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
