@@ -63,8 +63,8 @@ SHOULDER_HALF, HIP_HALF = 0.12, 0.06
 
 # Where body units land in the picture: the ground line and the pixels per body unit, as fractions
 # of the image size.
-GROUND_Y = 0.95
-UNIT_SCALE = 0.74
+GROUND_Y = 0.92
+UNIT_SCALE = 0.69
 
 
 def _swing(sagittal: float, abduction: float = 0.0, side: float = 1.0) -> np.ndarray:
@@ -107,7 +107,7 @@ def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], fl
             d[f"{name}_forearm"] = _swing(arm + 0.35, 0.12, side)
     elif action == "wave":
         wobble = np.sin(phase)
-        for side, name in ((1.0, "l"), (-1.0, "r")):
+        for name in ("l", "r"):
             d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(0.0, 0.05)
         # The right arm rests and the left one waves: in the left-facing view the waving arm is
         # the one nearer the camera (the right-facing view mirrors it).

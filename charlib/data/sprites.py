@@ -289,6 +289,7 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
         knees = 0.5 * (j[idx["l_knee"]] + j[idx["r_knee"]])
         hem = waist + 1.05 * (knees - waist)
         cv.paint(cv.polygon(_torso_quad(waist, hem, w_hip, w_hip * 1.55 + 0.03 * unit)), "skirt")
+    cv.paint(cv.capsule(neck, head, 0.05 * unit), "face")  # the neck
     cv.paint(cv.polygon(_torso_quad(neck, waist, w_top, w_hip * 0.95)), "torso")
     if far is None:
         for side in ("l", "r"):
