@@ -4,6 +4,9 @@ Subcommands:
 
 * ``charlib sprites --n N --size 64 --seed S --out DIR``: draw N sprites into DIR as PNG files, with
   ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
+* ``charlib train gan --profile smoke|full --out DIR [--resume]``: train a DCGAN in a run folder
+  (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last checkpoint).
+* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a run folder.
 * ``charlib info``: versions, devices and the active profile.
 
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
@@ -66,6 +69,47 @@ def _sprites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from charlib.config import profile
+    from charlib.training.gan import GanConfig, train_gan
+
+    if args.model != "gan":
+        raise CharlibError(f"training {args.model!r} is not available yet; use 'gan'")
+    overrides = {k: v for k, v in {
+        "data": args.data, "image_size": args.size, "loss": args.loss, "seed": args.seed,
+        "batch_size": args.batch_size,
+    }.items() if v is not None}  # fmt: skip
+    if args.no_ema:
+        overrides["ema_decay"] = None
+    if args.resume and overrides:
+        raise CharlibError(
+            f"--resume continues the run as configured in {args.out}/config.json; "
+            f"drop {', '.join('--' + k.replace('_', '-') for k in overrides)} (only --steps may change)"
+        )
+    config = None if args.resume else GanConfig.from_profile(profile(args.profile), **overrides)
+    result = train_gan(config, args.out, resume=args.resume, steps=args.steps,
+                       progress=not args.quiet)
+    last = result.history[-1] if result.history else {}
+    summary = ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k != "step")
+    print(f"Finished {result.config.steps} steps in {args.out} ({summary}).")
+    print(f"Samples: {result.run.samples_dir}; TensorBoard: tensorboard --logdir {result.run.logs_dir}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from charlib.training.gan import generate, load_generator
+    from charlib.viz import image_grid, save_png
+
+    generator, config = load_generator(args.checkpoint)
+    z = np.random.default_rng(args.seed).standard_normal((args.n, config.latent_dim)).astype("float32")
+    images = generate(generator, z)
+    path = save_png(image_grid(images), args.out, scale=args.scale)
+    print(f"Wrote {args.n} samples from {args.checkpoint} to {path}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from charlib.system import format_report, report
 
@@ -93,6 +137,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how many sprites the sheet shows (default 64)")
     p.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
     p.set_defaults(func=_sprites)
+
+    p = sub.add_parser("train", help="train a model in a run folder")
+    p.add_argument("model", choices=("gan", "vae"), help="what to train")
+    p.add_argument("--profile", choices=("smoke", "full"), default=None,
+                   help="sizes and steps (default: $CHARLIB_PROFILE, else smoke)")
+    p.add_argument("--out", required=True, help="run folder (new or empty, or an earlier run with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--steps", type=_positive, help="total training steps (also to extend a resumed run)")
+    p.add_argument("--data", help="train on this image folder instead of the procedural sprites")
+    p.add_argument("--size", type=int, choices=(32, 64), help="image size (default from the profile)")
+    p.add_argument("--loss", choices=("minimax", "nonsaturating", "hinge", "wgan-gp"))
+    p.add_argument("--batch-size", type=_positive)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-ema", action="store_true", help="no moving average of generator weights")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("sample", help="a sample grid from a trained run folder")
+    p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
+    p.add_argument("--n", type=_positive, default=64, help="how many samples (default 64)")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--scale", type=_positive, default=2, help="enlarge pixels this many times")
+    p.set_defaults(func=_sample)
 
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")

@@ -1,0 +1,161 @@
+"""The training loop every trainer shares: steps, progress, samples, logs, checkpoints, guards.
+
+A model brings a compiled step (``step_fn(batch) -> dict of scalar tensors``) and a way to draw
+pictures (``sample_fn() -> uint8 images``); :func:`run_loop` does the rest, the same way for GANs
+and VAEs:
+
+* a ``tqdm`` progress bar showing the latest losses;
+* every ``log_every`` steps, losses go to TensorBoard and to ``history.csv``;
+* every ``sample_every`` steps, a fixed-noise sample grid goes to ``samples/`` and TensorBoard;
+* every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint;
+* a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
+  checkpoint is written after it, so the last one on disk is the last good state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from charlib.animation import save_gif
+from charlib.errors import CharlibError
+from charlib.training.run import RunFolder
+from charlib.viz import image_grid, save_png
+
+
+class TrainingDiverged(CharlibError):
+    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How often the loop logs, samples and checkpoints (in steps), and whether it shows progress."""
+
+    total_steps: int
+    log_every: int = 10
+    sample_every: int = 200
+    ckpt_every: int = 200
+    progress: bool = True
+
+
+class Checkpointer:
+    """tf.train checkpoints of the given objects in ``run.ckpt_dir``, keeping the last ``keep``.
+
+    The objects must include ``step``, an int64 ``tf.Variable`` counting finished training steps.
+    """
+
+    def __init__(self, run: RunFolder, keep: int = 3, **objects: object) -> None:
+        if "step" not in objects:
+            raise ValueError("a Checkpointer needs a 'step' variable among its objects")
+        self.step = objects["step"]
+        self.checkpoint = tf.train.Checkpoint(**objects)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(run.ckpt_dir), max_to_keep=keep)
+
+    def save(self) -> str:
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def restore_latest(self) -> int:
+        """Restore the newest complete checkpoint, if any; returns the step it holds (0 if none)."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    @property
+    def latest_step(self) -> int | None:
+        latest = self.manager.latest_checkpoint
+        return None if latest is None else int(latest.rsplit("-", 1)[-1])
+
+
+def _finite(logs: Mapping[str, float]) -> bool:
+    return all(math.isfinite(v) for v in logs.values())
+
+
+def _fmt(logs: Mapping[str, float]) -> dict[str, str]:
+    return {k: f"{v:.3f}" for k, v in logs.items()}
+
+
+def make_samples_gif(run: RunFolder, fps: float = 4.0) -> None:
+    """Animate the saved sample grids (in step order) into ``samples/samples.gif``."""
+    import imageio.v3 as iio
+
+    grids = sorted(run.samples_dir.glob("step_*.png"))
+    if grids:
+        frames = np.stack([iio.imread(p)[..., :3] for p in grids])
+        save_gif(frames, run.samples_dir / "samples.gif", fps=fps)
+
+
+def run_loop(
+    *,
+    run: RunFolder,
+    step_fn: Callable[[object], Mapping[str, tf.Tensor]],
+    batches: Iterator[object],
+    checkpointer: Checkpointer,
+    sample_fn: Callable[[], np.ndarray],
+    settings: LoopSettings,
+    description: str = "training",
+) -> list[dict[str, float]]:
+    """Train from the checkpointer's current step to ``settings.total_steps``; returns the history.
+
+    Raises :class:`TrainingDiverged` on a non-finite loss; re-raises ``KeyboardInterrupt`` after
+    saving a checkpoint, so a run can be resumed from where it was stopped.
+    """
+    step = int(checkpointer.step.numpy())
+    history = [row for row in run.read_history() if row["step"] <= step]
+    writer = tf.summary.create_file_writer(str(run.logs_dir))
+    bar = tqdm(total=settings.total_steps, initial=step, desc=description, unit="step",
+               disable=not settings.progress, dynamic_ncols=True)
+
+    def save_samples() -> None:
+        images = sample_fn()
+        save_png(image_grid(images), run.samples_dir / f"step_{step:06d}.png", scale=2)
+        with writer.as_default():
+            tf.summary.image("samples", image_grid(images)[None], step=step)
+
+    def checkpoint() -> None:
+        checkpointer.save()
+        run.write_history(history)
+
+    if step == 0:
+        save_samples()
+    logs: dict[str, float] = {}
+    try:
+        while step < settings.total_steps:
+            batch = next(batches)
+            logs = {k: float(v) for k, v in step_fn(batch).items()}
+            step += 1
+            if not _finite(logs):
+                last = checkpointer.latest_step
+                kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
+                raise TrainingDiverged(
+                    f"Training diverged at step {step}: {_fmt(logs)}. Stopped; {kept} is kept in "
+                    f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
+                )
+            bar.update(1)
+            bar.set_postfix(_fmt(logs), refresh=False)
+            if step % settings.log_every == 0 or step == settings.total_steps:
+                history.append({"step": float(step), **logs})
+                with writer.as_default():
+                    for name, value in logs.items():
+                        tf.summary.scalar(name, value, step=step)
+            if step % settings.sample_every == 0 or step == settings.total_steps:
+                save_samples()
+            if step % settings.ckpt_every == 0 or step == settings.total_steps:
+                checkpoint()
+    except KeyboardInterrupt:
+        if step > 0 and (not logs or _finite(logs)) and checkpointer.latest_step != step:
+            checkpoint()
+        bar.close()
+        print(f"Interrupted at step {step}; checkpoint saved in {run.ckpt_dir}. Resume to continue.")
+        raise
+    finally:
+        bar.close()
+        writer.flush()
+    make_samples_gif(run)
+    return history
