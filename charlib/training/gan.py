@@ -57,6 +57,7 @@ class GanConfig:
     sample_every: int = 250
     ckpt_every: int = 250
     n_samples: int = 64
+    max_minutes: float | None = None
     profile: str = "custom"
 
     @classmethod
@@ -68,7 +69,7 @@ class GanConfig:
                        ema_decay=0.99, profile="smoke")
         else:
             base = cls(image_size=profile.image_size, batch_size=profile.batch_size,
-                       n_data=profile.n_sprites, profile=profile.name)
+                       n_data=profile.n_sprites, steps=5000, max_minutes=15.0, profile=profile.name)
         return replace(base, **overrides)
 
     @classmethod
@@ -288,9 +289,14 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
         checkpointer=checkpointer,
         sample_fn=lambda: generate(gan.sampler, z_fixed),
         settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
-                              progress),
+                              progress, time_budget_s=None if config.max_minutes is None
+                              else 60.0 * config.max_minutes),
         description=f"GAN {config.image_size}px",
     )
+    finished = int(gan.step.numpy())
+    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
+        config = replace(config, steps=finished)
+        run.update_config(steps=finished)
     export_generator(gan.sampler, run.export_path)
     return GanRun(run, gan, config, history)
 
@@ -321,3 +327,18 @@ def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
     if run.export_path.is_file():
         return keras.models.load_model(run.export_path, safe_mode=True), config
     raise RunFolderError(f"{run_dir} has no checkpoint and no generator.keras yet")
+
+
+def course_gan(profile: Profile, out: str | Path | None = None, progress: bool = True) -> GanRun:
+    """The course's DCGAN for a profile, trained once and reused (the run folder is the cache).
+
+    Trains into ``outputs/gan_<profile>`` (or ``out``) when the folder is missing, resumes it when a
+    run there stopped early, and otherwise just loads it. Later notebooks call this, so each of
+    them also runs on its own on a fresh clone.
+    """
+    from charlib.config import output_dir
+
+    out = Path(out) if out is not None else output_dir().joinpath(f"gan_{profile.name}")
+    if not (out / "config.json").is_file():
+        return train_gan(GanConfig.from_profile(profile), out, progress=progress)
+    return train_gan(out=out, resume=True, progress=progress)

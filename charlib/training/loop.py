@@ -8,6 +8,7 @@ and VAEs:
 * every ``log_every`` steps, losses go to TensorBoard and to ``history.csv``;
 * every ``sample_every`` steps, a fixed-noise sample grid goes to ``samples/`` and TensorBoard;
 * every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint;
+* an optional time budget: training ends early, cleanly (samples and a checkpoint), when it is spent;
 * a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
   checkpoint is written after it, so the last one on disk is the last good state.
 """
@@ -15,6 +16,7 @@ and VAEs:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -41,6 +43,7 @@ class LoopSettings:
     sample_every: int = 200
     ckpt_every: int = 200
     progress: bool = True
+    time_budget_s: float | None = None
 
 
 class Checkpointer:
@@ -125,6 +128,7 @@ def run_loop(
     if step == 0:
         save_samples()
     logs: dict[str, float] = {}
+    started = time.monotonic()
     try:
         while step < settings.total_steps:
             batch = next(batches)
@@ -139,15 +143,21 @@ def run_loop(
                 )
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
-            if step % settings.log_every == 0 or step == settings.total_steps:
+            out_of_time = (settings.time_budget_s is not None
+                           and time.monotonic() - started >= settings.time_budget_s)
+            last_step = step == settings.total_steps or out_of_time
+            if step % settings.log_every == 0 or last_step:
                 history.append({"step": float(step), **logs})
                 with writer.as_default():
                     for name, value in logs.items():
                         tf.summary.scalar(name, value, step=step)
-            if step % settings.sample_every == 0 or step == settings.total_steps:
+            if step % settings.sample_every == 0 or last_step:
                 save_samples()
-            if step % settings.ckpt_every == 0 or step == settings.total_steps:
+            if step % settings.ckpt_every == 0 or last_step:
                 checkpoint()
+            if out_of_time:
+                bar.write(f"Time budget of {settings.time_budget_s / 60:.1f} min spent at step {step}.")
+                break
     except KeyboardInterrupt:
         if step > 0 and (not logs or _finite(logs)) and checkpointer.latest_step != step:
             checkpoint()

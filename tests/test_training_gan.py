@@ -1,0 +1,162 @@
+"""The GAN trainer: run folders, checkpoints and exact resume, the NaN guard, sampling, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from charlib.cli import main
+from charlib.config import profile
+from charlib.data.sprites import sample_sprites
+from charlib.models import dcgan
+from charlib.training.gan import GanConfig, generate, load_generator, train_gan
+from charlib.training.loop import TrainingDiverged
+from charlib.training.run import RunFolderError
+
+TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
+            sample_every=5, ckpt_every=5, log_every=1, n_samples=4)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_sprites(64, size=16, seed=0).images
+
+
+def _weights(gan) -> list[np.ndarray]:
+    return [w.numpy() for w in gan.generator.weights + gan.discriminator.weights]
+
+
+@pytest.mark.parametrize("size, g_params", [(32, None), (64, None)])
+def test_generator_upsamples_noise_to_images_in_tanh_range(size, g_params):
+    g = dcgan.make_generator(latent_dim=16, image_size=size, width=8)
+    d = dcgan.make_discriminator(image_size=size, width=8)
+    out = g(np.random.default_rng(0).standard_normal((2, 16)).astype("float32"))
+    assert out.shape == (2, size, size, 3)
+    assert float(np.max(np.abs(out))) <= 1.0
+    assert d(out).shape == (2, 1)
+    assert any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in g.layers)
+
+
+def test_image_size_must_be_a_power_of_two_multiple_of_four():
+    with pytest.raises(ValueError, match="image_size"):
+        dcgan.make_generator(image_size=48)
+
+
+def test_training_writes_config_checkpoints_samples_logs_and_export(tmp_path, images):
+    out = tmp_path / "run"
+    result = train_gan(GanConfig(steps=10, **TINY), out, images=images, progress=False)
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "gan" and config["image_size"] == 16
+    assert "tensorflow" in config["versions"]
+    assert sorted(p.name for p in (out / "ckpt").glob("*.index")) == ["ckpt-10.index", "ckpt-5.index"]
+    assert (out / "samples" / "step_000010.png").is_file()
+    assert (out / "samples" / "samples.gif").is_file()
+    assert any((out / "logs").iterdir())
+    assert (out / "generator.keras").is_file()
+    assert [row["step"] for row in result.history] == list(range(1, 11))
+    restored = keras.models.load_model(out / "generator.keras", safe_mode=True)
+    assert restored.output_shape == (None, 16, 16, 3)
+
+
+def test_a_new_run_refuses_a_non_empty_folder(tmp_path, images):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(RunFolderError, match="not empty"):
+        train_gan(GanConfig(steps=2, **TINY), tmp_path, images=images, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_resume_continues_step_count_and_optimiser_and_matches_an_uninterrupted_run(tmp_path, images):
+    straight = train_gan(GanConfig(steps=10, **TINY), tmp_path / "a", images=images, progress=False)
+    train_gan(GanConfig(steps=5, **TINY), tmp_path / "b", images=images, progress=False)
+    resumed = train_gan(out=tmp_path / "b", resume=True, steps=10, images=images, progress=False)
+    assert int(resumed.gan.step.numpy()) == 10
+    assert int(resumed.gan.g_optimizer.iterations.numpy()) == 10
+    assert [row["step"] for row in resumed.history] == list(range(1, 11))
+    for a, b in zip(_weights(straight.gan), _weights(resumed.gan), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_resume_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(RunFolderError, match="Nothing to resume"):
+        train_gan(out=tmp_path / "missing", resume=True, progress=False)
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images):
+    config = GanConfig(steps=50, lr_g=1e12, lr_d=1e12, **{**TINY, "ckpt_every": 1})
+    with pytest.raises(TrainingDiverged, match="diverged at step") as info:
+        train_gan(config, tmp_path / "nan", images=images, progress=False)
+    good = sorted((tmp_path / "nan" / "ckpt").glob("ckpt-*.index"))
+    assert good, "a checkpoint from before the divergence must survive"
+    assert f"step {good[-1].name.split('-')[1].split('.')[0]}" in str(info.value)
+    generator, _ = load_generator(tmp_path / "nan")
+    z = np.zeros((2, TINY["latent_dim"]), np.float32)
+    assert np.all(np.isfinite(np.asarray(generator(z, training=False))))
+
+
+def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, monkeypatch):
+    from charlib.training import gan as gan_module
+
+    real_stream = gan_module.batch_stream
+
+    def interrupting_stream(*args, **kwargs):
+        for i, batch in enumerate(real_stream(*args, **kwargs)):
+            if i == 7:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(gan_module, "batch_stream", interrupting_stream)
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(GanConfig(steps=20, **{**TINY, "ckpt_every": 100}), tmp_path / "r", images=images,
+                  progress=False)
+    assert (tmp_path / "r" / "ckpt" / "ckpt-7.index").is_file()
+    monkeypatch.setattr(gan_module, "batch_stream", real_stream)
+    resumed = train_gan(out=tmp_path / "r", resume=True, images=images, progress=False)
+    assert int(resumed.gan.step.numpy()) == 20
+
+
+def test_ema_generator_differs_from_raw_generator_after_training(tmp_path, images):
+    result = train_gan(GanConfig(steps=5, ema_decay=0.9, **TINY), tmp_path / "e", images=images,
+                       progress=False)
+    raw = result.gan.generator.get_weights()[0]
+    ema = result.gan.ema_generator.get_weights()[0]
+    assert not np.allclose(raw, ema)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "hinge", "wgan-gp"])
+def test_every_loss_trains_a_few_finite_steps(tmp_path, images, loss):
+    result = train_gan(GanConfig(steps=3, loss=loss, **TINY), tmp_path / loss, images=images,
+                       progress=False)
+    assert all(np.isfinite(v) for v in result.history[-1].values())
+
+
+def test_cli_train_smoke_then_resume_then_sample(tmp_path, capsys):
+    out = tmp_path / "g"
+    assert main(["train", "gan", "--profile", "smoke", "--out", str(out), "--steps", "6", "--quiet"]) == 0
+    assert main(["train", "gan", "--profile", "smoke", "--out", str(out), "--quiet"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["train", "gan", "--out", str(out), "--resume", "--steps", "8", "--quiet"]) == 0
+    assert "from step 6" in capsys.readouterr().out
+    assert main(["sample", "--checkpoint", str(out), "--n", "9", "--out", str(tmp_path / "s.png")]) == 0
+    assert (tmp_path / "s.png").is_file()
+
+
+def test_smoke_profile_config_is_small():
+    config = GanConfig.from_profile(profile("smoke"))
+    assert config.image_size == 32 and config.steps <= 100
+
+
+def test_generate_returns_uint8_pictures():
+    g = dcgan.make_generator(latent_dim=4, image_size=8, width=2)
+    images = generate(g, np.zeros((3, 4), np.float32), batch_size=2)
+    assert images.shape == (3, 8, 8, 3) and images.dtype == np.uint8
+
+
+def test_time_budget_ends_the_run_cleanly_and_marks_it_complete(tmp_path, images):
+    result = train_gan(GanConfig(steps=10_000, max_minutes=0.0, **TINY), tmp_path / "t", images=images,
+                       progress=False)
+    assert result.config.steps == 1 == int(result.gan.step.numpy())
+    assert json.loads((tmp_path / "t" / "config.json").read_text())["steps"] == 1
+    assert (tmp_path / "t" / "ckpt" / "ckpt-1.index").is_file()
