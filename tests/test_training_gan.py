@@ -72,10 +72,10 @@ def test_resume_continues_step_count_and_optimiser_and_matches_an_uninterrupted_
     straight = train_gan(GanConfig(steps=10, **TINY), tmp_path / "a", images=images, progress=False)
     train_gan(GanConfig(steps=5, **TINY), tmp_path / "b", images=images, progress=False)
     resumed = train_gan(out=tmp_path / "b", resume=True, steps=10, images=images, progress=False)
-    assert int(resumed.gan.step.numpy()) == 10
-    assert int(resumed.gan.g_optimizer.iterations.numpy()) == 10
+    assert int(resumed.model.step.numpy()) == 10
+    assert int(resumed.model.g_optimizer.iterations.numpy()) == 10
     assert [row["step"] for row in resumed.history] == list(range(1, 11))
-    for a, b in zip(_weights(straight.gan), _weights(resumed.gan), strict=True):
+    for a, b in zip(_weights(straight.model), _weights(resumed.model), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -97,7 +97,7 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images)
 
 
 def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, monkeypatch):
-    from charlib.training import gan as gan_module
+    from charlib.training import trainer as gan_module
 
     real_stream = gan_module.batch_stream
 
@@ -114,14 +114,14 @@ def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, 
     assert (tmp_path / "r" / "ckpt" / "ckpt-7.index").is_file()
     monkeypatch.setattr(gan_module, "batch_stream", real_stream)
     resumed = train_gan(out=tmp_path / "r", resume=True, images=images, progress=False)
-    assert int(resumed.gan.step.numpy()) == 20
+    assert int(resumed.model.step.numpy()) == 20
 
 
 def test_ema_generator_differs_from_raw_generator_after_training(tmp_path, images):
     result = train_gan(GanConfig(steps=5, ema_decay=0.9, **TINY), tmp_path / "e", images=images,
                        progress=False)
-    raw = result.gan.generator.get_weights()[0]
-    ema = result.gan.ema_generator.get_weights()[0]
+    raw = result.model.generator.get_weights()[0]
+    ema = result.model.ema_generator.get_weights()[0]
     assert not np.allclose(raw, ema)
 
 
@@ -157,6 +157,6 @@ def test_generate_returns_uint8_pictures():
 def test_time_budget_ends_the_run_cleanly_and_marks_it_complete(tmp_path, images):
     result = train_gan(GanConfig(steps=10_000, max_minutes=0.0, **TINY), tmp_path / "t", images=images,
                        progress=False)
-    assert result.config.steps == 1 == int(result.gan.step.numpy())
+    assert result.config.steps == 1 == int(result.model.step.numpy())
     assert json.loads((tmp_path / "t" / "config.json").read_text())["steps"] == 1
     assert (tmp_path / "t" / "ckpt" / "ckpt-1.index").is_file()

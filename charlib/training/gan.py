@@ -14,31 +14,37 @@ from nothing but its run folder.
 
 from __future__ import annotations
 
-import platform
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from charlib import __version__, losses
-from charlib.config import Profile, seed_everything
-from charlib.data.pipeline import make_dataset, to_uint8
-from charlib.errors import CharlibError
+from charlib import losses
+from charlib.config import Profile
 from charlib.models import dcgan
-from charlib.training.loop import Checkpointer, LoopSettings, run_loop
-from charlib.training.run import RunFolder, RunFolderError
+from charlib.training.run import RunFolderError
+from charlib.training.trainer import (
+    RunConfig,
+    TrainedRun,
+    fixed_noise,
+    generate,
+    restore_for_inference,
+    train,
+)
+
+__all__ = ["GAN", "GanConfig", "build_gan", "course_gan", "fixed_noise", "generate", "load_generator",
+           "train_gan"]
 
 
 @dataclass(frozen=True)
-class GanConfig:
+class GanConfig(RunConfig):
     """Everything that defines a GAN run; saved as the run folder's config.json."""
 
-    image_size: int = 64
-    latent_dim: int = 128
+    kind: ClassVar[str] = "gan"
+
     g_width: int = 32
     d_width: int = 32
     loss: str = "nonsaturating"
@@ -46,19 +52,7 @@ class GanConfig:
     lr_d: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
-    batch_size: int = 64
-    steps: int = 3000
     ema_decay: float | None = 0.999
-    flip: bool = True
-    data: str = "sprites"
-    n_data: int = 20_000
-    seed: int = 0
-    log_every: int = 10
-    sample_every: int = 250
-    ckpt_every: int = 250
-    n_samples: int = 64
-    max_minutes: float | None = None
-    profile: str = "custom"
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
@@ -71,19 +65,6 @@ class GanConfig:
             base = cls(image_size=profile.image_size, batch_size=profile.batch_size,
                        n_data=profile.n_sprites, steps=5000, max_minutes=15.0, profile=profile.name)
         return replace(base, **overrides)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GanConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": "gan", **asdict(self), "versions": _versions()}
-
-
-def _versions() -> dict[str, str]:
-    return {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "python": platform.python_version()}
 
 
 class GAN(keras.Model):
@@ -189,124 +170,29 @@ def build_gan(config: GanConfig) -> GAN:
     return gan
 
 
-MIN_IMAGES = 16
-
-
-def load_training_images(config: GanConfig, verbose: bool = True) -> np.ndarray:
-    """The uint8 images (N, S, S, 3) a config trains on: procedural sprites or an image folder."""
-    if config.data == "sprites":
-        from charlib.data.sprites import sample_sprites
-
-        return sample_sprites(config.n_data, size=config.image_size, seed=config.seed).images
-    from charlib.data.folders import load_image_folder
-
-    images, report = load_image_folder(config.data, size=config.image_size)
-    if verbose:
-        print(report.summary())
-    if len(images) < max(MIN_IMAGES, config.batch_size):
-        raise CharlibError(
-            f"Only {len(images)} usable images in {config.data}; training needs at least "
-            f"{max(MIN_IMAGES, config.batch_size)} (and a few hundred to learn anything). "
-            "Add images or lower --batch-size."
-        )
-    return images
-
-
-def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
-                 start_step: int = 0) -> Iterator[tf.Tensor]:
-    """Endless batches, epoch by epoch, each epoch shuffled with ``seed + epoch``.
-
-    Starting at ``start_step`` gives exactly the batches an uninterrupted run would have seen then.
-    """
-    per_epoch = len(images) // batch_size
-    epoch, skip = divmod(start_step, per_epoch)
-    while True:
-        ds = make_dataset(images, batch_size=batch_size, seed=seed + epoch, flip=flip, cache=False)
-        yield from ds.skip(skip)
-        epoch, skip = epoch + 1, 0
-
-
-def fixed_noise(config: GanConfig, n: int | None = None) -> np.ndarray:
-    """The run's fixed latent vectors for sample grids (n, latent_dim) float32."""
-    rng = np.random.default_rng(config.seed + 12345)
-    return rng.standard_normal((n or config.n_samples, config.latent_dim)).astype(np.float32)
-
-
-def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Run a generator in inference mode on z (N, latent_dim); returns uint8 images (N, H, W, 3)."""
-    out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate([np.asarray(o) for o in out]))
-
-
-@dataclass
-class GanRun:
-    """What :func:`train_gan` returns: the run folder, the trained GAN and the loss history."""
-
-    run: RunFolder
-    gan: GAN
-    config: GanConfig
-    history: list[dict[str, float]]
+GanRun = TrainedRun  # what train_gan returns: .run, .model (the GAN), .config, .history
 
 
 def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", *, resume: bool = False,
               steps: int | None = None, images: np.ndarray | None = None,
-              progress: bool = True) -> GanRun:
-    """Train (or resume) a GAN in the run folder ``out``.
+              progress: bool = True) -> TrainedRun:
+    """Train (or resume) a GAN in the run folder ``out``; returns a :class:`TrainedRun`.
 
     Args:
         config: the run's settings (ignored on resume, where config.json is read back).
         out: the run folder; must be new or empty unless ``resume``.
         resume: continue the run in ``out`` from its latest checkpoint.
-        steps: on resume, a new total number of steps (to train longer than first planned).
+        steps: a new total number of steps (e.g. to train a resumed run longer).
         images: uint8 (N, H, W, 3) to train on instead of ``config.data``.
         progress: show a progress bar.
     """
-    if resume:
-        run = RunFolder(out, resume=True)
-        if run.config.get("model") != "gan":
-            raise RunFolderError(f"{out} holds a {run.config.get('model')!r} run, not a GAN run")
-        config = GanConfig.from_dict(run.config)
-        if steps is not None and steps != config.steps:
-            config = replace(config, steps=steps)
-            run.update_config(steps=steps)
-    else:
-        config = config or GanConfig()
-        if steps is not None:
-            config = replace(config, steps=steps)
-        run = RunFolder(out, config.to_dict())
-    seed_everything(config.seed)
-    data = images if images is not None else load_training_images(config)
-    gan = build_gan(config)
-    checkpointer = Checkpointer(run, **gan.checkpoint_objects())
-    start = checkpointer.restore_latest()
-    if resume and start:
-        print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    z_fixed = fixed_noise(config)
-    history = run_loop(
-        run=run,
-        step_fn=tf.function(gan.train_step, autograph=False),
-        batches=batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start),
-        checkpointer=checkpointer,
-        sample_fn=lambda: generate(gan.sampler, z_fixed),
-        settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
-                              progress, time_budget_s=None if config.max_minutes is None
-                              else 60.0 * config.max_minutes),
-        description=f"GAN {config.image_size}px",
-    )
-    finished = int(gan.step.numpy())
-    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
-        config = replace(config, steps=finished)
-        run.update_config(steps=finished)
-    export_generator(gan.sampler, run.export_path)
-    return GanRun(run, gan, config, history)
 
+    def sampler(gan: GAN, cfg: GanConfig):
+        z = fixed_noise(cfg)
+        return lambda: generate(gan.sampler, z)
 
-def export_generator(generator: keras.Model, path: Path) -> Path:
-    """Save a generator as ``.keras`` atomically (write a temporary file, then rename)."""
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    generator.save(tmp)
-    tmp.replace(path)
-    return path
+    return train(GanConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
+                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler)
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
@@ -315,21 +201,15 @@ def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
     Works mid-training too: only config.json and a checkpoint are needed. Falls back to the
     exported ``generator.keras`` (loaded with safe_mode) when there is no checkpoint.
     """
-    run = RunFolder.open(run_dir)
-    if run.config.get("model") != "gan":
-        raise RunFolderError(f"{run_dir} holds a {run.config.get('model')!r} run, not a GAN run")
-    config = GanConfig.from_dict(run.config)
-    gan = build_gan(config)
-    checkpointer = Checkpointer(run, **gan.checkpoint_objects())
-    if checkpointer.manager.latest_checkpoint is not None:
-        checkpointer.checkpoint.restore(checkpointer.manager.latest_checkpoint).expect_partial()
+    gan, config, run = restore_for_inference(GanConfig, run_dir, build_gan)
+    if gan is not None:
         return gan.sampler, config
     if run.export_path.is_file():
         return keras.models.load_model(run.export_path, safe_mode=True), config
     raise RunFolderError(f"{run_dir} has no checkpoint and no generator.keras yet")
 
 
-def course_gan(profile: Profile, out: str | Path | None = None, progress: bool = True) -> GanRun:
+def course_gan(profile: Profile, out: str | Path | None = None, progress: bool = True) -> TrainedRun:
     """The course's DCGAN for a profile, trained once and reused (the run folder is the cache).
 
     Trains into ``outputs/gan_<profile>`` (or ``out``) when the folder is missing, resumes it when a

@@ -1,0 +1,212 @@
+"""What every trainer shares: the run config, the data, the batch stream, start/resume and export.
+
+A model kind (GAN, VAE) subclasses :class:`RunConfig` with its own fields and passes two functions
+to :func:`train`: one that builds the compiled model from the config, one that draws the sample
+grid. Everything else (opening or resuming the run folder, seeding, loading data once with its
+report, feeding batches that a resumed run sees exactly as an uninterrupted one would, the loop
+with its checkpoints and guards, the final export) is written once, here.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from charlib import __version__
+from charlib.config import seed_everything
+from charlib.data.pipeline import make_dataset
+from charlib.errors import CharlibError
+from charlib.training.loop import Checkpointer, LoopSettings, run_loop
+from charlib.training.run import RunFolder, RunFolderError
+
+MIN_IMAGES = 16
+
+C = TypeVar("C", bound="RunConfig")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings every run has; a model kind adds its own fields (see ``GanConfig``, ``VaeConfig``)."""
+
+    kind: ClassVar[str] = "model"
+
+    image_size: int = 64
+    latent_dim: int = 128
+    batch_size: int = 64
+    steps: int = 3000
+    flip: bool = True
+    data: str = "sprites"
+    n_data: int = 20_000
+    seed: int = 0
+    log_every: int = 10
+    sample_every: int = 250
+    ckpt_every: int = 250
+    n_samples: int = 64
+    max_minutes: float | None = None
+    profile: str = "custom"
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.kind, **asdict(self), "versions": versions()}
+
+
+def versions() -> dict[str, str]:
+    return {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "python": platform.python_version()}
+
+
+def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
+    """The uint8 images (N, S, S, 3) a config trains on: procedural sprites or an image folder.
+
+    An image folder's report (what was skipped and why) is printed once, before training.
+    """
+    if config.data == "sprites":
+        from charlib.data.sprites import sample_sprites
+
+        return sample_sprites(config.n_data, size=config.image_size, seed=config.seed).images
+    from charlib.data.folders import load_image_folder
+
+    images, report = load_image_folder(config.data, size=config.image_size)
+    if verbose:
+        print(report.summary())
+    needed = max(MIN_IMAGES, config.batch_size)
+    if len(images) < needed:
+        raise CharlibError(
+            f"Only {len(images)} usable images in {config.data}; training needs at least {needed} "
+            "(and a few hundred to learn anything). Add images or lower --batch-size."
+        )
+    return images
+
+
+def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
+                 start_step: int = 0) -> Iterator[tf.Tensor]:
+    """Endless batches (batch_size, H, W, 3) in [-1, 1], epoch by epoch, shuffled with seed + epoch.
+
+    Starting at ``start_step`` gives exactly the batches an uninterrupted run would have seen then.
+    """
+    per_epoch = len(images) // batch_size
+    if per_epoch == 0:
+        raise CharlibError(f"{len(images)} images are fewer than one batch of {batch_size}")
+    epoch, skip = divmod(start_step, per_epoch)
+    while True:
+        ds = make_dataset(images, batch_size=batch_size, seed=seed + epoch, flip=flip, cache=False)
+        yield from ds.skip(skip)
+        epoch, skip = epoch + 1, 0
+
+
+def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
+             steps: int | None) -> tuple[RunFolder, C]:
+    """Start a new run folder from ``config``, or reopen ``out`` and read its config back."""
+    if resume:
+        run = RunFolder(out, resume=True)
+        if run.config.get("model") != config_cls.kind:
+            raise RunFolderError(
+                f"{out} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
+            )
+        config = config_cls.from_dict(run.config)
+        if steps is not None and steps != config.steps:
+            config = replace(config, steps=steps)
+            run.update_config(steps=steps)
+        return run, config
+    config = config or config_cls()
+    if steps is not None:
+        config = replace(config, steps=steps)
+    return RunFolder(out, config.to_dict()), config
+
+
+@dataclass
+class TrainedRun:
+    """What a trainer returns: the run folder, the trained model, its config and loss history."""
+
+    run: RunFolder
+    model: keras.Model
+    config: RunConfig
+    history: list[dict[str, float]]
+
+
+def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: bool, steps: int | None,
+          images: np.ndarray | None, progress: bool, build: Callable[[C], keras.Model],
+          sampler: Callable[[keras.Model, C], Callable[[], np.ndarray]],
+          exported: Callable[[keras.Model], keras.Model]) -> TrainedRun:
+    """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
+
+    ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
+    ``sampler(model, config)`` returns the function that draws the fixed sample grid;
+    ``exported(model)`` picks the network saved as ``generator.keras`` at the end.
+    """
+    run, config = open_run(config_cls, config, out, resume, steps)
+    seed_everything(config.seed)
+    data = images if images is not None else load_training_images(config)
+    model = build(config)
+    checkpointer = Checkpointer(run, **model.checkpoint_objects())
+    start = checkpointer.restore_latest()
+    if resume and start:
+        print(f"Resuming {run.path} from step {start} of {config.steps}.")
+    budget = None if config.max_minutes is None else 60.0 * config.max_minutes
+    history = run_loop(
+        run=run,
+        step_fn=tf.function(model.train_step, autograph=False),
+        batches=batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start),
+        checkpointer=checkpointer,
+        sample_fn=sampler(model, config),
+        settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
+                              progress, time_budget_s=budget),
+        description=f"{config.kind.upper()} {config.image_size}px",
+    )
+    finished = int(checkpointer.step.numpy())
+    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
+        config = replace(config, steps=finished)
+        run.update_config(steps=finished)
+    export_model(exported(model), run.export_path)
+    return TrainedRun(run, model, config, history)
+
+
+def export_model(model: keras.Model, path: Path) -> Path:
+    """Save a model as ``.keras`` atomically (write a temporary file, then rename)."""
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def restore_for_inference(config_cls: type[C], run_dir: str | Path,
+                          build: Callable[[C], keras.Model]) -> tuple[keras.Model | None, C, RunFolder]:
+    """Rebuild a run's model from config.json and restore its latest checkpoint (None if none)."""
+    run = RunFolder.open(run_dir)
+    if run.config.get("model") != config_cls.kind:
+        raise RunFolderError(
+            f"{run_dir} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
+        )
+    config = config_cls.from_dict(run.config)
+    model = build(config)
+    checkpointer = Checkpointer(run, **model.checkpoint_objects())
+    latest = checkpointer.manager.latest_checkpoint
+    if latest is None:
+        return None, config, run
+    checkpointer.checkpoint.restore(latest).expect_partial()
+    return model, config, run
+
+
+def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Run a generator (or decoder) in inference mode on z (N, latent_dim): uint8 images (N, H, W, 3)."""
+    from charlib.data.pipeline import to_uint8
+
+    out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]
+    return to_uint8(np.concatenate([np.asarray(o) for o in out]))
+
+
+def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
+    """The run's fixed latent vectors for sample grids (n, latent_dim) float32."""
+    rng = np.random.default_rng(config.seed + 12345)
+    return rng.standard_normal((n or config.n_samples, config.latent_dim)).astype(np.float32)
