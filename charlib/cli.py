@@ -4,9 +4,10 @@ Subcommands:
 
 * ``charlib sprites --n N --size 64 --seed S --out DIR``: draw N sprites into DIR as PNG files, with
   ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
-* ``charlib train gan --profile smoke|full --out DIR [--resume]``: train a DCGAN in a run folder
-  (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last checkpoint).
-* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a run folder.
+* ``charlib train gan|vae --profile smoke|full --out DIR [--resume]``: train a DCGAN or a VAE in a
+  run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
+  checkpoint).
+* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a GAN or VAE run.
 * ``charlib info``: versions, devices and the active profile.
 
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
@@ -71,24 +72,31 @@ def _sprites(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from charlib.config import profile
-    from charlib.training.gan import GanConfig, train_gan
 
-    if args.model != "gan":
-        raise CharlibError(f"training {args.model!r} is not available yet; use 'gan'")
+    if args.model == "gan":
+        from charlib.training.gan import GanConfig as Config
+        from charlib.training.gan import train_gan as train
+    else:
+        from charlib.training.vae import VaeConfig as Config
+        from charlib.training.vae import train_vae as train
     overrides = {k: v for k, v in {
-        "data": args.data, "image_size": args.size, "loss": args.loss, "seed": args.seed,
-        "batch_size": args.batch_size,
+        "data": args.data, "image_size": args.size, "seed": args.seed, "batch_size": args.batch_size,
     }.items() if v is not None}  # fmt: skip
+    if args.loss is not None:
+        if args.model != "gan":
+            raise CharlibError("--loss is for GANs; a VAE always minimises the negative ELBO")
+        overrides["loss"] = args.loss
     if args.no_ema:
+        if args.model != "gan":
+            raise CharlibError("--no-ema is for GANs")
         overrides["ema_decay"] = None
     if args.resume and overrides:
         raise CharlibError(
             f"--resume continues the run as configured in {args.out}/config.json; "
             f"drop {', '.join('--' + k.replace('_', '-') for k in overrides)} (only --steps may change)"
         )
-    config = None if args.resume else GanConfig.from_profile(profile(args.profile), **overrides)
-    result = train_gan(config, args.out, resume=args.resume, steps=args.steps,
-                       progress=not args.quiet)
+    config = None if args.resume else Config.from_profile(profile(args.profile), **overrides)
+    result = train(config, args.out, resume=args.resume, steps=args.steps, progress=not args.quiet)
     last = result.history[-1] if result.history else {}
     summary = ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k != "step")
     print(f"Finished {result.config.steps} steps in {args.out} ({summary}).")
@@ -96,16 +104,32 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_sampler(run_dir: str):
+    """(function z -> uint8 images, latent_dim) for a GAN or VAE run folder."""
+    from charlib.training.run import RunFolder
+
+    kind = RunFolder.open(run_dir).config.get("model")
+    if kind == "gan":
+        from charlib.training.gan import generate, load_generator
+
+        generator, config = load_generator(run_dir)
+        return (lambda z: generate(generator, z)), config.latent_dim
+    if kind == "vae":
+        from charlib.training.vae import decode, load_vae
+
+        vae, config = load_vae(run_dir)
+        return (lambda z: decode(vae, z)), config.latent_dim
+    raise CharlibError(f"{run_dir} holds a {kind!r} run; charlib sample knows 'gan' and 'vae'")
+
+
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from charlib.training.gan import generate, load_generator
     from charlib.viz import image_grid, save_png
 
-    generator, config = load_generator(args.checkpoint)
-    z = np.random.default_rng(args.seed).standard_normal((args.n, config.latent_dim)).astype("float32")
-    images = generate(generator, z)
-    path = save_png(image_grid(images), args.out, scale=args.scale)
+    sample, latent_dim = load_sampler(args.checkpoint)
+    z = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim)).astype("float32")
+    path = save_png(image_grid(sample(z)), args.out, scale=args.scale)
     print(f"Wrote {args.n} samples from {args.checkpoint} to {path}")
     return 0
 
