@@ -5,7 +5,8 @@ whole algorithm in a dozen lines: draw noise, make fakes, score reals and fakes,
 networks from one forward pass (the discriminator to tell them apart, the generator to fool it).
 Noise is drawn from a stateless generator keyed by (seed, step), so a run resumed from a checkpoint
 continues exactly as if it had never stopped. An optional exponential moving average (EMA) of the
-generator's weights gives smoother samples.
+generator's weights gives smoother samples; its decay ramps up as (1 + t) / (10 + t) towards
+``ema_decay``, so early samples are not an average with the random initial weights.
 
 :func:`train_gan` is the one call that does everything around it (data, run folder, checkpoints,
 resume, samples, TensorBoard, NaN guard), and :func:`load_generator` rebuilds a trained generator
@@ -129,8 +130,11 @@ class GAN(keras.Model):
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         if self.ema_generator is not None:
+            # warm-up: early on the average would be dominated by the random initial weights
+            t = tf.cast(self.step, tf.float32)
+            decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
             for ema_w, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
-                ema_w.assign(self.ema_decay * ema_w + (1.0 - self.ema_decay) * w)
+                ema_w.assign(decay * ema_w + (1.0 - decay) * w)
         self.step.assign_add(1)
         return {
             "d_loss": d_loss,
