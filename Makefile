@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-PROFILE ?= full
+PROFILE ?= $(or $(CHARLIB_PROFILE),full)
 
 .PHONY: install course test lint pytest nbval lab bench strip clean
 

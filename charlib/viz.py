@@ -75,7 +75,8 @@ def show_images(images: np.ndarray, ncols: int | None = None, title: str | None 
     ncols = ncols or int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(scale * 1.2 * ncols, scale * 1.2 * nrows + 0.6))
+        fig, ax = plt.subplots(figsize=(scale * 1.2 * ncols, scale * 1.2 * nrows + (0.4 if title else 0)))
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93 if title else 0.99)
     else:
         fig = ax.figure
     ax.imshow(grid, interpolation="nearest")

@@ -208,3 +208,15 @@ def test_rows_name_the_labels():
     assert set(row) == {"index", "mode", "skin", "hair", "top", "bottom", "action", "direction",
                         "frame"}
     assert row["skin"] in sp.ATTRIBUTES[0].values
+
+
+def test_every_pose_of_every_cycle_is_a_distinct_picture():
+    attrs = np.array([1, 2, 3, 4])
+    for action in sk.ACTIONS:
+        for direction in sk.DIRECTIONS:
+            frames = sp.cycle(attrs, action, direction, 64).reshape(sk.N_FRAMES, -1)
+            assert len(np.unique(frames, axis=0)) == sk.N_FRAMES, (action, direction)
+
+
+def test_describe_names_a_character():
+    assert sp.describe(np.array([1, 2, 1, 5])) == "tan skin, red bun hair, blue t-shirt, teal skirt"

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("MPLBACKEND", "agg")
+    os.environ.pop("MPLBACKEND", None)  # keep Jupyter's inline backend, so figures are stored
     profile = os.environ.get("CHARLIB_PROFILE", "smoke")
     rows = []
     for path in paths:

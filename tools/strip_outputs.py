@@ -37,13 +37,20 @@ def _text_only(output: dict) -> dict | None:
 
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return the notebook with outputs stripped according to the policy above."""
+    """Return the notebook with outputs stripped according to the policy above.
+
+    Tagged cells are numbered 1, 2, ... in order: nbval refuses a stored output without an
+    execution count, and a fixed numbering keeps the diff stable.
+    """
+    checked = 0
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
         if cell.cell_type != "code":
             continue
         cell.execution_count = None
         if CHECK_TAG in cell.get("metadata", {}).get("tags", []):
+            checked += 1
+            cell.execution_count = checked
             kept = [_text_only(o) for o in cell.outputs]
             cell.outputs = [nbformat.from_dict(o) for o in kept if o is not None]
         else:

@@ -114,7 +114,8 @@ def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], fl
         d["r_upper_arm"] = _swing(0.05, 0.12, -1.0)
         d["r_forearm"] = _swing(0.15, 0.10, -1.0)
         d["l_upper_arm"] = _unit((0.45, 0.2, 0.9))
-        d["l_forearm"] = _unit((0.1 + 0.5 * wobble, 1.0, 0.7 + 0.5 * wobble))
+        swing = np.cos(phase)  # with the wobble, every frame of the cycle differs
+        d["l_forearm"] = _unit((0.1 + 0.5 * wobble, 1.0 + 0.3 * swing, 0.7 + 0.5 * wobble - 0.4 * swing))
         lift = 0.004 * np.cos(2 * phase)
     elif action == "jump":
         # crouch 0..1, height in body units, arms: 0 hanging .. 1 thrown up

@@ -109,11 +109,11 @@ def attributes_of(mode: np.ndarray | int) -> np.ndarray:
 
 
 def describe(attributes: np.ndarray) -> str:
-    """A readable name for one character, e.g. ``"tan skin, red bun, blue t-shirt, teal skirt"``."""
+    """A readable name for one character, e.g. ``"tan skin, red bun hair, blue t-shirt, teal skirt"``."""
     a = np.asarray(attributes).reshape(-1)
+    suffix = {"skin": " skin", "hair": " hair"}
     return ", ".join(
-        f"{attr.values[v]} skin" if attr.name == "skin" else attr.values[v]
-        for attr, v in zip(ATTRIBUTES, a, strict=True)
+        attr.values[v] + suffix.get(attr.name, "") for attr, v in zip(ATTRIBUTES, a, strict=True)
     )
 
 
@@ -539,6 +539,13 @@ def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
         skeleton=sk.canonical_poses(size)[a, d],
     )
     return Sprites(images, labels)
+
+
+def cycle(attributes: np.ndarray, action: str = "walk", direction: str = "front",
+          size: int = 64) -> np.ndarray:
+    """One character's whole animation cycle: uint8 frames (8, size, size, 3)."""
+    attrs = np.broadcast_to(np.asarray(attributes).reshape(1, -1), (sk.N_FRAMES, len(ATTRIBUTES)))
+    return render(attrs, action, direction, np.arange(sk.N_FRAMES), size)
 
 
 def all_characters(action: str = "walk", direction: str = "front", frame: int = 0,
