@@ -5,21 +5,23 @@ whose modes are known exactly; you can plot every sample and count which modes a
 
 * **Ring**: 8 modes evenly spaced on a circle of radius 2, each an isotropic Gaussian with
   σ = 0.02. This is the toy of the Unrolled GAN paper (Metz et al. 2017), whose reference code draws
-  ``sample_mog(batch_size, n_mixture=8, std=0.02, radius=2.0)``. Note that VEEGAN (Srivastava et al.
-  2017) and PacGAN (Lin et al. 2018) use a *smaller* ring, radius 1 and σ = 0.01 (PacGAN's
-  ``2DRing`` config); pass ``radius=1.0, std=0.01`` to :func:`ring` for theirs. A pitfall in
-  widely copied code: ``np.linspace(0, 2π, 8)`` includes both ends, so the first and last "modes"
-  coincide and the ring has only 7; the angles here are ``2πk/8`` for k = 0..7.
-* **Grid**: 25 modes on {-4, -2, 0, 2, 4}², σ = 0.05. This is the VEEGAN/PacGAN ``2DGrid`` setting
-  (PacGAN's config: means ``itertools.product(range(-4, 5, 2), repeat=2)``, variances 0.05²).
+  ``sample_mog(batch_size, n_mixture=8, std=0.02, radius=2.0)``. The mode-counting papers that
+  followed, VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018), use a *smaller* ring:
+  PacGAN's released ``2DRing`` config has radius 1 and σ = 0.01; pass ``radius=1.0, std=0.01`` to
+  :func:`ring` for that one. A pitfall in widely copied code: ``np.linspace(0, 2π, 8)`` includes
+  both ends, so the first and last "modes" coincide and the ring has only 7; the angles here are
+  ``2πk/8`` for k = 0..7.
+* **Grid**: 25 modes on {-4, -2, 0, 2, 4}², σ = 0.05: the ``2DGrid`` benchmark as commonly used
+  since VEEGAN, and exactly PacGAN's released config (means ``product(range(-4, 5, 2), repeat=2)``,
+  variances 0.05²).
 
 :func:`mode_metrics` scores samples the way VEEGAN and PacGAN do: a sample is *high quality* when it
 lies within 3σ of its nearest mode (PacGAN's code: Mahalanobis distance to the nearest mean < 3), a
-mode is *captured* when at least ``min_count`` high-quality samples fall on it (the papers count a
-mode with any sample: ``min_count=1``), and the *reverse KL* compares the histogram of high-quality
-samples over modes with the uniform one (0 when balanced, ``log K`` when all on one mode). In 2-D a
-3σ disc holds ``1 - exp(-4.5) ≈ 98.9%`` of a Gaussian's mass, so real data scores 98.9% high
-quality, not 100%.
+mode is *captured* when at least ``min_count`` high-quality samples fall on it (PacGAN's code counts
+a mode with any such sample: ``min_count=1``, the default), and the *reverse KL* compares the
+histogram of high-quality samples over modes with the uniform one (0 when balanced, ``log K`` when
+all on one mode). In 2-D a 3σ disc holds ``1 - exp(-4.5) ≈ 98.9%`` of a Gaussian's mass, so real
+data scores 98.9% high quality, not 100%.
 
 For the maths notebook there are 1-D helpers (the optimal discriminator, KL and Jensen–Shannon on a
 grid of densities, and the GAN value function); for experiments, tiny MLPs and
@@ -174,7 +176,7 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
         centres: (K, D) mode centres.
         std: the modes' standard deviation σ.
         min_count: high-quality samples a mode needs to count as captured. The default 1 is the
-            papers' rule (any sample within 3σ); raise it (e.g. to 1% of N / K) to ignore stray
+            rule of PacGAN's code (any sample within 3σ); raise it (e.g. to 1% of N / K) to ignore stray
             points on the way between modes.
 
     Returns:
@@ -274,18 +276,26 @@ def js_divergence(p: np.ndarray, q: np.ndarray, dx: float) -> float:
     return 0.5 * kl_divergence(p, m, dx) + 0.5 * kl_divergence(q, m, dx)
 
 
-def gan_value(p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray, dx: float) -> float:
+def gan_value(p_data: np.ndarray, p_g: np.ndarray, dx: float, d: np.ndarray | None = None) -> float:
     """The GAN value ``V(D, G) = ∫ p_data log D + p_g log(1 - D) dx`` on a grid (0·log 0 = 0).
 
-    With ``d = optimal_discriminator(p_data, p_g)`` this is ``C(G) = -log 4 + 2 JS(p_data ‖ p_g)``.
+    ``d=None`` uses the optimal discriminator, computed in log space (``log D* = log p_data -
+    log(p_data + p_g)``) so that far tails, where ``D*`` rounds to exactly 1 or 0, stay finite;
+    then the value is ``C(G) = -log 4 + 2 JS(p_data ‖ p_g)``. An explicit ``d`` is used as given
+    (a D that says exactly 1 where generated data lives scores ``-inf``, which is the truth).
     """
     p, q = _densities(p_data, p_g)
-    d = np.asarray(d, dtype=np.float64)
-    if d.shape != p.shape:
-        raise ShapeError(f"d must be on the densities' grid, got shape {d.shape}, expected {p.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        real = np.where(p > 0, p * np.log(d), 0.0)
-        fake = np.where(q > 0, q * np.log1p(-d), 0.0)
+        if d is None:
+            log_total = np.log(p + q)
+            log_d, log_1md = np.log(p) - log_total, np.log(q) - log_total
+        else:
+            d = np.asarray(d, dtype=np.float64)
+            if d.shape != p.shape:
+                raise ShapeError(f"d must be on the densities' grid, got shape {d.shape}, expected {p.shape}")
+            log_d, log_1md = np.log(d), np.log1p(-d)
+        real = np.where(p > 0, p * log_d, 0.0)
+        fake = np.where(q > 0, q * log_1md, 0.0)
     return float(np.sum(real + fake) * dx)
 
 
@@ -344,7 +354,8 @@ class ToyGanResult:
         generator, discriminator: the trained keras models.
         loss: the :class:`charlib.losses.GanLoss` used.
         latent_dim: the generator's noise size.
-        history: per-step arrays (length ``steps``): ``d_loss`` (without the penalty), ``g_loss``,
+        history: per-step arrays (length ``steps``): ``d_loss`` (without the penalty; the mean
+            over the step's ``d_steps`` updates), ``g_loss``,
             and ``gradient_penalty`` (zeros unless the loss has a penalty weight).
         snapshots: generated points at step 0, every ``snapshot_every`` steps, and the last step.
         seconds: wall-clock training time.
@@ -392,6 +403,7 @@ def train_toy_gan(
     lr_g: float = 1e-3,
     beta_1: float = 0.5,
     beta_2: float = 0.999,
+    d_steps: int = 1,
     width: int = 128,
     depth: int = 3,
     snapshot_every: int | None = None,
@@ -402,8 +414,9 @@ def train_toy_gan(
     """Train a tiny MLP GAN on low-dimensional data in seconds; keep snapshots of what it generates.
 
     Every step draws a real batch with ``sample_real(batch_size, rng)`` and runs one compiled
-    (``tf.function``) update of the discriminator, then one of the generator, with the losses of
-    ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its gradient penalty to the D loss). The
+    (``tf.function``) update of the discriminator (``d_steps`` of them, each on a fresh batch), then
+    one of the generator, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its
+    gradient penalty to the D loss). The
     data's dimension is read from a first sample, so 1-D data works too. The run is repeatable on a
     CPU for a given ``seed``: it seeds Python, NumPy, TensorFlow and Keras, the weights, the data and
     the noise.
@@ -415,6 +428,9 @@ def train_toy_gan(
         latent_dim: the generator's noise size.
         loss: a name in ``charlib.losses.GAN_LOSSES`` or a ``GanLoss``.
         lr_d, lr_g, beta_1, beta_2: Adam settings for D and G.
+        d_steps: discriminator updates per generator update. 1 suits the GAN losses; WGAN-GP
+            wants its critic close to optimal and is usually run with 5 (Gulrajani et al. 2017:
+            ``d_steps=5, lr 1e-4, beta_1=0.5, beta_2=0.9``); with 1 it tends to orbit the modes.
         width, depth: the MLPs' size (see :func:`make_toy_generator`).
         snapshot_every: steps between snapshots (default: ``steps // 8``, so 9 or 10 snapshots).
         n_snapshot: points per snapshot, always generated from the same fixed noise.
@@ -430,10 +446,10 @@ def train_toy_gan(
     from tqdm.auto import tqdm
 
     spec = losses.get_gan_loss(loss)
-    steps, batch_size = int(steps), int(batch_size)
-    if steps < 1 or batch_size < 1 or n_snapshot < 1:
-        raise CharlibError(f"steps, batch_size and n_snapshot must be >= 1, got {steps}, {batch_size}, "
-                           f"{n_snapshot}")
+    steps, batch_size, d_steps = int(steps), int(batch_size), int(d_steps)
+    if min(steps, batch_size, n_snapshot, d_steps) < 1:
+        raise CharlibError(f"steps, batch_size, n_snapshot and d_steps must be >= 1, got {steps}, "
+                           f"{batch_size}, {n_snapshot}, {d_steps}")
     snapshot_every = max(1, int(snapshot_every or steps // 8 or 1))
     seed_everything(seed)
     rng = np.random.default_rng(seed)
@@ -449,21 +465,28 @@ def train_toy_gan(
 
     @tf.function
     def train_step(real, z_d, z_g, gp_seed):
-        with tf.GradientTape() as tape:
-            fake = generator(z_d, training=True)
-            d_loss = spec.d_loss(discriminator(real, training=True), discriminator(fake, training=True))
-            if gp_weight > 0:
-                gp = losses.gradient_penalty(discriminator, real, fake, seed=gp_seed)
-            else:
-                gp = tf.constant(0.0)
-            total = d_loss + gp_weight * gp
-        grads = tape.gradient(total, discriminator.trainable_variables)
-        opt_d.apply_gradients(zip(grads, discriminator.trainable_variables, strict=True))
+        # real: (d_steps, batch, D), z_d: (d_steps, batch, latent), z_g: (batch, latent)
+        d_losses, gps = [], []
+        for k in range(d_steps):  # unrolled: d_steps is a small Python int
+            with tf.GradientTape() as tape:
+                fake = generator(z_d[k], training=True)
+                d_loss = spec.d_loss(discriminator(real[k], training=True),
+                                     discriminator(fake, training=True))
+                if gp_weight > 0:
+                    gp_seed_k = gp_seed + tf.constant([0, k], tf.int64)
+                    gp = losses.gradient_penalty(discriminator, real[k], fake, seed=gp_seed_k)
+                else:
+                    gp = tf.constant(0.0)
+                total = d_loss + gp_weight * gp
+            grads = tape.gradient(total, discriminator.trainable_variables)
+            opt_d.apply_gradients(zip(grads, discriminator.trainable_variables, strict=True))
+            d_losses.append(d_loss)
+            gps.append(gp)
         with tf.GradientTape() as tape:
             g_loss = spec.g_loss(discriminator(generator(z_g, training=True), training=True))
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
-        return tf.stack([d_loss, g_loss, gp])
+        return tf.stack([tf.add_n(d_losses) / d_steps, g_loss, tf.add_n(gps) / d_steps])
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
 
@@ -478,12 +501,14 @@ def train_toy_gan(
     try:
         for first in range(0, steps, chunk):
             n_steps = min(chunk, steps - first)
-            real = _real_batch(sample_real, n_steps * batch_size, rng).reshape(n_steps, batch_size, out_dim)
-            noise = rng.standard_normal((n_steps, 2, batch_size, latent_dim)).astype(np.float32)
+            real = _real_batch(sample_real, n_steps * d_steps * batch_size, rng)
+            real = real.reshape(n_steps, d_steps, batch_size, out_dim)
+            noise = rng.standard_normal((n_steps, d_steps + 1, batch_size, latent_dim)).astype(np.float32)
             for i in range(n_steps):
                 step = first + i
-                values = train_step(tf.constant(real[i]), tf.constant(noise[i, 0]),
-                                    tf.constant(noise[i, 1]), tf.constant([seed, step], tf.int64))
+                values = train_step(tf.constant(real[i]), tf.constant(noise[i, :d_steps]),
+                                    tf.constant(noise[i, d_steps]),
+                                    tf.constant([seed, step * d_steps], tf.int64))
                 history[step] = values.numpy()
                 if not np.isfinite(history[step]).all():
                     raise CharlibError(
@@ -519,7 +544,7 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
     """A row of panels showing the generated points over training, real mode centres marked.
 
     Fixed noise makes the panels comparable: a learner sees the generator's points gather, hop from
-    mode to mode, or collapse. 2-D data is drawn as scatter plots (centres as red crosses); 1-D data
+    mode to mode, or collapse. 2-D data is drawn as scatter plots (centres as red rings); 1-D data
     as histograms (centres as red lines).
 
     Args:
@@ -559,9 +584,11 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
             ax.set_xlim(-lim, lim)
             ax.set_yticks([])
         else:
-            ax.scatter(pts[:, 0], pts[:, 1], s=point_size, alpha=0.5, color="tab:blue", linewidths=0)
-            if c is not None:
-                ax.scatter(c[:, 0], c[:, 1], marker="x", s=30, color="red", linewidths=1.2)
+            if c is not None:  # hollow rings under the points, so points on a mode stay visible
+                ax.scatter(c[:, 0], c[:, 1], marker="o", s=60, facecolors="none", edgecolors="red",
+                           linewidths=1.0, zorder=1)
+            ax.scatter(pts[:, 0], pts[:, 1], s=point_size, alpha=0.5, color="tab:blue", linewidths=0,
+                       zorder=2)
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_aspect("equal")
