@@ -23,6 +23,9 @@ from keras import layers
 from charlib.errors import ShapeError
 
 
+NORMS = ("batch", "layer", "spectral", "none")
+
+
 def _n_doublings(image_size: int, start: int = 4) -> int:
     n = math.log2(image_size / start)
     if image_size < 8 or not n.is_integer():
@@ -60,22 +63,25 @@ def make_discriminator(image_size: int = 64, width: int = 32, norm: str = "batch
     Strided 4x4 convolutions double the channels (``width`` first) while halving the resolution
     down to 4x4; LeakyReLU(0.2) throughout, no normalisation in the first layer, no sigmoid at the
     end. ``norm`` is "batch" (DCGAN), "layer" (for WGAN-GP, whose penalty needs examples scored
-    independently) or "none".
+    independently), "spectral" (spectral normalisation of every weight, Miyato et al. 2018, which
+    bounds how sharply D can change and steadies training) or "none".
     """
-    if norm not in ("batch", "layer", "none"):
-        raise ShapeError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
+    if norm not in NORMS:
+        raise ShapeError(f"norm must be one of {NORMS}, got {norm!r}")
+    wrap = layers.SpectralNormalization if norm == "spectral" else (lambda layer: layer)
     k = _n_doublings(image_size)
     images = keras.Input((image_size, image_size, 3), name="image")
     x = images
     for i in range(k):
-        x = layers.Conv2D(width * 2**i, 4, strides=2, padding="same", use_bias=i == 0)(x)
+        x = wrap(layers.Conv2D(width * 2**i, 4, strides=2, padding="same",
+                               use_bias=i == 0 or norm in ("spectral", "none")))(x)
         if i > 0 and norm == "batch":
             x = layers.BatchNormalization()(x)
         elif i > 0 and norm == "layer":
             x = layers.LayerNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    logits = wrap(layers.Dense(1, dtype="float32", name="logit"))(x)
     return keras.Model(images, logits, name=name)
 
 

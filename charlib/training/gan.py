@@ -48,6 +48,7 @@ class GanConfig(RunConfig):
 
     g_width: int = 32
     d_width: int = 32
+    d_norm: str = "batch"
     loss: str = "nonsaturating"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -127,8 +128,10 @@ class GAN(keras.Model):
             g_loss = self.gan_loss.g_loss(fake_logits)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+        d_grads = d_tape.gradient(d_loss, d_vars)  # both gradients from the same D, before either
+        g_grads = g_tape.gradient(g_loss, g_vars)  # network changes
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
         if self.ema_generator is not None:
             # warm-up: early on the average would be dominated by the random initial weights
             t = tf.cast(self.step, tf.float32)
@@ -164,7 +167,8 @@ def build_gan(config: GanConfig) -> GAN:
         dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
         # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
         dcgan.make_discriminator(config.image_size, config.d_width,
-                                 norm="layer" if config.loss == "wgan-gp" else "batch"),
+                                 norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
+                                 else config.d_norm),
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
     )  # fmt: skip
     gan.compile(

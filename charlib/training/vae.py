@@ -8,11 +8,13 @@ by minimising its negative, ``recon_nll + beta * KL``, per image in nats. The ex
 estimated with one reparameterised sample ``z = mu + sigma * eps`` (eps keyed by (seed, step), so a
 resumed run continues exactly); the KL between the diagonal Gaussian posterior and the standard
 normal prior is exact (closed form). The two terms are reported separately, with the ELBO in nats
-per image and bits per dimension.
+per image and bits per dimension. Those bits are of a *continuous* density on [-1, 1] pixels (they
+can be negative); add 7 bits/dim (-log2 of the 2/256 bin width) to compare with papers' 8-bit
+figures, and do not compare a Bernoulli likelihood's figures with either.
 
 Options that the maths notebook motivates: ``beta`` (beta-VAE), a linear KL warm-up over
-``kl_warmup_steps`` against posterior collapse, ``free_bits`` (a floor on each latent dimension's
-KL), and the likelihood: Gaussian with a fixed ``sigma`` (in [-1, 1] pixel units; smaller sigma
+``kl_warmup_steps`` against posterior collapse, ``free_bits`` (a floor, in nats, on each latent
+dimension's batch-mean KL), and the likelihood: Gaussian with a fixed ``sigma`` (in [-1, 1] pixel units; smaller sigma
 weighs reconstruction more, so samples are sharper and the KL larger) or Bernoulli on intensities.
 """
 
