@@ -191,3 +191,27 @@ def test_sigkill_mid_run_loses_at_most_one_checkpoint_interval(tmp_path):
     resumed = train_gan(out=out, resume=True, steps=latest + 2, progress=False)
     assert int(resumed.model.step.numpy()) == latest + 2
     assert latest % every == 0  # the newest complete checkpoint is on the schedule: at most one lost
+
+
+def test_training_data_comes_from_the_training_identities_only():
+    from charlib.data.sprites import identity_split, mode_id
+    from charlib.training.trainer import load_training_images
+
+    config = GanConfig(image_size=16, n_data=300, seed=3)
+    images = load_training_images(config)
+    train_modes, test_modes = identity_split()
+    expected = sample_sprites(300, size=16, seed=3, split="train")
+    np.testing.assert_array_equal(images, expected.images)
+    assert set(mode_id(expected.labels.attributes)) <= set(train_modes)
+    assert not set(expected.labels.mode) & set(test_modes)
+
+
+def test_course_gan_trains_once_then_loads_without_training(tmp_path, monkeypatch):
+    from charlib.training import gan as gan_module
+
+    first = gan_module.course_gan(profile("smoke"), out=tmp_path / "c", progress=False)
+    calls = []
+    monkeypatch.setattr(gan_module, "train_gan", lambda *a, **k: calls.append(1))
+    again = gan_module.course_gan(profile("smoke"), out=tmp_path / "c", progress=False)
+    assert calls == [] and int(again.model.step.numpy()) == first.config.steps
+    assert len(again.history) == len(first.history)

@@ -22,7 +22,6 @@ from keras import layers
 
 from charlib.errors import ShapeError
 
-
 NORMS = ("batch", "layer", "spectral", "none")
 
 

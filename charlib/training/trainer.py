@@ -43,6 +43,7 @@ class RunConfig:
     steps: int = 3000
     flip: bool = True
     data: str = "sprites"
+    split: str = "train"
     n_data: int = 20_000
     seed: int = 0
     log_every: int = 10
@@ -74,7 +75,9 @@ def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
     if config.data == "sprites":
         from charlib.data.sprites import sample_sprites
 
-        return sample_sprites(config.n_data, size=config.image_size, seed=config.seed).images
+        # the training identities only, so the test split's characters stay unseen
+        return sample_sprites(config.n_data, size=config.image_size, seed=config.seed,
+                              split=config.split).images
     from charlib.data.folders import load_image_folder
 
     images, report = load_image_folder(config.data, size=config.image_size)
@@ -210,3 +213,15 @@ def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
     """The run's fixed latent vectors for sample grids (n, latent_dim) float32."""
     rng = np.random.default_rng(config.seed + 12345)
     return rng.standard_normal((n or config.n_samples, config.latent_dim)).astype(np.float32)
+
+
+def train_or_load(config_cls: type[C], config: C, out: Path, train_fn: Callable[..., TrainedRun],
+                  build: Callable[[C], keras.Model], progress: bool = True) -> TrainedRun:
+    """A run folder used as a cache: train into ``out`` if it is new, resume it if it stopped
+    early, and just load it (no data, no training) if it has finished."""
+    if not (out / "config.json").is_file():
+        return train_fn(config, out, progress=progress)
+    model, saved, run = restore_for_inference(config_cls, out, build)
+    if model is not None and int(model.step.numpy()) >= saved.steps:
+        return TrainedRun(run, model, saved, run.read_history())
+    return train_fn(out=out, resume=True, progress=progress)

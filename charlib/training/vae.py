@@ -14,8 +14,9 @@ figures, and do not compare a Bernoulli likelihood's figures with either.
 
 Options that the maths notebook motivates: ``beta`` (beta-VAE), a linear KL warm-up over
 ``kl_warmup_steps`` against posterior collapse, ``free_bits`` (a floor, in nats, on each latent
-dimension's batch-mean KL), and the likelihood: Gaussian with a fixed ``sigma`` (in [-1, 1] pixel units; smaller sigma
-weighs reconstruction more, so samples are sharper and the KL larger) or Bernoulli on intensities.
+dimension's batch-mean KL), and the likelihood: Gaussian with a fixed ``sigma`` (in [-1, 1] pixel
+units; smaller sigma weighs reconstruction more, so samples are sharper and the KL larger) or
+Bernoulli on intensities.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from charlib.training.trainer import (
     fixed_noise,
     restore_for_inference,
     train,
+    train_or_load,
 )
 
 
@@ -230,6 +232,4 @@ def course_vae(profile: Profile, out: str | Path | None = None, progress: bool =
     from charlib.config import output_dir
 
     out = Path(out) if out is not None else output_dir().joinpath(f"vae_{profile.name}")
-    if not (out / "config.json").is_file():
-        return train_vae(VaeConfig.from_profile(profile), out, progress=progress)
-    return train_vae(out=out, resume=True, progress=progress)
+    return train_or_load(VaeConfig, VaeConfig.from_profile(profile), out, train_vae, build_vae, progress)
