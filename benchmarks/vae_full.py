@@ -7,7 +7,7 @@ reconstruction NLL, KL and ELBO in nats per image, bits per dimension (continuou
 reconstructions and prior samples to ``benchmarks/results/vae_full_*.png`` and the figures to
 ``benchmarks/results/vae_full.{json,md}``.
 
-Usage: python benchmarks/vae_full.py [--out outputs/bench/vae_full] [--minutes 15]
+Usage: python benchmarks/vae_full.py [--out outputs/bench/vae_full] [--minutes 15] [--sigma S]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/vae_full"))
     parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--sigma", type=float, default=None, help="likelihood sigma (default: profile's)")
     args = parser.parse_args()
 
     import numpy as np
@@ -36,7 +37,8 @@ def main() -> None:
 
     if args.out.exists():
         shutil.rmtree(args.out)
-    config = VaeConfig.from_profile(profile("full"), max_minutes=args.minutes)
+    overrides = {} if args.sigma is None else {"sigma": args.sigma}
+    config = VaeConfig.from_profile(profile("full"), max_minutes=args.minutes, **overrides)
     start = time.perf_counter()
     result = train_vae(config, args.out, progress=False)
     minutes = (time.perf_counter() - start) / 60
