@@ -71,7 +71,7 @@ class VaeConfig(RunConfig):
         else:
             base = cls(image_size=profile.image_size, batch_size=profile.batch_size,
                        n_data=profile.n_sprites, steps=6000, max_minutes=15.0, kl_warmup_steps=1000,
-                       profile=profile.name)
+                       sigma=0.2, profile=profile.name)  # 0.1 left more of the prior empty
         return replace(base, **overrides)
 
 
