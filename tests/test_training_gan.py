@@ -215,3 +215,17 @@ def test_course_gan_trains_once_then_loads_without_training(tmp_path, monkeypatc
     again = gan_module.course_gan(profile("smoke"), out=tmp_path / "c", progress=False)
     assert calls == [] and int(again.model.step.numpy()) == first.config.steps
     assert len(again.history) == len(first.history)
+
+
+def test_course_gan_keeps_changed_configs_in_their_own_folder(tmp_path, monkeypatch):
+    from charlib import config as config_module
+    from charlib.training import gan as gan_module
+
+    monkeypatch.setenv(config_module.ENV_OUTPUTS, str(tmp_path))
+    seen = []
+    monkeypatch.setattr(gan_module, "train_or_load",
+                        lambda cls, cfg, out, *a: seen.append((cfg.image_size, out.name)))
+    gan_module.course_gan(profile("smoke"))
+    gan_module.course_gan(profile("smoke"), image_size=32)
+    gan_module.course_gan(profile("smoke"), image_size=16)
+    assert seen == [(32, "gan_smoke"), (32, "gan_smoke"), (16, "gan_smoke_image_size16")]

@@ -221,14 +221,21 @@ def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
     raise RunFolderError(f"{run_dir} has no checkpoint and no generator.keras yet")
 
 
-def course_gan(profile: Profile, out: str | Path | None = None, progress: bool = True) -> TrainedRun:
+def course_gan(profile: Profile, out: str | Path | None = None, progress: bool = True,
+               **overrides: Any) -> TrainedRun:
     """The course's DCGAN for a profile, trained once and reused (the run folder is the cache).
 
     Trains into ``outputs/gan_<profile>`` (or ``out``) when the folder is missing, resumes it when a
     run there stopped early, and otherwise just loads it. Later notebooks call this, so each of
-    them also runs on its own on a fresh clone.
+    them also runs on its own on a fresh clone. ``overrides`` change the profile's settings (e.g.
+    ``image_size=64``); a changed config gets its own folder, named after the changes.
     """
     from charlib.config import output_dir
 
-    out = Path(out) if out is not None else output_dir().joinpath(f"gan_{profile.name}")
-    return train_or_load(GanConfig, GanConfig.from_profile(profile), out, train_gan, build_gan, progress)
+    config = GanConfig.from_profile(profile, **overrides)
+    if out is None:
+        default = GanConfig.from_profile(profile)
+        changed = sorted(k for k, v in overrides.items() if getattr(default, k) != v)
+        suffix = "".join(f"_{k}{overrides[k]}" for k in changed)
+        out = output_dir().joinpath(f"gan_{profile.name}{suffix}")
+    return train_or_load(GanConfig, config, Path(out), train_gan, build_gan, progress)
