@@ -182,7 +182,6 @@ def build_gan(config: GanConfig) -> GAN:
     return gan
 
 
-GanRun = TrainedRun  # what train_gan returns: .run, .model (the GAN), .config, .history
 
 
 def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", *, resume: bool = False,
