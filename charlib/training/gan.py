@@ -182,8 +182,6 @@ def build_gan(config: GanConfig) -> GAN:
     return gan
 
 
-
-
 def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", *, resume: bool = False,
               steps: int | None = None, images: np.ndarray | None = None,
               progress: bool = True) -> TrainedRun:
