@@ -379,10 +379,23 @@ def kl_standard_normal(mu, logvar) -> tf.Tensor:
     Returns:
         (N,) float32 in nats.
     """
+    return _sum_per_example(kl_standard_normal_per_dim(mu, logvar))
+
+
+def kl_standard_normal_per_dim(mu, logvar) -> tf.Tensor:
+    """The terms of :func:`kl_standard_normal` before the sum: one KL per latent dimension.
+
+    Args:
+        mu: (N, ...) posterior means.
+        logvar: log-variances, the same shape as ``mu``.
+
+    Returns:
+        float32 in nats, the shape of ``mu`` (what free bits puts a floor under).
+    """
     mu = _batched(mu, "mu")
     logvar = _batched(logvar, "logvar")
     _same_shape(mu, logvar, "mu", "logvar")
-    return 0.5 * _sum_per_example(tf.square(mu) + tf.exp(logvar) - 1.0 - logvar)
+    return 0.5 * (tf.square(mu) + tf.exp(logvar) - 1.0 - logvar)
 
 
 def kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> tf.Tensor:

@@ -116,9 +116,10 @@ class VAE(keras.Model):
         mu, logvar = self.encoder(x, training=training)
         z = losses.reparameterize(mu, logvar, seed=seed)
         params = self.decoder(z, training=training)
+        kl_per_dim = losses.kl_standard_normal_per_dim(mu, logvar)
         return {"recon": self.reconstruction_nll(x, params),
-                "kl": losses.kl_standard_normal(mu, logvar),
-                "kl_per_dim": 0.5 * (tf.square(mu) + tf.exp(logvar) - 1.0 - logvar),
+                "kl": tf.reduce_sum(kl_per_dim, axis=-1),
+                "kl_per_dim": kl_per_dim,
                 "mu": mu, "logvar": logvar, "params": params}
 
     def train_step(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
