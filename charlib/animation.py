@@ -1,9 +1,17 @@
-"""Animation: frames to GIF files and to players that work inline in JupyterLab and on GitHub.
+"""Animation: latent walks, and frames to GIF/MP4 files and to players that work inline anywhere.
 
 A sprite's walk cycle is a stack of frames (T, H, W, 3). :func:`save_gif` writes it as a looping
-GIF (enlarged without blur, so small sprites stay readable), and :func:`gif_player` shows the same
-bytes inline in a notebook as an ``<img>`` tag, which renders in JupyterLab, in exported HTML and
-in GitHub's notebook viewer alike. Later notebooks add latent walks on top of these.
+GIF (enlarged without blur, so small sprites stay readable), :func:`save_mp4` as an H.264 video,
+and :func:`gif_player` / :func:`video_player` show the same bytes inline in a notebook as an
+``<img>`` or ``<video>`` tag with base64 data, which renders in JupyterLab, in exported HTML and
+(for the GIF) in GitHub's notebook viewer alike.
+
+A *latent walk* animates a generative model without any motion data: pick a few latent codes
+(keyframes) and move smoothly between them. Straight lines (:func:`lerp`) cut through the middle
+of the Gaussian prior, where codes are rarely sampled, because a high-dimensional standard normal
+puts almost all its mass near the sphere of radius sqrt(d); great circles (:func:`slerp`) keep the
+code's norm on that shell. :func:`latent_loop` strings k keyframes into a closed loop, so the GIF
+plays forever without a jump.
 """
 
 from __future__ import annotations
@@ -15,8 +23,90 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from charlib.errors import ShapeError
+from charlib.errors import CharlibError, ShapeError
 from charlib.viz import enlarge
+
+INTERPOLATIONS = ("lerp", "slerp")
+
+
+# --------------------------------------------------------------------------------------------------
+# Latent walks
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Linear interpolation ``(1 - t) a + t b`` between codes a, b (D,); t scalar or (T,) -> (T, D)."""
+    a, b = _pair(a, b)
+    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))[:, None]
+    out = (1.0 - ts) * a + ts * b
+    return out[0] if np.ndim(t) == 0 else out
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float, eps: float = 1e-6) -> np.ndarray:
+    """Spherical interpolation between codes a, b (D,); t scalar or (T,) -> (D,) or (T, D).
+
+    Moves along the great circle between the two directions while the norm goes linearly from
+    |a| to |b|:
+
+        slerp(a, b, t) = (|a| (1-t) + |b| t) * (sin((1-t) w) u_a + sin(t w) u_b) / sin(w),
+
+    with u the unit vectors and w the angle between them. Near-parallel (or near-antiparallel,
+    where the great circle is not unique) codes, and zero codes, fall back to :func:`lerp`, which
+    is the limit for w -> 0 and avoids dividing by sin(w) ~ 0.
+    """
+    a, b = _pair(a, b)
+    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))[:, None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < eps or nb < eps:
+        return lerp(a, b, t)
+    ua, ub = a / na, b / nb
+    cos_w = float(np.clip(ua @ ub, -1.0, 1.0))
+    if abs(cos_w) > 1.0 - eps:
+        return lerp(a, b, t)
+    w = np.arccos(cos_w)
+    direction = (np.sin((1.0 - ts) * w) * ua + np.sin(ts * w) * ub) / np.sin(w)
+    out = ((1.0 - ts) * na + ts * nb) * direction
+    return out[0] if np.ndim(t) == 0 else out
+
+
+def latent_loop(keyframes: np.ndarray, steps_between: int = 8, method: str = "slerp") -> np.ndarray:
+    """A closed walk through k keyframe codes (k, D): (k * steps_between, D), back to the start.
+
+    Segment i goes from keyframe i to keyframe (i + 1) mod k in ``steps_between`` steps and leaves
+    out its end point (the next segment starts there), so looping the frames has no repeated frame.
+    """
+    keys = np.asarray(keyframes, dtype=np.float64)
+    if keys.ndim != 2 or len(keys) < 2:
+        raise ShapeError(f"keyframes must have shape (k >= 2, D), got {keys.shape}")
+    if steps_between < 1:
+        raise ShapeError(f"steps_between must be >= 1, got {steps_between}")
+    interpolate = _interpolation(method)
+    ts = np.arange(steps_between) / steps_between
+    segments = [interpolate(keys[i], keys[(i + 1) % len(keys)], ts) for i in range(len(keys))]
+    return np.concatenate(segments).astype(np.float32)
+
+
+def random_latent_loop(latent_dim: int, n_keyframes: int = 4, steps_between: int = 8,
+                       seed: int = 0, method: str = "slerp") -> np.ndarray:
+    """A looping walk through ``n_keyframes`` codes drawn from N(0, I): (k * steps, latent_dim)."""
+    keys = np.random.default_rng(seed).standard_normal((n_keyframes, latent_dim))
+    return latent_loop(keys, steps_between, method)
+
+
+def _interpolation(method: str):
+    if method not in INTERPOLATIONS:
+        raise CharlibError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
+    return lerp if method == "lerp" else slerp
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ShapeError(f"codes must be two vectors of the same length, got {a.shape} and {b.shape}")
+    return a, b
+
+
+# --------------------------------------------------------------------------------------------------
+# Files and players
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:
@@ -54,3 +144,75 @@ def gif_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: st
     if caption:
         img = f"<figure>{img}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
     return HTML(img)
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """Pad frames on the bottom/right with their edge so H and W are even (H.264 needs that)."""
+    h, w = frames.shape[1:3]
+    return np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
+def mp4_bytes(frames: np.ndarray, fps: float = 8.0, scale: int = 4, loops: int = 1) -> bytes:
+    """Encode frames (T, H, W, 3) uint8 as an H.264 MP4 (yuv420p, plays in browsers).
+
+    A video has no "loop forever" flag like a GIF, so ``loops`` repeats the cycle in the file.
+    Needs the ``imageio-ffmpeg`` package (it ships its own ffmpeg); raises :class:`CharlibError`
+    with the install command if it is missing.
+    """
+    arr = _check_frames(frames)
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        raise CharlibError(
+            "MP4 export needs the imageio-ffmpeg package: pip install 'imageio-ffmpeg>=0.5,<0.9' "
+            "(or write a .gif instead)"
+        ) from None
+    if loops < 1:
+        raise ShapeError(f"loops must be >= 1, got {loops}")
+    big = _even(np.stack([enlarge(f, scale) for f in arr]))
+    big = np.concatenate([big] * loops)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        iio.imwrite(path, big, plugin="FFMPEG", fps=fps, codec="libx264", macro_block_size=1,
+                    pixelformat="yuv420p")
+        return path.read_bytes()
+
+
+def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 4,
+             loops: int = 1) -> Path:
+    """Write frames (T, H, W, 3) uint8 to an MP4 at ``path`` (see :func:`mp4_bytes`); returns it."""
+    data = mp4_bytes(frames, fps=fps, scale=scale, loops=loops)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def save_animation(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 4) -> Path:
+    """Write a GIF or an MP4, chosen by the file's extension (``.gif`` or ``.mp4``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gif":
+        return save_gif(frames, path, fps=fps, scale=scale)
+    if suffix == ".mp4":
+        return save_mp4(frames, path, fps=fps, scale=scale, loops=4)
+    raise CharlibError(f"cannot tell the format of {path}: use a .gif or .mp4 file name")
+
+
+def video_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: str | None = None):
+    """An inline, looping HTML5 video for notebooks (an IPython HTML object with an embedded MP4).
+
+    JupyterLab and exported HTML play it; GitHub's notebook viewer does not run videos, so prefer
+    :func:`gif_player` for outputs meant to be read there.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(mp4_bytes(frames, fps=fps, scale=scale)).decode("ascii")
+    tag = (f'<video autoplay loop muted playsinline controls style="image-rendering: pixelated">'
+           f'<source src="data:video/mp4;base64,{data}" type="video/mp4"/></video>')
+    if caption:
+        tag = f"<figure>{tag}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
+    return HTML(tag)
