@@ -11,6 +11,13 @@ the losses in :mod:`charlib.losses` take logits.
 ``reference_generator`` / ``reference_discriminator`` are the TensorFlow tutorial's DCGAN scaled to
 64x64 (Dense to 8x8x256, three 5x5 ``Conv2DTranspose``; two 5x5 strided convs with dropout), kept as
 the speed and quality baseline that the course's compact models are measured against.
+
+Two discriminator options fight **mode collapse** by letting D look at several samples at once, so
+a generator that makes the same picture over and over is easy to catch. :class:`MinibatchStdDev`
+(Karras et al. 2018) appends one feature map holding how much the batch varies; a collapsed batch
+varies little, real data a lot. :class:`Pack` (PacGAN, Lin et al. 2018) stacks ``m`` images along
+the channel axis so D scores groups of ``m``: the chance that m fakes all look like one real mode
+falls quickly with m. Both are registered Keras layers, so checkpoints and saved models reload.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import math
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from charlib.errors import ShapeError
 
@@ -30,6 +37,75 @@ def _n_doublings(image_size: int, start: int = 4) -> int:
     if image_size < 8 or not n.is_integer():
         raise ShapeError(f"image_size must be 4 * 2**k (8, 16, 32, 64, 128...), got {image_size}")
     return int(n)
+
+
+@keras.saving.register_keras_serializable(package="charlib")
+class MinibatchStdDev(layers.Layer):
+    """Append the batch's spread as one extra feature map (ProGAN's minibatch standard deviation).
+
+    The batch is split into groups of ``group_size`` (sample i joins group ``i % (N / group_size)``);
+    within each group the standard deviation of every feature at every position is taken over the
+    group's samples, those are averaged to one number per group, and that number fills a new
+    channel for the group's samples. A batch whose size ``group_size`` does not divide is treated as
+    one group. Input (N, H, W, C) -> output (N, H, W, C + 1).
+
+    Args:
+        group_size: samples per group (4 in ProGAN); 0 means the whole batch is one group.
+    """
+
+    def __init__(self, group_size: int = 4, epsilon: float = 1e-8, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if int(group_size) < 0:
+            raise ShapeError(f"group_size must be >= 0, got {group_size}")
+        self.group_size = int(group_size)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        shape = ops.shape(x)
+        n = shape[0]
+        g = n if self.group_size == 0 else ops.minimum(self.group_size, n)
+        g = ops.where(ops.equal(n % g, 0), g, n)  # a batch g does not divide: one group
+        y = ops.reshape(ops.cast(x, "float32"), (g, -1, shape[1], shape[2], shape[3]))
+        y = y - ops.mean(y, axis=0, keepdims=True)
+        std = ops.sqrt(ops.mean(ops.square(y), axis=0) + self.epsilon)  # (N/g, H, W, C)
+        std = ops.mean(std, axis=(1, 2, 3))  # (N/g,): one number per group
+        std = ops.tile(ops.reshape(std, (-1, 1, 1, 1)), (g, shape[1], shape[2], 1))  # (N, H, W, 1)
+        return ops.concatenate([x, ops.cast(std, x.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="charlib")
+class Pack(layers.Layer):
+    """PacGAN packing: ``m`` consecutive images become one input with ``m`` times the channels.
+
+    Input (N, H, W, C) with N divisible by ``m`` -> output (N / m, H, W, m * C): images
+    ``k*m .. k*m + m - 1`` are stacked along the channel axis. Real and fake batches pass the
+    same layer, so they are packed alike, and D outputs one logit per pack.
+    """
+
+    def __init__(self, m: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if int(m) < 1:
+            raise ShapeError(f"pack size m must be >= 1, got {m}")
+        self.m = int(m)
+
+    def call(self, x):
+        shape = ops.shape(x)
+        y = ops.reshape(x, (-1, self.m, shape[1], shape[2], shape[3]))  # (N/m, m, H, W, C)
+        y = ops.transpose(y, (0, 2, 3, 1, 4))  # (N/m, H, W, m, C)
+        return ops.reshape(y, (-1, shape[1], shape[2], self.m * shape[3]))
+
+    def compute_output_shape(self, input_shape):
+        n = input_shape[0]
+        return (None if n is None else n // self.m, *input_shape[1:-1], self.m * input_shape[-1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "m": self.m}
 
 
 def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
@@ -56,22 +132,31 @@ def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
 
 
 def make_discriminator(image_size: int = 64, width: int = 32, norm: str = "batch",
-                       name: str = "discriminator") -> keras.Model:
-    """DCGAN discriminator: images (N, image_size, image_size, 3) in [-1, 1] -> logits (N, 1).
+                       name: str = "discriminator", *, pack: int = 1,
+                       minibatch_std: int = 0) -> keras.Model:
+    """DCGAN discriminator: images (N, image_size, image_size, 3) in [-1, 1] -> logits (N / pack, 1).
 
     Strided 4x4 convolutions double the channels (``width`` first) while halving the resolution
     down to 4x4; LeakyReLU(0.2) throughout, no normalisation in the first layer, no sigmoid at the
     end. ``norm`` is "batch" (DCGAN), "layer" (for WGAN-GP, whose penalty needs examples scored
     independently), "spectral" (spectral normalisation of every weight, Miyato et al. 2018, which
     bounds how sharply D can change and steadies training) or "none".
+
+    Against mode collapse: ``pack=m`` > 1 first packs m images into one input (:class:`Pack`), so
+    N must be a multiple of m; ``minibatch_std=g`` > 0 inserts a :class:`MinibatchStdDev` layer
+    with groups of g just before the last strided convolution, so that convolution can use it.
     """
     if norm not in NORMS:
         raise ShapeError(f"norm must be one of {NORMS}, got {norm!r}")
+    if int(pack) < 1 or int(minibatch_std) < 0:
+        raise ShapeError(f"need pack >= 1 and minibatch_std >= 0, got {pack} and {minibatch_std}")
     wrap = layers.SpectralNormalization if norm == "spectral" else (lambda layer: layer)
     k = _n_doublings(image_size)
     images = keras.Input((image_size, image_size, 3), name="image")
-    x = images
+    x = Pack(int(pack), name="pack")(images) if pack > 1 else images
     for i in range(k):
+        if minibatch_std and i == k - 1:
+            x = MinibatchStdDev(int(minibatch_std), name="minibatch_std")(x)
         x = wrap(layers.Conv2D(width * 2**i, 4, strides=2, padding="same",
                                use_bias=i == 0 or norm in ("spectral", "none")))(x)
         if i > 0 and norm == "batch":

@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.config import Profile
+from charlib.errors import CharlibError
 from charlib.models import dcgan
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
@@ -39,6 +40,8 @@ from charlib.training.trainer import (
 
 __all__ = ["GAN", "GanConfig", "build_gan", "course_gan", "fixed_noise", "generate", "load_generator",
            "train_gan"]
+
+MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,16 @@ class GanConfig(RunConfig):
     beta_1: float = 0.5
     beta_2: float = 0.999
     ema_decay: float | None = 0.995
+    minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
+    pack: int = 1
+
+    def __post_init__(self) -> None:
+        if self.pack < 1 or self.batch_size % self.pack:
+            raise CharlibError(f"pack={self.pack} must be >= 1 and divide batch_size={self.batch_size} "
+                               "(PacGAN scores the batch in groups of pack images)")
+        if self.minibatch_std and self.batch_size // self.pack < 2:
+            raise CharlibError("minibatch_std needs at least 2 discriminator inputs per batch, got "
+                               f"batch_size={self.batch_size} with pack={self.pack}")
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
@@ -172,7 +185,8 @@ def build_gan(config: GanConfig) -> GAN:
         # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
         dcgan.make_discriminator(config.image_size, config.d_width,
                                  norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
-                                 else config.d_norm),
+                                 else config.d_norm,
+                                 pack=config.pack, minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
     )  # fmt: skip
     gan.compile(

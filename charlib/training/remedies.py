@@ -1,0 +1,50 @@
+"""Remedies for mode collapse, as named recipes: the same DCGAN trainer with one switch changed.
+
+A GAN *collapses* when its generator finds a few outputs that fool the discriminator and stops
+exploring: samples look fine one by one, but most of the data's modes never appear. Each remedy
+attacks a cause. **Minibatch standard deviation** and **PacGAN packing** let the discriminator see
+several samples at once, so a batch with too little variety is easy to reject. **Spectral
+normalisation** and **WGAN-GP** keep the discriminator smooth, so its gradients point the generator
+towards every part of the data rather than the nearest one. **Two-timescale updates** (TTUR: a
+faster discriminator) keep D close to optimal, which the theory behind GANs assumes.
+
+Each recipe in :data:`SPRITE_RECIPES` is a dict of :class:`~charlib.training.gan.GanConfig`
+overrides on top of the full profile, so a run is ``train_gan(recipe_config("pacgan2"), out)`` and
+its config.json says exactly what was switched on. ``benchmarks/remedies_sprites.py`` trains them
+all for the same number of steps and scores them with :mod:`charlib.diagnostics`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from charlib.config import profile
+from charlib.errors import CharlibError
+from charlib.training.gan import GanConfig
+
+__all__ = ["SPRITE_RECIPES", "recipe_config"]
+
+SPRITE_RECIPES: dict[str, dict[str, Any]] = {
+    # the full profile's plain DCGAN (BatchNorm D, non-saturating loss, equal learning rates)
+    "dcgan": {},
+    # the setting that collapsed in our first runs: a wider latent and no weight averaging
+    "collapse-prone": {"latent_dim": 128, "ema_decay": None},
+    "minibatch-std": {"minibatch_std": True},
+    "pacgan2": {"pack": 2},
+    "pacgan2-batch128": {"pack": 2, "batch_size": 128},
+    "sn-hinge-ttur": {"d_norm": "spectral", "loss": "hinge", "lr_d": 4e-4, "lr_g": 1e-4},
+    "wgan-gp": {"loss": "wgan-gp", "lr_d": 1e-4, "lr_g": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+}
+
+
+def recipe_config(name: str, **overrides: Any) -> GanConfig:
+    """The full-profile :class:`GanConfig` with recipe ``name`` switched on, then ``overrides``.
+
+    Raises:
+        CharlibError: for an unknown recipe name, listing the known ones.
+    """
+    if name not in SPRITE_RECIPES:
+        raise CharlibError(f"Unknown recipe {name!r}; choose one of {sorted(SPRITE_RECIPES)}.")
+    base = GanConfig.from_profile(profile("full"))
+    return replace(base, **{**SPRITE_RECIPES[name], **overrides})

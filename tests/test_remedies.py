@@ -1,0 +1,121 @@
+"""Mode-collapse remedies in the DCGAN trainer: minibatch std, PacGAN packing, and their configs."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from charlib.data.sprites import sample_sprites
+from charlib.errors import CharlibError, ShapeError
+from charlib.models import dcgan
+from charlib.training.gan import GanConfig, train_gan
+from charlib.training.remedies import SPRITE_RECIPES, recipe_config
+
+TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
+            sample_every=3, ckpt_every=3, log_every=1, n_samples=4)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_sprites(64, size=16, seed=0).images
+
+
+# ------------------------------------------------------------------------------- minibatch std
+
+
+def test_minibatch_std_appends_each_groups_spread_on_a_hand_made_batch():
+    # 4 samples, 1x1 pixel, 2 channels: channel 0 varies, channel 1 is constant
+    x = np.array([0.0, 1.0, 10.0, 20.0], dtype="float32")
+    batch = np.stack([x, np.zeros(4, "float32")], axis=-1).reshape(4, 1, 1, 2)
+    out = np.asarray(dcgan.MinibatchStdDev(group_size=2)(batch))
+    assert out.shape == (4, 1, 1, 3)
+    np.testing.assert_array_equal(out[..., :2], batch)  # the input passes through unchanged
+    # sample i is in group i % 2: {0, 10} has std 5, {1, 20} has std 9.5; channel 1 adds ~0
+    np.testing.assert_allclose(out[:, 0, 0, 2], [2.5, 4.75, 2.5, 4.75], atol=1e-3)
+    whole = np.asarray(dcgan.MinibatchStdDev(group_size=0)(batch))[:, 0, 0, 2]
+    np.testing.assert_allclose(whole, np.std(x) / 2, atol=1e-3)
+
+
+def test_minibatch_std_is_near_zero_for_a_collapsed_batch_and_falls_back_to_one_group():
+    same = np.ones((4, 2, 2, 3), "float32")
+    assert float(np.max(dcgan.MinibatchStdDev(4)(same)[..., 3])) < 1e-3
+    odd = np.arange(3, dtype="float32").reshape(3, 1, 1, 1)  # 4 does not divide 3: one group
+    np.testing.assert_allclose(np.asarray(dcgan.MinibatchStdDev(4)(odd))[:, 0, 0, 1], np.std([0, 1, 2]),
+                               atol=1e-3)
+    with pytest.raises(ShapeError):
+        dcgan.MinibatchStdDev(-1)
+
+
+# ------------------------------------------------------------------------------------- packing
+
+
+def test_pack_stacks_consecutive_images_along_channels():
+    x = np.random.default_rng(0).standard_normal((6, 4, 4, 3)).astype("float32")
+    out = np.asarray(dcgan.Pack(2)(x))
+    assert out.shape == (3, 4, 4, 6)
+    np.testing.assert_array_equal(out[1, ..., :3], x[2])
+    np.testing.assert_array_equal(out[1, ..., 3:], x[3])
+    with pytest.raises(ShapeError):
+        dcgan.Pack(0)
+
+
+@pytest.mark.parametrize("pack, mbstd", [(1, 4), (2, 0), (4, 2)])
+def test_discriminator_with_remedies_scores_packs_and_reloads_safely(tmp_path, pack, mbstd):
+    d = dcgan.make_discriminator(16, 4, pack=pack, minibatch_std=mbstd)
+    x = np.random.default_rng(1).uniform(-1, 1, (8, 16, 16, 3)).astype("float32")
+    assert d(x).shape == (8 // pack, 1)
+    d.save(tmp_path / "d.keras")
+    again = keras.models.load_model(tmp_path / "d.keras", safe_mode=True)
+    np.testing.assert_allclose(again(x), d(x), rtol=1e-5, atol=1e-5)
+
+
+# -------------------------------------------------------------------------------------- configs
+
+
+def test_pack_must_divide_the_batch_at_config_time():
+    with pytest.raises(CharlibError, match="divide batch_size"):
+        GanConfig(batch_size=10, pack=4)
+    with pytest.raises(CharlibError, match="pack"):
+        GanConfig(pack=0)
+    with pytest.raises(CharlibError, match="minibatch_std"):
+        GanConfig(batch_size=4, pack=4, minibatch_std=True)
+
+
+def test_old_config_json_without_remedy_fields_still_loads():
+    old = {k: v for k, v in GanConfig(**TINY).to_dict().items() if k not in ("pack", "minibatch_std")}
+    config = GanConfig.from_dict(old)
+    assert config.pack == 1 and config.minibatch_std is False
+
+
+@pytest.mark.parametrize("name", sorted(SPRITE_RECIPES))
+def test_every_sprite_recipe_is_a_valid_full_profile_config(name):
+    config = recipe_config(name)
+    assert config.profile == "full" and config.steps > 0
+    assert config.batch_size % config.pack == 0
+
+
+def test_unknown_recipe_is_a_clear_error():
+    with pytest.raises(CharlibError, match="pacgan2"):
+        recipe_config("no-such-recipe")
+
+
+@pytest.mark.parametrize("switches", [
+    dict(minibatch_std=True),
+    dict(pack=2),
+    dict(d_norm="spectral", loss="hinge", lr_d=4e-4, lr_g=1e-4),
+    dict(loss="wgan-gp", pack=2, minibatch_std=True),
+])
+def test_each_remedy_trains_checkpoints_resumes_and_exports(tmp_path, images, switches):
+    out = tmp_path / "run"
+    first = train_gan(GanConfig(steps=3, **TINY, **switches), out, images=images, progress=False)
+    assert all(np.isfinite(v) for v in first.history[-1].values())
+    saved = json.loads((out / "config.json").read_text())
+    assert {k: saved[k] for k in switches} == switches
+    resumed = train_gan(out=out, resume=True, steps=6, images=images, progress=False)
+    assert int(resumed.model.step.numpy()) == 6
+    assert int(resumed.model.d_optimizer.iterations.numpy()) == 6
+    g = keras.models.load_model(out / "generator.keras", safe_mode=True)
+    assert g.output_shape == (None, 16, 16, 3)
