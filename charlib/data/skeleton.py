@@ -15,10 +15,20 @@ Conventions
   the picture. The ``right`` view is the exact mirror image of the ``left`` view with left and right
   joints swapped, so flipping a picture horizontally turns one into the other.
 * Pixel coordinates scale with the image size: the same pose at 32 px is the 64 px pose halved.
+
+Motion as data
+--------------
+The course's 72 poses are one fixed performance. To give a sequence model a *distribution* of
+motion to learn, :class:`MotionStyle` varies how an action is performed: stride, knee lift, arm
+swing, wave size, jump height and crouch, where in the cycle the clip starts (phase), and the
+body's proportions. :func:`sample_styles` draws styles with a seed and :func:`motion_cycles`
+turns them into joint tracks (N, 8, 15, 2). The default style is the canonical performance,
+exactly, so every rendered sprite stays as it was.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -67,6 +77,64 @@ GROUND_Y = 0.92
 UNIT_SCALE = 0.69
 
 
+@dataclass(frozen=True)
+class MotionStyle:
+    """How one performance of an action varies from the canonical one (all 1.0 / 0.0 = canonical).
+
+    Attributes:
+        stride: scales the walk's leg swing.
+        knee_lift: scales the walk's knee bend as the leg swings forward.
+        arm_swing: scales the walk's arm swing.
+        wave: scales the size of the wave.
+        jump_height: scales the jump's height above the ground.
+        crouch: scales how deep the jump's crouch and tuck go.
+        phase: where the clip starts in the cycle, in frames (any real number; 8 is a full cycle).
+        limbs: scales arm and leg lengths.
+        torso: scales the torso length.
+        shoulders: scales the shoulder and hip widths.
+    """
+
+    stride: float = 1.0
+    knee_lift: float = 1.0
+    arm_swing: float = 1.0
+    wave: float = 1.0
+    jump_height: float = 1.0
+    crouch: float = 1.0
+    phase: float = 0.0
+    limbs: float = 1.0
+    torso: float = 1.0
+    shoulders: float = 1.0
+
+
+CANONICAL_STYLE = MotionStyle()
+
+#: The range each style field is drawn from by :func:`sample_styles` (uniform, low to high).
+STYLE_RANGES: dict[str, tuple[float, float]] = {
+    "stride": (0.6, 1.3), "knee_lift": (0.6, 1.3), "arm_swing": (0.4, 1.5), "wave": (0.6, 1.3),
+    "jump_height": (0.5, 1.5), "crouch": (0.6, 1.15), "phase": (0.0, float(N_FRAMES)),
+    "limbs": (0.9, 1.1), "torso": (0.88, 1.12), "shoulders": (0.85, 1.15),
+}  # fmt: skip
+
+
+def sample_styles(n: int, seed: int = 0) -> list[MotionStyle]:
+    """``n`` random performances, each field uniform in :data:`STYLE_RANGES`; repeatable for a seed."""
+    rng = np.random.default_rng(seed)
+    names = [f.name for f in fields(MotionStyle)]
+    lows = np.array([STYLE_RANGES[k][0] for k in names])
+    highs = np.array([STYLE_RANGES[k][1] for k in names])
+    values = rng.uniform(lows, highs, size=(n, len(names)))
+    return [MotionStyle(**dict(zip(names, map(float, row), strict=True))) for row in values]
+
+
+def _periodic(table: tuple[float, ...], t: float) -> float:
+    """Linear interpolation of a per-frame table at a real frame position t, wrapping around."""
+    i = int(np.floor(t)) % len(table)
+    w = t - np.floor(t)
+    if w == 0.0:
+        return table[i]
+    return (1.0 - w) * table[i] + w * table[(i + 1) % len(table)]
+
+
 def _swing(sagittal: float, abduction: float = 0.0, side: float = 1.0) -> np.ndarray:
     """Unit vector of a limb hanging down, swung forward by ``sagittal`` and outward by ``abduction``.
 
@@ -91,22 +159,25 @@ def _leg(thigh_angle: float, knee_bend: float) -> tuple[np.ndarray, np.ndarray]:
     return _swing(thigh_angle), _swing(thigh_angle - knee_bend)
 
 
-def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], float]:
+def _limb_directions(action: str, frame: int,
+                     style: MotionStyle = CANONICAL_STYLE) -> tuple[dict[str, np.ndarray], float]:
     """Directions of the 8 limb segments for one frame, and the extra lift off the ground."""
-    phase = 2 * np.pi * frame / N_FRAMES
+    t = frame + style.phase
+    phase = 2 * np.pi * t / N_FRAMES
     lift = 0.0
     d: dict[str, np.ndarray] = {}
     if action == "walk":
         for side, name, shift in ((1.0, "l", np.pi), (-1.0, "r", 0.0)):
             p = phase + shift
-            swing_leg = 0.42 * np.sin(p)
-            knee = 0.12 + 0.75 * max(0.0, np.cos(p))  # the knee bends while the leg swings forward
+            swing_leg = 0.42 * style.stride * np.sin(p)
+            # the knee bends while the leg swings forward
+            knee = 0.12 + 0.75 * style.knee_lift * max(0.0, np.cos(p))
             d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(swing_leg, knee)
-            arm = -0.45 * np.sin(p)
+            arm = -0.45 * style.arm_swing * np.sin(p)
             d[f"{name}_upper_arm"] = _swing(arm, 0.12, side)
             d[f"{name}_forearm"] = _swing(arm + 0.35, 0.12, side)
     elif action == "wave":
-        wobble = np.sin(phase)
+        wobble = style.wave * np.sin(phase)
         for name in ("l", "r"):
             d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(0.0, 0.05)
         # The right arm rests and the left one waves: in the left-facing view the waving arm is
@@ -114,15 +185,15 @@ def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], fl
         d["r_upper_arm"] = _swing(0.05, 0.12, -1.0)
         d["r_forearm"] = _swing(0.15, 0.10, -1.0)
         d["l_upper_arm"] = _unit((0.45, 0.2, 0.9))
-        swing = np.cos(phase)  # with the wobble, every frame of the cycle differs
+        swing = style.wave * np.cos(phase)  # with the wobble, every frame of the cycle differs
         d["l_forearm"] = _unit((0.1 + 0.5 * wobble, 1.0 + 0.3 * swing, 0.7 + 0.5 * wobble - 0.4 * swing))
         lift = 0.004 * np.cos(2 * phase)
     elif action == "jump":
         # crouch 0..1, height in body units, arms: 0 hanging .. 1 thrown up
-        crouch = (0.0, 0.55, 0.25, 0.0, 0.0, 0.0, 0.6, 0.25)[frame]
-        height = (0.0, 0.0, 0.04, 0.12, 0.16, 0.11, 0.0, 0.0)[frame]
-        arms_up = (0.0, -0.3, 0.5, 1.0, 1.0, 0.8, -0.3, 0.0)[frame]
-        tuck = (0.0, 0.0, 0.2, 0.5, 0.3, 0.2, 0.0, 0.0)[frame]
+        crouch = style.crouch * _periodic((0.0, 0.55, 0.25, 0.0, 0.0, 0.0, 0.6, 0.25), t)
+        height = style.jump_height * _periodic((0.0, 0.0, 0.04, 0.12, 0.16, 0.11, 0.0, 0.0), t)
+        arms_up = _periodic((0.0, -0.3, 0.5, 1.0, 1.0, 0.8, -0.3, 0.0), t)
+        tuck = style.crouch * _periodic((0.0, 0.0, 0.2, 0.5, 0.3, 0.2, 0.0, 0.0), t)
         for side, name in ((1.0, "l"), (-1.0, "r")):
             thigh = 0.95 * crouch + 0.6 * tuck
             d[f"{name}_thigh"], d[f"{name}_shin"] = _leg(thigh, 1.9 * crouch + 1.0 * tuck)
@@ -138,31 +209,69 @@ def _limb_directions(action: str, frame: int) -> tuple[dict[str, np.ndarray], fl
     return d, lift
 
 
-def pose_3d(action: str, frame: int) -> np.ndarray:
-    """The 15 joints of one frame in body units, shape (15, 3): (x left, y up, z forward)."""
+def pose_3d(action: str, frame: int, style: MotionStyle = CANONICAL_STYLE) -> np.ndarray:
+    """The 15 joints of one frame in body units, shape (15, 3): (x left, y up, z forward).
+
+    ``style`` varies the performance (see :class:`MotionStyle`); the default is the canonical one.
+    """
     if not 0 <= frame < N_FRAMES:
         raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
-    d, lift = _limb_directions(action, frame)
+    d, lift = _limb_directions(action, frame, style)
     j = np.zeros((len(JOINTS), 3))
     idx = JOINT_INDEX
+    thigh, shin = THIGH * style.limbs, SHIN * style.limbs
+    upper_arm, forearm = UPPER_ARM * style.limbs, FOREARM * style.limbs
     # Legs hang from the pelvis; the pelvis height puts the lower ankle on the ground.
     reach = max(
-        -(THIGH * d[f"{s}_thigh"][1] + SHIN * d[f"{s}_shin"][1]) for s in ("l", "r")
+        -(thigh * d[f"{s}_thigh"][1] + shin * d[f"{s}_shin"][1]) for s in ("l", "r")
     )
     pelvis = np.array([0.0, ANKLE_HEIGHT + reach + lift, 0.0])
     j[idx["pelvis"]] = pelvis
-    j[idx["neck"]] = pelvis + [0.0, TORSO, 0.0]
+    j[idx["neck"]] = pelvis + [0.0, TORSO * style.torso, 0.0]
     j[idx["head"]] = j[idx["neck"]] + [0.0, HEAD_RADIUS + 0.01, 0.0]
     for s, side in (("l", 1.0), ("r", -1.0)):
-        hip = pelvis + [side * HIP_HALF, 0.0, 0.0]
-        knee = hip + THIGH * d[f"{s}_thigh"]
+        hip = pelvis + [side * HIP_HALF * style.shoulders, 0.0, 0.0]
+        knee = hip + thigh * d[f"{s}_thigh"]
         j[idx[f"{s}_hip"]], j[idx[f"{s}_knee"]] = hip, knee
-        j[idx[f"{s}_ankle"]] = knee + SHIN * d[f"{s}_shin"]
-        shoulder = j[idx["neck"]] + [side * SHOULDER_HALF, -0.02, 0.0]
-        elbow = shoulder + UPPER_ARM * d[f"{s}_upper_arm"]
+        j[idx[f"{s}_ankle"]] = knee + shin * d[f"{s}_shin"]
+        shoulder = j[idx["neck"]] + [side * SHOULDER_HALF * style.shoulders, -0.02, 0.0]
+        elbow = shoulder + upper_arm * d[f"{s}_upper_arm"]
         j[idx[f"{s}_shoulder"]], j[idx[f"{s}_elbow"]] = shoulder, elbow
-        j[idx[f"{s}_hand"]] = elbow + FOREARM * d[f"{s}_forearm"]
+        j[idx[f"{s}_hand"]] = elbow + forearm * d[f"{s}_forearm"]
     return j
+
+
+def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
+                  size: int = 64) -> np.ndarray:
+    """Joint tracks of one action seen from one direction, one cycle per style: (N, 8, 15, 2) pixels."""
+    _lookup(ACTIONS, action, "action")
+    _lookup(DIRECTIONS, direction, "direction")
+    out = np.zeros((len(styles), N_FRAMES, len(JOINTS), 2), np.float32)
+    for i, style in enumerate(styles):
+        frames = np.stack([pose_3d(action, f, style) for f in range(N_FRAMES)])
+        out[i] = project(frames, direction, size)
+    return out
+
+
+def sample_motion(n: int, size: int = 64, seed: int = 0, actions: tuple[str, ...] | None = None,
+                  directions: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` varied motion clips, the course's "motion capture" data set; repeatable for a seed.
+
+    Returns (joints (n, 8, 15, 2) float32 pixels, action (n,) int64, direction (n,) int64); actions
+    and directions are drawn uniformly from the options, styles from :func:`sample_styles`.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    acts = np.array([_lookup(ACTIONS, a, "action") for a in (actions or ACTIONS)])
+    dirs = np.array([_lookup(DIRECTIONS, d, "direction") for d in (directions or DIRECTIONS)])
+    a = rng.choice(acts, size=n)
+    d = rng.choice(dirs, size=n)
+    styles = sample_styles(n, seed=int(rng.integers(2**31)))
+    joints = np.zeros((n, N_FRAMES, len(JOINTS), 2), np.float32)
+    for i in range(n):
+        joints[i] = motion_cycles([styles[i]], ACTIONS[a[i]], DIRECTIONS[d[i]], size)[0]
+    return joints, a.astype(np.int64), d.astype(np.int64)
 
 
 def project(joints_3d: np.ndarray, direction: str, size: int) -> np.ndarray:

@@ -1,0 +1,199 @@
+"""A sequence VAE over joint positions: learning new motion cycles from "motion capture".
+
+Motion data here is a clip of 8 frames, each frame 15 joints in 2-D: a (8, 30) sequence. The
+course's clips come from :func:`charlib.data.skeleton.sample_motion`, which varies stride, arm
+swing, jump height, phase and body proportions, so there is a distribution to learn, conditioned
+on the action and the viewing direction (6 one-hot numbers).
+
+The model is a VAE whose encoder and decoder are GRUs, recurrent layers that read or write a
+sequence one step at a time:
+
+* encoder: a GRU reads the 8 frames (with the condition) and its last state gives the mean and
+  log-variance of q(z | clip), z in R^latent_dim;
+* decoder: z and the condition set the GRU's starting state, and at every step the GRU also gets
+  z, the condition and the step's *phase* (sin and cos of 2 pi t / 8), and writes that frame's
+  30 coordinates.
+
+The loss is the negative ELBO with a Gaussian likelihood of fixed ``sigma`` on coordinates in body
+units (1 body unit is the standing height), so ``sigma = 0.01`` is about half a pixel at 64 px. A
+new clip is z ~ N(0, I) decoded under the chosen condition, turned back into pixels by
+:func:`from_body_units`, and drawn with :func:`charlib.data.sprites.render_skeleton`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from charlib import losses
+from charlib.data import skeleton as sk
+from charlib.errors import ShapeError
+
+N_COORDS: int = len(sk.JOINTS) * 2
+N_MOTION_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS)
+
+__all__ = ["MotionVAE", "from_body_units", "motion_conditions", "to_body_units"]
+
+
+def to_body_units(joints: np.ndarray, size: int) -> np.ndarray:
+    """Pixel joints (..., 15, 2) of a ``size`` image to body units: x right, y up from the ground line."""
+    j = np.asarray(joints, dtype=np.float32)
+    scale = sk.UNIT_SCALE * size
+    return np.stack([(j[..., 0] - size / 2) / scale, (sk.GROUND_Y * size - j[..., 1]) / scale], axis=-1)
+
+
+def from_body_units(coords: np.ndarray, size: int) -> np.ndarray:
+    """The inverse of :func:`to_body_units`: body units (..., 15, 2) to pixels of a ``size`` image."""
+    c = np.asarray(coords, dtype=np.float32)
+    scale = sk.UNIT_SCALE * size
+    return np.stack([size / 2 + c[..., 0] * scale, sk.GROUND_Y * size - c[..., 1] * scale],
+                    axis=-1).astype(np.float32)
+
+
+def motion_conditions(action: np.ndarray | int, direction: np.ndarray | int) -> np.ndarray:
+    """Action and direction indices (N,) (or scalars) to one-hot conditions (N, 6) float32."""
+    a, d = np.broadcast_arrays(np.atleast_1d(action), np.atleast_1d(direction))
+    if a.size and (a.min() < 0 or a.max() >= len(sk.ACTIONS) or d.min() < 0
+                   or d.max() >= len(sk.DIRECTIONS)):
+        raise ShapeError("action/direction indices out of range")
+    return np.concatenate([np.eye(len(sk.ACTIONS))[a], np.eye(len(sk.DIRECTIONS))[d]],
+                          axis=-1).astype(np.float32)
+
+
+def _phase_features() -> np.ndarray:
+    t = 2 * np.pi * np.arange(sk.N_FRAMES) / sk.N_FRAMES
+    return np.stack([np.sin(t), np.cos(t)], axis=-1).astype(np.float32)  # (8, 2)
+
+
+def make_motion_encoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
+    """[clips (N, 8, 30), condition (N, 6)] -> [mu, logvar], each (N, latent_dim)."""
+    clips = keras.Input((sk.N_FRAMES, N_COORDS), name="clips")
+    c = keras.Input((N_MOTION_CONDITION,), name="condition")
+    tiled = layers.RepeatVector(sk.N_FRAMES)(c)
+    h = layers.GRU(units)(layers.Concatenate()([clips, tiled]))
+    h = layers.Dense(units, activation="gelu")(layers.Concatenate()([h, c]))
+    return keras.Model([clips, c], [layers.Dense(latent_dim, name="mu")(h),
+                                    layers.Dense(latent_dim, name="logvar")(h)],
+                       name="motion_encoder")
+
+
+def make_motion_decoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
+    """[z (N, latent_dim), condition (N, 6), phase (N, 8, 2)] -> clips (N, 8, 30) in body units."""
+    z = keras.Input((latent_dim,), name="z")
+    c = keras.Input((N_MOTION_CONDITION,), name="condition")
+    phase = keras.Input((sk.N_FRAMES, 2), name="phase")
+    zc = layers.Concatenate()([z, c])
+    state = layers.Dense(units, activation="tanh")(zc)
+    steps = layers.Concatenate()([layers.RepeatVector(sk.N_FRAMES)(zc), phase])
+    h = layers.GRU(units, return_sequences=True)(steps, initial_state=state)
+    h = layers.Dense(units, activation="gelu")(h)
+    return keras.Model([z, c, phase], layers.Dense(N_COORDS)(h), name="motion_decoder")
+
+
+class MotionVAE(keras.Model):
+    """The sequence VAE of this module; ``fit_clips`` trains it, ``sample`` draws new clips.
+
+    Args:
+        latent_dim: size of z.
+        units: width of the GRUs and dense layers.
+        sigma: the Gaussian likelihood's standard deviation, in body units.
+        beta: the KL weight.
+    """
+
+    def __init__(self, latent_dim: int = 8, units: int = 96, sigma: float = 0.01, beta: float = 1.0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latent_dim, self.units, self.sigma, self.beta = latent_dim, units, sigma, beta
+        self.encoder = make_motion_encoder(latent_dim, units)
+        self.decoder = make_motion_decoder(latent_dim, units)
+        self.phase = tf.constant(_phase_features())
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+
+    def decode(self, z: tf.Tensor, c: tf.Tensor) -> tf.Tensor:
+        """Clips (N, 8, 30) in body units for codes z (N, latent_dim) and conditions c (N, 6)."""
+        phase = tf.tile(self.phase[None], [tf.shape(z)[0], 1, 1])
+        return self.decoder([z, c, phase], training=False)
+
+    def loss_terms(self, clips: tf.Tensor, c: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Mean reconstruction NLL and KL per clip (nats) for clips (N, 8, 30) in body units."""
+        mu, logvar = self.encoder([clips, c])
+        z = losses.reparameterize(mu, logvar, seed=seed)
+        phase = tf.tile(self.phase[None], [tf.shape(z)[0], 1, 1])
+        recon_clips = self.decoder([z, c, phase])
+        sq = tf.reduce_sum(tf.square(recon_clips - clips), axis=[1, 2])
+        n = float(sk.N_FRAMES * N_COORDS)
+        nll = sq / (2 * self.sigma**2) + n * (math.log(self.sigma) + 0.5 * math.log(2 * math.pi))
+        kl = tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1)
+        return {"recon": tf.reduce_mean(nll), "kl": tf.reduce_mean(kl),
+                "rmse": tf.sqrt(tf.reduce_mean(sq) / n)}
+
+    def fit_clips(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray, size: int,
+                  steps: int = 2000, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
+                  kl_warmup_steps: int = 300, log_every: int = 100) -> list[dict[str, float]]:
+        """Train on pixel clips (N, 8, 15, 2) of ``size`` images with their action and direction (N,).
+
+        Batches are drawn with replacement by a generator seeded with ``seed``. Returns a history
+        of {step, loss, recon, kl, rmse} every ``log_every`` steps (rmse in body units).
+        """
+        j = np.asarray(joints)
+        if j.ndim != 4 or j.shape[1:] != (sk.N_FRAMES, len(sk.JOINTS), 2):
+            raise ShapeError(f"joints must have shape (N, {sk.N_FRAMES}, {len(sk.JOINTS)}, 2), got {j.shape}")
+        if len(j) < batch_size:
+            raise ShapeError(f"{len(j)} clips are fewer than one batch of {batch_size}")
+        clips = to_body_units(j, size).reshape(len(j), sk.N_FRAMES, N_COORDS)
+        conds = motion_conditions(action, direction)
+        optimizer = keras.optimizers.Adam(lr)
+        variables = self.encoder.trainable_variables + self.decoder.trainable_variables
+        optimizer.build(variables)
+        warm = float(max(kl_warmup_steps, 1))
+
+        @tf.function
+        def train_step(x: tf.Tensor, c: tf.Tensor, step: tf.Tensor) -> dict[str, tf.Tensor]:
+            beta = self.beta * tf.minimum(1.0, tf.cast(step, tf.float32) / warm)
+            with tf.GradientTape() as tape:
+                t = self.loss_terms(x, c, tf.stack([tf.cast(seed, tf.int64), step]))
+                loss = t["recon"] + beta * t["kl"]
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+            return {"loss": loss, **t}
+
+        rng = np.random.default_rng(seed)
+        keras.utils.set_random_seed(seed)
+        history = []
+        for step in range(steps):
+            idx = rng.integers(0, len(clips), size=batch_size)
+            logs = train_step(tf.constant(clips[idx]), tf.constant(conds[idx]),
+                              tf.constant(step, tf.int64))
+            self.step.assign_add(1)
+            if (step + 1) % log_every == 0 or step + 1 == steps:
+                row = {"step": float(step + 1), **{k: float(v) for k, v in logs.items()}}
+                if not all(math.isfinite(v) for v in row.values()):
+                    from charlib.training.loop import TrainingDiverged
+
+                    raise TrainingDiverged(f"motion VAE diverged at step {step + 1}: {row}")
+                history.append(row)
+        return history
+
+    def sample(self, n: int, action: int | np.ndarray, direction: int | np.ndarray, size: int = 64,
+               seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+        """``n`` new clips from the prior: pixel joints (n, 8, 15, 2) for ``size`` images.
+
+        ``action`` and ``direction`` are indices (one for all, or (n,)); ``temperature`` scales z.
+        """
+        z = temperature * np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        c = np.broadcast_to(motion_conditions(action, direction), (n, N_MOTION_CONDITION))
+        clips = np.asarray(self.decode(tf.constant(z, tf.float32), tf.constant(c)))
+        return from_body_units(clips.reshape(n, sk.N_FRAMES, len(sk.JOINTS), 2), size)
+
+    def reconstruct(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
+                    size: int = 64) -> np.ndarray:
+        """Encode pixel clips (N, 8, 15, 2) and decode their posterior means: same shape."""
+        clips = to_body_units(joints, size).reshape(len(joints), sk.N_FRAMES, N_COORDS)
+        c = motion_conditions(action, direction)
+        mu, _ = self.encoder([clips, c], training=False)
+        out = np.asarray(self.decode(mu, tf.constant(c)))
+        return from_body_units(out.reshape(len(joints), sk.N_FRAMES, len(sk.JOINTS), 2), size)
