@@ -3,7 +3,8 @@
 Generative models are judged by eye first, so every notebook needs the same few pictures: a grid of
 samples, a sprite sheet of an animation cycle, a skeleton drawn over its frame. These helpers take
 uint8 arrays (N, H, W, 3) as everything else in charlib produces, enlarge pixel art without blurring
-it, and save PNGs where a figure should outlive the notebook.
+it, and save PNGs where a figure should outlive the notebook. :func:`latent_sliders` adds the one
+interactive picture the course needs: a decoded character that follows ipywidgets sliders.
 """
 
 from __future__ import annotations
@@ -110,3 +111,50 @@ def draw_skeleton(ax, joints: np.ndarray, color: str = "lime", linewidth: float 
     for a, b in sk.BONES:
         ax.plot(j[[a, b], 0], j[[a, b], 1], color=color, linewidth=linewidth)
     ax.scatter(j[:, 0], j[:, 1], s=joint_size, color="white", edgecolors="black", zorder=3)
+
+
+def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    """Encode one (H, W, 3) uint8 picture as PNG bytes, enlarged ``scale`` times without blur."""
+    import io
+
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
+        raise ShapeError(f"image must be uint8 of shape (H, W, 3), got {arr.dtype} {arr.shape}")
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(arr, scale)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def latent_sliders(decode_fn, z0: np.ndarray, dims, limit: float = 3.0, step: float = 0.1,
+                   scale: int = 8):
+    """A live picture of ``decode_fn(z)`` with one slider per latent coordinate in ``dims``.
+
+    ``decode_fn`` maps codes (N, latent_dim) float32 to pictures (N, H, W, 3) uint8 (a VAE's decoder,
+    a GAN's generator); ``z0`` (latent_dim,) is the starting code. Moving a slider sets that
+    coordinate of the code and redraws the picture, enlarged ``scale`` times. Returns an
+    ``ipywidgets.HBox([Image, VBox(sliders)])`` to ``display``; ``.children[0]`` is the picture and
+    ``.children[1].children`` the sliders.
+    """
+    import ipywidgets as widgets
+
+    z = np.array(z0, dtype=np.float32)
+    if z.ndim != 1:
+        raise ShapeError(f"z0 must be one code of shape (latent_dim,), got {z.shape}")
+    dims = [int(j) for j in dims]
+    if not dims or any(not 0 <= j < len(z) for j in dims):
+        raise ShapeError(f"dims must be a non-empty list of coordinates in [0, {len(z)}), got {dims}")
+    sliders = [widgets.FloatSlider(value=float(np.clip(z[j], -limit, limit)), min=-limit, max=limit,
+                                   step=step, description=f"z[{j}]", continuous_update=True)
+               for j in dims]
+    for j, slider in zip(dims, sliders, strict=True):
+        z[j] = slider.value
+    picture = widgets.Image(value=png_bytes(decode_fn(z[None])[0], scale), format="png")
+
+    def redraw(_change) -> None:
+        for j, slider in zip(dims, sliders, strict=True):
+            z[j] = slider.value
+        picture.value = png_bytes(decode_fn(z[None])[0], scale)
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    return widgets.HBox([picture, widgets.VBox(sliders)])

@@ -1,0 +1,157 @@
+"""charlib.exercises: right answers pass, wrong ones get a hint that does not give the answer away."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from charlib import exercises as ex
+from charlib.config import PROFILES
+from charlib.data import skeleton as sk
+from charlib.data import sprites
+
+WORLD = sprites.N_MODES * len(sk.ACTIONS) * len(sk.DIRECTIONS) * sk.N_FRAMES
+
+
+def _skirt_modes() -> np.ndarray:
+    _, test = sprites.identity_split()
+    styles = np.array(sprites.ATTRIBUTES[3].styles)
+    return test[styles[sprites.attributes_of(test)[:, 3]] == "skirt"]
+
+
+def _assert_hint_hides(feedback: ex.Feedback, *answers: str) -> None:
+    assert not feedback.passed
+    assert str(feedback).startswith("NOT YET: ")
+    for answer in answers:
+        assert answer not in feedback.message, f"the hint reveals {answer!r}: {feedback.message}"
+
+
+def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
+    good, bad = ex.Feedback(True, "well done"), ex.Feedback(False, "look again")
+    assert good and not bad
+    assert repr(good) == "PASS: well done" and str(bad) == "NOT YET: look again"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ex.check_full_profile(None), lambda: ex.check_sprite_world_size(None),
+    lambda: ex.check_skirt_modes(...), lambda: ex.check_perfect_generator(None, 1.0),
+    lambda: ex.check_disjoint_js(None), lambda: ex.check_hinge_at_zero(2.0, None),
+    lambda: ex.check_sigmoid_logits_floor(None), lambda: ex.check_gaussian_kl(None),
+    lambda: ex.check_reconstruction_weight(0.1, None), lambda: ex.check_front_mirror(0, None),
+    lambda: ex.check_test_walkers(None, 4), lambda: ex.check_active_dimensions(np.zeros((2, 3)), 0.1, None),
+])
+def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
+    feedback = call()
+    assert not feedback and feedback.message == ex.NOT_ANSWERED
+
+
+def test_full_profile_check_passes_the_full_profile_and_hints_at_the_smoke_one():
+    assert ex.check_full_profile(PROFILES["full"])
+    _assert_hint_hides(ex.check_full_profile(PROFILES["smoke"]), "'full'")
+    assert not ex.check_full_profile("full")
+
+
+def test_test_walkers_check_catches_the_wrong_split_action_direction_or_count():
+    good = sprites.sample_sprites(6, size=16, seed=1, split="test", actions=("walk",),
+                                  directions=("left",))
+    assert ex.check_test_walkers(good, 6)
+    assert "split" in ex.check_test_walkers(
+        sprites.sample_sprites(40, size=16, seed=1, split="train", actions=("walk",),
+                               directions=("left",)), 40).message
+    assert "walking" in ex.check_test_walkers(
+        sprites.sample_sprites(40, size=16, seed=1, split="test", directions=("left",)), 40).message
+    assert "left" in ex.check_test_walkers(
+        sprites.sample_sprites(40, size=16, seed=1, split="test", actions=("walk",)), 40).message
+    assert not ex.check_test_walkers(good, 7)
+
+
+def test_sprite_world_check_passes_the_product_and_names_the_kind_of_mistake():
+    assert ex.check_sprite_world_size(WORLD)
+    assert ex.check_sprite_world_size(np.int64(WORLD))
+    for wrong in (sprites.N_MODES, sprites.N_MODES * 3 * 8, 2 * WORLD, 10, "many"):
+        _assert_hint_hides(ex.check_sprite_world_size(wrong), str(WORLD), f"{WORLD:,}")
+    assert "characters only" in ex.check_sprite_world_size(sprites.N_MODES).message
+
+
+def test_skirt_check_accepts_any_order_and_tells_missing_from_wrong_ids():
+    truth = _skirt_modes()
+    assert ex.check_skirt_modes(truth[::-1].tolist())
+    assert "missing" in ex.check_skirt_modes(truth[:-3]).message
+    train, _ = sprites.identity_split()
+    assert "training" in ex.check_skirt_modes(np.append(truth, train[0])).message
+    assert "more than once" in ex.check_skirt_modes(np.append(truth, truth[0])).message
+    _assert_hint_hides(ex.check_skirt_modes(truth[:-3]), str(len(truth)))
+
+
+def test_front_mirror_check_uses_the_rendered_frames():
+    mirrored = next(g for g in range(sk.N_FRAMES) if np.array_equal(
+        sprites.cycle(sprites.attributes_of(0), "walk", "front", size=32)[g],
+        sprites.cycle(sprites.attributes_of(0), "walk", "front", size=32)[0][:, ::-1]))
+    assert ex.check_front_mirror(0, mirrored)
+    assert not ex.check_front_mirror(0, 0)
+    _assert_hint_hides(ex.check_front_mirror(0, (mirrored + 1) % sk.N_FRAMES), f"frame {mirrored}")
+
+
+def test_perfect_generator_check_knows_the_sign_and_the_half_loss_slips():
+    assert ex.check_perfect_generator(0.5, math.log(4))
+    assert "opposite sign" in ex.check_perfect_generator(0.5, -math.log(4)).message
+    assert "real half" in ex.check_perfect_generator(0.5, math.log(2)).message
+    _assert_hint_hides(ex.check_perfect_generator(1.0, math.log(4)), "0.5", "1/2", "1.386")
+
+
+def test_disjoint_js_check_passes_ln2_at_every_distance_and_spots_bits():
+    assert ex.check_disjoint_js([math.log(2)] * 3)
+    assert "bits" in ex.check_disjoint_js([1.0, 1.0]).message
+    assert "change with the distance" in ex.check_disjoint_js([0.6, 0.69, 0.7]).message
+    _assert_hint_hides(ex.check_disjoint_js([0.5, 0.5]), "0.693", "ln 2", "log 2")
+
+
+def test_hinge_check_needs_both_terms_of_the_discriminator_loss():
+    assert ex.check_hinge_at_zero(2.0, 0.0)
+    assert "two terms" in ex.check_hinge_at_zero(1.0, 0.0).message
+    _assert_hint_hides(ex.check_hinge_at_zero(2.0, 1.0), "0.0")
+
+
+def test_sigmoid_floor_check_passes_the_softplus_sum_only():
+    truth = math.log1p(math.e**-1) + math.log(2)
+    assert ex.check_sigmoid_logits_floor(truth)
+    assert ex.check_sigmoid_logits_floor(round(truth, 3))
+    for wrong in (0.0, 1.386, 0.693):
+        _assert_hint_hides(ex.check_sigmoid_logits_floor(wrong), "1.006", "1.0064")
+
+
+def test_gaussian_kl_check_tries_a_learners_function_at_several_points():
+    def right(m1, s1, m2, s2):
+        return math.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5
+
+    assert ex.check_gaussian_kl(right)
+    assert "other direction" in ex.check_gaussian_kl(lambda m1, s1, m2, s2: right(m2, s2, m1, s1)).message
+    assert "must be 0" in ex.check_gaussian_kl(lambda m1, s1, m2, s2: right(m1, s1, m2, s2) + 0.5).message
+    assert "raised ZeroDivisionError" in ex.check_gaussian_kl(lambda *a: 1 / 0).message
+    assert not ex.check_gaussian_kl(lambda m1, s1, m2, s2: (m1 - m2) ** 2)
+    assert not ex.check_gaussian_kl(3.0)
+
+
+def test_reconstruction_weight_check_spots_the_factor_two_slip():
+    assert ex.check_reconstruction_weight(0.05, 200.0)
+    assert ex.check_reconstruction_weight(0.3, 1 / (2 * 0.09))
+    assert "factor of 2" in ex.check_reconstruction_weight(0.05, 400.0).message
+    _assert_hint_hides(ex.check_reconstruction_weight(0.05, 20.0), "200")
+
+
+def test_active_dimension_check_counts_per_dimension_means():
+    kl = np.array([[0.5, 0.0, 0.3, 0.05], [0.7, 0.02, 0.0, 0.05], [0.6, 0.0, 0.0, 0.05]])
+    assert ex.check_active_dimensions(kl, 0.08, 2)  # dims 0 and 2 (0.1 on average)
+    one_active = np.array([[1.0, 0.0, 0.0, 0.0]] * 2)
+    assert "inactive" in ex.check_active_dimensions(one_active, 0.1, 3).message
+    assert "wrong axis" in ex.check_active_dimensions(kl, 0.08, 3).message
+    assert not ex.check_active_dimensions(kl[0], 0.08, 2)
+
+
+def test_every_check_is_listed_under_its_notebook():
+    listed = ex.checks()
+    assert set(listed) == {"00_setup", "01_data", "02_gan_maths", "03_dcgan", "04_vae_maths", "05_vae"}
+    assert sum(len(names) for names in listed.values()) == len(
+        [n for n in dir(ex) if n.startswith("check_")])
