@@ -1,0 +1,88 @@
+"""A conditional VAE that separates *who* a character is from *what pose* it is in.
+
+To animate a generated character, every frame of its cycle must show the same character. A plain
+generator cannot promise that: one latent code gives one picture, and nearby codes may drift in
+colour or hair. Here the latent code is the character's *identity* alone, and the pose comes in as a
+separate *condition* c = (action, direction, frame), as one-hot vectors (3 + 3 + 8 = 14 numbers).
+
+Training uses pairs of frames of the same character: the encoder sees a *reference* frame in a
+random pose and outputs q(z | x_ref); the decoder gets z and the *target* pose's condition and must
+draw the same character in that pose. Because the reference pose is drawn independently of the
+target, z can only help the decoder by carrying what all poses share, the appearance; the pose
+comes from c. With the usual KL to N(0, I), a fresh z ~ N(0, I) is a new character, and decoding
+it under the 8 frame conditions of a cycle animates it.
+
+Networks: the encoder is the course VAE's (:func:`charlib.models.vae.make_encoder`); the decoder
+below concatenates z and c, and gives every upsampling stage the condition again as extra
+constant channels, so the pose does not have to survive the whole network in one Dense layer.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from charlib.data import skeleton as sk
+from charlib.errors import ShapeError
+from charlib.models.dcgan import _n_doublings
+from charlib.models.vae import make_encoder
+
+#: Length of the condition vector: one-hot action, one-hot direction, one-hot frame.
+N_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS) + sk.N_FRAMES
+
+__all__ = ["N_CONDITION", "condition_vectors", "make_conditional_decoder", "make_identity_encoder"]
+
+
+def condition_vectors(action: np.ndarray | int, direction: np.ndarray | int,
+                      frame: np.ndarray | int) -> np.ndarray:
+    """Pose indices (N,) (or scalars, broadcast) to condition vectors (N, 14) float32.
+
+    Columns: action one-hot (walk, wave, jump), direction one-hot (front, left, right), frame
+    one-hot (0..7).
+    """
+    a, d, f = np.broadcast_arrays(np.atleast_1d(action), np.atleast_1d(direction),
+                                  np.atleast_1d(frame))
+    for values, n, what in ((a, len(sk.ACTIONS), "action"), (d, len(sk.DIRECTIONS), "direction"),
+                            (f, sk.N_FRAMES, "frame")):
+        if values.size and (values.min() < 0 or values.max() >= n):
+            raise ShapeError(f"{what} indices must be in [0, {n}), got {values.min()}..{values.max()}")
+    eye = np.eye
+    return np.concatenate(
+        [eye(len(sk.ACTIONS))[a], eye(len(sk.DIRECTIONS))[d], eye(sk.N_FRAMES)[f]], axis=-1
+    ).astype(np.float32)
+
+
+def make_identity_encoder(image_size: int = 32, latent_dim: int = 16, width: int = 32) -> keras.Model:
+    """Reference frames (N, S, S, 3) in [-1, 1] -> [mu, logvar] of q(z_id | x_ref), each (N, latent_dim)."""
+    return make_encoder(image_size, latent_dim, width, name="identity_encoder")
+
+
+def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: int = 32,
+                             n_condition: int = N_CONDITION) -> keras.Model:
+    """[z (N, latent_dim), c (N, n_condition)] -> images (N, S, S, 3) in [-1, 1] (Gaussian means).
+
+    Dense to 4x4, then one ``Conv2DTranspose`` doubling per stage; before each stage the condition
+    is tiled over the feature map and concatenated as extra channels.
+    """
+    k = _n_doublings(image_size)
+    channels = [width * 2 ** (k - 1 - i) for i in range(k)]
+    z = keras.Input((latent_dim,), name="z")
+    c = keras.Input((n_condition,), name="condition")
+    x = layers.Concatenate()([z, c])
+    x = layers.Dense(4 * 4 * channels[0])(x)
+    x = layers.Reshape((4, 4, channels[0]))(x)
+    x = layers.ReLU()(x)
+    resolution = 4
+    for ch in channels[1:] + [None]:
+        tiled = layers.Reshape((1, 1, n_condition))(c)
+        tiled = layers.UpSampling2D(resolution)(tiled)
+        x = layers.Concatenate()([x, tiled])
+        if ch is None:
+            x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
+        else:
+            x = layers.Conv2DTranspose(ch, 4, strides=2, padding="same")(x)
+            x = layers.ReLU()(x)
+        resolution *= 2
+    out = layers.Activation("tanh", dtype="float32", name="gaussian_params")(x)
+    return keras.Model([z, c], out, name="conditional_decoder")

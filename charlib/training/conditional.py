@@ -1,0 +1,289 @@
+"""Training the conditional VAE that animates generated characters (see :mod:`charlib.models.conditional`).
+
+Each training example is a *pair* of frames of one training character: a reference frame in a
+random pose (what the encoder sees) and a target frame in another random pose (what the decoder
+must draw, given the target's action, direction and frame). The loss is the negative ELBO of the
+target given the reference,
+
+    -ELBO = -E_{q(z|x_ref)}[log p(x_target | z, c_target)] + beta * KL(q(z|x_ref) || N(0, I)),
+
+in nats per image, with a Gaussian likelihood of fixed ``sigma`` (in [-1, 1] pixel units) and the
+KL warmed up linearly over ``kl_warmup_steps``. Pairs are drawn fresh every step from a generator
+keyed by (seed, step): the data never repeats exactly, and a resumed run sees the pairs an
+uninterrupted run would have seen. Only the 1000 training identities are used.
+
+The run folder, checkpoints, loop (progress, samples, TensorBoard, NaN guard, interrupt, time
+budget), export and resume are the shared ones of :mod:`charlib.training.trainer` and
+:mod:`charlib.training.loop`; only the batches differ from the image-only trainers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from charlib import losses
+from charlib.config import Profile, seed_everything
+from charlib.data import skeleton as sk
+from charlib.data import sprites
+from charlib.data.pipeline import to_uint8
+from charlib.errors import CharlibError
+from charlib.models import conditional as cond_models
+from charlib.training.loop import Checkpointer, LoopSettings, run_loop
+from charlib.training.run import RunFolderError
+from charlib.training.trainer import (
+    RunConfig,
+    TrainedRun,
+    export_model,
+    fixed_noise,
+    open_run,
+    restore_for_inference,
+    train_or_load,
+)
+
+__all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
+           "generate_cycles", "generate_poses", "load_conditional", "pair_batch", "train_conditional"]
+
+
+@dataclass(frozen=True)
+class ConditionalConfig(RunConfig):
+    """Everything that defines a conditional-VAE run; saved as the run folder's config.json."""
+
+    kind: ClassVar[str] = "conditional"
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width")
+
+    image_size: int = 32
+    latent_dim: int = 16
+    width: int = 32
+    sigma: float = 0.1
+    beta: float = 1.0
+    kl_warmup_steps: int = 500
+    lr: float = 1e-3
+    flip: bool = False
+
+    @classmethod
+    def from_profile(cls, profile: Profile, **overrides: Any) -> ConditionalConfig:
+        """The course's settings: ``smoke`` trains for seconds, ``full`` for about 10 minutes on 2 cores."""
+        if profile.name == "smoke":
+            base = cls(image_size=32, latent_dim=16, width=16, batch_size=32, steps=60,
+                       sample_every=30, ckpt_every=30, log_every=5, n_samples=16, kl_warmup_steps=30,
+                       profile="smoke")
+        else:
+            base = cls(image_size=32, latent_dim=16, width=32, batch_size=64, steps=6000,
+                       sample_every=500, ckpt_every=500, kl_warmup_steps=1000, n_samples=64,
+                       max_minutes=20.0, profile=profile.name)
+        return replace(base, **overrides)
+
+
+def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training pairs of one step: (x_ref, condition, x_target), repeatable for (seed, step).
+
+    x_ref and x_target are float32 (B, S, S, 3) in [-1, 1] showing the same training characters in
+    independent random poses; condition (B, 14) is the target pose (see ``condition_vectors``).
+    """
+    rng = np.random.default_rng([config.seed, step])
+    train_modes, _ = sprites.identity_split()
+    if config.split != "train":
+        raise CharlibError(
+            f"the conditional VAE trains on the training identities; got split={config.split!r}"
+        )
+    b = config.batch_size
+    attrs = sprites.attributes_of(rng.choice(train_modes, size=b))
+    poses = [rng.integers(0, n, size=(2, b)) for n in (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)]
+    (a_ref, a_tgt), (d_ref, d_tgt), (f_ref, f_tgt) = poses
+    ref = sprites.render(attrs, a_ref, d_ref, f_ref, config.image_size)
+    tgt = sprites.render(attrs, a_tgt, d_tgt, f_tgt, config.image_size)
+    scale = np.float32(1 / 127.5)
+    return (ref.astype(np.float32) * scale - 1.0,
+            cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
+            tgt.astype(np.float32) * scale - 1.0)
+
+
+def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tuple[tf.Tensor, ...]]:
+    """Endless training pairs from ``start_step`` on (see :func:`pair_batch`)."""
+    step = start_step
+    while True:
+        yield tuple(tf.constant(a) for a in pair_batch(config, step))
+        step += 1
+
+
+class ConditionalVAE(keras.Model):
+    """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
+
+    Args:
+        encoder: reference frames (N, S, S, 3) -> [mu, logvar], each (N, latent_dim).
+        decoder: [z (N, latent_dim), c (N, 14)] -> Gaussian means (N, S, S, 3) in [-1, 1].
+        config: the run's :class:`ConditionalConfig`.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: ConditionalConfig,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.config = config
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+
+    def compile(self, optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
+        super().compile(**kwargs)
+        self.cvae_optimizer = optimizer
+        optimizer.build(self.trainable_variables)
+
+    def beta_now(self) -> tf.Tensor:
+        """The KL weight now: ``beta`` ramped up linearly over ``kl_warmup_steps``."""
+        if not self.config.kl_warmup_steps:
+            return tf.constant(self.config.beta)
+        ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(self.config.kl_warmup_steps))
+        return self.config.beta * ramp
+
+    def train_step(self, batch: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3))."""
+        x_ref, c, x_tgt = batch
+        seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step])
+        beta = self.beta_now()
+        with tf.GradientTape() as tape:
+            mu, logvar = self.encoder(x_ref, training=True)
+            z = losses.reparameterize(mu, logvar, seed=seed)
+            mean = self.decoder([z, c], training=True)
+            recon = tf.reduce_mean(losses.gaussian_nll(x_tgt, mean, log_sigma=math.log(self.config.sigma)))
+            kl = tf.reduce_mean(tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1))
+            loss = recon + beta * kl
+        variables = self.trainable_variables
+        self.cvae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        self.step.assign_add(1)
+        mse = tf.reduce_mean(tf.square((mean - x_tgt) / 2.0))
+        return {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
+
+    def checkpoint_objects(self) -> dict[str, object]:
+        return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.cvae_optimizer,
+                "step": self.step}
+
+
+def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
+    """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
+    model = ConditionalVAE(
+        cond_models.make_identity_encoder(config.image_size, config.latent_dim, config.width),
+        cond_models.make_conditional_decoder(config.image_size, config.latent_dim, config.width),
+        config,
+    )
+    model.compile(keras.optimizers.Adam(config.lr))
+    return model
+
+
+def generate_poses(model: ConditionalVAE, z: np.ndarray, action: np.ndarray | int,
+                   direction: np.ndarray | int, frame: np.ndarray | int,
+                   batch_size: int = 512) -> np.ndarray:
+    """Decode identities z (N, latent_dim) in poses (indices, scalars or (N,)): uint8 (N, S, S, 3)."""
+    z = np.asarray(z, dtype=np.float32)
+    c = cond_models.condition_vectors(action, direction, frame)
+    c = np.broadcast_to(c, (len(z), c.shape[1])) if len(c) == 1 else c
+    if len(c) != len(z):
+        raise CharlibError(f"{len(z)} identity codes but {len(c)} poses")
+    out = [np.asarray(model.decoder([z[i : i + batch_size], c[i : i + batch_size]], training=False))
+           for i in range(0, len(z), batch_size)]
+    return to_uint8(np.concatenate(out))
+
+
+def generate_cycles(model: ConditionalVAE, z: np.ndarray, action: int | str = "walk",
+                    direction: int | str = "front") -> np.ndarray:
+    """Whole animation cycles of identities z (N, latent_dim): uint8 (N, 8, S, S, 3).
+
+    ``action`` and ``direction`` are names or indices; frame t of cycle i decodes z[i] under
+    (action, direction, t), so one code gives one character through the whole cycle.
+    """
+    a = pose_index(sk.ACTIONS, action, "action")
+    d = pose_index(sk.DIRECTIONS, direction, "direction")
+    z = np.asarray(z, dtype=np.float32)
+    n, t = len(z), sk.N_FRAMES
+    frames = generate_poses(model, np.repeat(z, t, axis=0), a, d, np.tile(np.arange(t), n))
+    return frames.reshape(n, t, *frames.shape[1:])
+
+
+def pose_index(options: tuple[str, ...], value: int | str, what: str) -> int:
+    """A pose name or index to its index, with a :class:`CharlibError` naming the options."""
+    if isinstance(value, str):
+        if value not in options:
+            raise CharlibError(f"unknown {what} {value!r}; choose from {', '.join(options)}")
+        return options.index(value)
+    if not 0 <= int(value) < len(options):
+        raise CharlibError(f"{what} index must be in [0, {len(options)}), got {value}")
+    return int(value)
+
+
+def encode_identity(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
+    """Posterior means of the identity code for uint8 frames (N, S, S, 3): (N, latent_dim)."""
+    x = images.astype(np.float32) / 127.5 - 1.0
+    mu, _ = model.encoder(x, training=False)
+    return np.asarray(mu)
+
+
+def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
+    """The fixed sample grid: n_samples // 8 prior characters, one walk cycle each (rows turn
+    through the three directions), flattened to (rows * 8, S, S, 3)."""
+    rows = max(1, config.n_samples // sk.N_FRAMES)
+    z = fixed_noise(config, rows)
+    cycles = [generate_cycles(model, z[i : i + 1], 0, i % len(sk.DIRECTIONS))[0] for i in range(rows)]
+    return np.concatenate(cycles)
+
+
+def train_conditional(config: ConditionalConfig | None = None, out: str | Path = "outputs/conditional", *,
+                      resume: bool = False, steps: int | None = None,
+                      progress: bool = True) -> TrainedRun:
+    """Train (or resume) the conditional VAE in the run folder ``out``; returns a :class:`TrainedRun`.
+
+    The sample grid shows fixed prior characters walking; ``generator.keras`` is the decoder
+    (inputs ``[z, condition]``).
+    """
+    run, config = open_run(ConditionalConfig, config, out, resume, steps)
+    seed_everything(config.seed)
+    model = build_conditional(config)
+    checkpointer = Checkpointer(run, **model.checkpoint_objects())
+    start = checkpointer.restore_latest()
+    if resume and start:
+        print(f"Resuming {run.path} from step {start} of {config.steps}.")
+    budget = None if config.max_minutes is None else 60.0 * config.max_minutes
+    history = run_loop(
+        run=run,
+        step_fn=tf.function(model.train_step, autograph=False),
+        batches=pair_stream(config, start),
+        checkpointer=checkpointer,
+        sample_fn=lambda: sample_grid(model, config),
+        settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
+                              progress, time_budget_s=budget),
+        description=f"CVAE {config.image_size}px",
+    )
+    finished = int(checkpointer.step.numpy())
+    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
+        config = replace(config, steps=finished)
+        run.update_config(steps=finished)
+    export_model(model.decoder, run.export_path)
+    return TrainedRun(run, model, config, history)
+
+
+def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:
+    """The conditional VAE of a run folder, rebuilt from config.json and its latest checkpoint."""
+    model, config, _ = restore_for_inference(ConditionalConfig, run_dir, build_conditional)
+    if model is None:
+        raise RunFolderError(f"{run_dir} has no checkpoint yet")
+    return model, config
+
+
+def course_conditional(profile: Profile, out: str | Path | None = None, progress: bool = True,
+                       **overrides: Any) -> TrainedRun:
+    """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>``
+    (a folder of its own per set of ``overrides``) and then reused."""
+    from charlib.config import output_dir
+
+    config = ConditionalConfig.from_profile(profile, **overrides)
+    if out is None:
+        suffix = "".join(f"_{k}{v}" for k, v in sorted(overrides.items()))
+        out = output_dir().joinpath(f"conditional_{profile.name}{suffix}")
+    return train_or_load(ConditionalConfig, config, Path(out), train_conditional, build_conditional,
+                         progress)

@@ -1,0 +1,146 @@
+"""The conditional VAE: pairs of frames, conditions, training in a run folder, resume, cycles, scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from charlib.data import skeleton as sk
+from charlib.data import sprites as sp
+from charlib.diagnostics.consistency import identity_consistency, pose_accuracy, score_cycles
+from charlib.errors import CharlibError, ShapeError
+from charlib.models.conditional import N_CONDITION, condition_vectors
+from charlib.training.conditional import (
+    ConditionalConfig,
+    generate_cycles,
+    load_conditional,
+    pair_batch,
+    train_conditional,
+)
+from charlib.training.run import RunFolderError
+
+TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, steps=6, log_every=2,
+                         sample_every=3, ckpt_every=3, n_samples=8, kl_warmup_steps=2)
+
+
+def test_condition_vectors_are_three_one_hots():
+    c = condition_vectors(np.array([2, 0]), 1, np.array([7, 0]))
+    assert c.shape == (2, N_CONDITION) == (2, 14)
+    np.testing.assert_array_equal(c.sum(axis=1), [3, 3])
+    assert c[0, 2] == 1 and c[0, 3 + 1] == 1 and c[0, 6 + 7] == 1
+    with pytest.raises(ShapeError):
+        condition_vectors(3, 0, 0)
+    with pytest.raises(ShapeError):
+        condition_vectors(0, 0, 8)
+
+
+def test_pairs_show_one_training_character_in_two_poses_and_repeat_by_step():
+    cfg = ConditionalConfig(image_size=32, batch_size=16, seed=5)
+    ref, cond, tgt = pair_batch(cfg, step=3)
+    assert ref.shape == tgt.shape == (16, 32, 32, 3) and cond.shape == (16, 14)
+    assert ref.min() >= -1 and ref.max() <= 1
+    np.testing.assert_array_equal(pair_batch(cfg, 3)[0], ref)
+    assert not np.array_equal(pair_batch(cfg, 4)[0], ref)
+    # the target is exactly the rendered sprite of the condition, for some training identity
+    a, d, f = (cond[:, :3].argmax(1), cond[:, 3:6].argmax(1), cond[:, 6:].argmax(1))
+    train_modes, _ = sp.identity_split()
+    pixels = np.round((tgt[0] + 1) * 127.5).astype(np.uint8)
+    found = [m for m in train_modes
+             if np.array_equal(sp.render(sp.attributes_of(m), a[0], d[0], f[0], 32)[0], pixels)]
+    assert found, "target is not a training character in the requested pose"
+
+
+def test_pairs_refuse_the_test_split():
+    with pytest.raises(CharlibError, match="training identities"):
+        pair_batch(ConditionalConfig(split="test"), 0)
+
+
+def test_training_writes_a_run_and_resumes_exactly(tmp_path):
+    full = train_conditional(TINY, tmp_path / "full", progress=False)
+    assert (tmp_path / "full" / "generator.keras").is_file()
+    assert (tmp_path / "full" / "samples" / "step_000006.png").is_file()
+    assert np.all(np.isfinite([row["loss"] for row in full.history]))
+    half = train_conditional(TINY, tmp_path / "half", steps=3, progress=False)
+    assert int(half.model.step.numpy()) == 3
+    resumed = train_conditional(out=tmp_path / "half", resume=True, steps=6, progress=False)
+    for a, b in zip(full.model.decoder.get_weights(), resumed.model.decoder.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_cycles_of_a_loaded_run_keep_one_code_per_row(tmp_path):
+    train_conditional(TINY, tmp_path / "run", progress=False)
+    model, config = load_conditional(tmp_path / "run")
+    z = np.random.default_rng(0).standard_normal((3, config.latent_dim)).astype("float32")
+    cycles = generate_cycles(model, z, "jump", "left")
+    assert cycles.shape == (3, 8, 16, 16, 3) and cycles.dtype == np.uint8
+    np.testing.assert_array_equal(generate_cycles(model, z[1:2], 2, 1)[0], cycles[1])
+    with pytest.raises(CharlibError, match="choose from"):
+        generate_cycles(model, z, "dance", "left")
+    with pytest.raises(CharlibError, match="choose from"):
+        generate_cycles(model, z, "walk", "up")
+
+
+def test_loading_a_folder_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(RunFolderError):
+        load_conditional(tmp_path)
+
+
+def test_identity_consistency_counts_strict_cycles_and_lenient_frames():
+    same = np.zeros((2, 8), int)
+    flicker = same.copy()
+    flicker[1, 3] = 4  # one frame of cycle 1 shows another hair
+    scores = identity_consistency({"skin": same, "hair": flicker, "top": same, "bottom": same})
+    assert scores["cycle_consistency"] == 0.5
+    assert scores["frame_agreement"] == pytest.approx(15 / 16)
+    assert scores["hair_agreement"] == pytest.approx(15 / 16) and scores["skin_agreement"] == 1.0
+    with pytest.raises(ShapeError):
+        identity_consistency({"skin": same})
+
+
+def test_pose_accuracy_compares_with_the_requested_pose():
+    frames = np.tile(np.arange(8), (2, 1))
+    wrong = frames.copy()
+    wrong[0, :2] = 7
+    pred = {"action": np.zeros((2, 8), int), "direction": np.ones((2, 8), int), "frame": wrong}
+    acc = pose_accuracy(pred, np.array([[0], [0]]), np.array([[1], [2]]), np.arange(8)[None])
+    assert acc["action_accuracy"] == 1.0 and acc["direction_accuracy"] == 0.5
+    assert acc["frame_accuracy"] == pytest.approx(14 / 16)
+    assert acc["action_frame_accuracy"] == pytest.approx(14 / 16)
+    assert acc["pose_accuracy"] == pytest.approx(6 / 16)
+
+
+class _LookupClassifier:
+    """Reads sprites by looking their exact pixels up in a table of known renders."""
+
+    def __init__(self, known: dict[bytes, tuple[int, ...]]) -> None:
+        self.known = known
+
+    def predict(self, images):
+        rows = np.array([self.known[image.tobytes()] for image in images])
+        names = ("skin", "hair", "top", "bottom", "action", "direction", "frame")
+        return {k: rows[:, i] for i, k in enumerate(names)}
+
+
+def test_real_cycles_score_perfectly_with_a_perfect_ruler():
+    attrs = np.array([[1, 2, 3, 4], [5, 0, 1, 2]])
+    poses = [(1, 2), (0, 0)]
+    known, cycles = {}, []
+    for attr, (a, d) in zip(attrs, poses, strict=True):
+        cycle = sp.cycle(attr, sk.ACTIONS[a], sk.DIRECTIONS[d], 32)
+        cycles.append(cycle)
+        for f, image in enumerate(cycle):
+            known[image.tobytes()] = (*attr, a, d, f)
+    cycles = np.stack(cycles)
+    ruler = _LookupClassifier(known)
+    scores = score_cycles(ruler, cycles, np.array([1, 0]), np.array([2, 0]))
+    assert scores["cycle_consistency"] == 1.0 and scores["pose_accuracy"] == 1.0
+    assert scores["n_cycles"] == 2
+    # asking for another action than the one shown costs the pose accuracy, not the identity
+    wrong = score_cycles(ruler, cycles, np.array([2, 0]), np.array([2, 0]))
+    assert wrong["action_accuracy"] == 0.5 and wrong["cycle_consistency"] == 1.0
+    # a cycle whose frames are from two characters is not consistent
+    mixed = cycles.copy()
+    mixed[0, 4:] = cycles[1, 4:]
+    assert score_cycles(ruler, mixed, np.array([1, 0]), np.array([2, 0]))["cycle_consistency"] == 0.5
+    with pytest.raises(ShapeError):
+        score_cycles(ruler, cycles[:, :5], 0, 0)
