@@ -1,0 +1,348 @@
+"""An attribute and pose classifier for sprites: the ruler that mode counting and PRDC measure with.
+
+To count the modes a generator covers we must say, for every generated image, which character it
+shows. Stacked MNIST does this with a digit classifier; here a small convolutional network with
+seven softmax heads reads a sprite's four appearance attributes (skin, hair, top, bottom: 6 values
+each, so 6**4 = 1296 appearance modes) and its pose (action, direction and frame). It is trained
+only on the 1000 *training* identities and scored on the 296 held-out ones, so a high held-out
+accuracy means it reads attributes, not memorised characters. Its penultimate layer is a compact
+feature space in which distances mean "looks like the same kind of sprite"; precision/recall,
+density/coverage and the Fréchet distance of :mod:`charlib.diagnostics.prdc` are computed there.
+
+:func:`course_classifier` trains it once per image size (about a minute on a 2-core CPU), caches it
+under ``output_dir("classifier_<size>")`` as a ``.keras`` file (safe_mode loadable) with a JSON of
+its held-out accuracies, and afterwards only loads it. Every model accepts 32×32 and 64×64 sprites:
+other sizes are resized to the model's own (area averaging down, nearest neighbour up), and each
+model is trained on a mix of native renders and renders of the other size resized, so both work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from charlib.config import output_dir, seed_everything
+from charlib.data import check_images
+from charlib.data import skeleton as sk
+from charlib.data import sprites as sp
+from charlib.errors import CharlibError, ShapeError
+
+__all__ = [
+    "APPEARANCE_HEADS",
+    "HEADS",
+    "HEAD_SIZES",
+    "POSE_HEADS",
+    "AttributeClassifier",
+    "course_classifier",
+    "evaluate_classifier",
+    "labels_of",
+    "make_classifier_model",
+    "resize_images",
+    "train_classifier",
+]
+
+APPEARANCE_HEADS: tuple[str, ...] = sp.ATTRIBUTE_NAMES  # skin, hair, top, bottom
+POSE_HEADS: tuple[str, ...] = ("action", "direction", "frame")
+HEADS: tuple[str, ...] = APPEARANCE_HEADS + POSE_HEADS
+HEAD_SIZES: dict[str, int] = {
+    **dict(zip(APPEARANCE_HEADS, sp.ATTRIBUTE_SIZES, strict=True)),
+    "action": len(sk.ACTIONS), "direction": len(sk.DIRECTIONS), "frame": sk.N_FRAMES,
+}  # fmt: skip
+SIZES = (32, 64)
+
+# Bump "version" whenever the recipe changes: a cached classifier with another recipe is retrained.
+RECIPE: dict[str, object] = {
+    "version": 3, "n_train": 24_000, "epochs": 4, "batch_size": 128, "lr": 2e-3,
+    "other_size_fraction": 0.25, "noise_std": 0.04, "feature_dim": 128, "seed": 0,
+}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------
+# images and labels
+
+
+def resize_images(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 sprites (N, H, H, 3) to float32 pixel values (N, size, size, 3) in [0, 255].
+
+    Shrinking averages pixel areas (a 64 → 32 halving is an exact 2×2 mean); enlarging repeats
+    pixels (nearest neighbour), which keeps pixel art crisp. Same size: just a cast.
+    """
+    arr = check_images(images)
+    if arr.shape[1] != arr.shape[2]:
+        raise ShapeError(f"sprites must be square, got {arr.shape[1]}x{arr.shape[2]}")
+    if arr.shape[1] < 16:
+        raise ShapeError(f"sprites must be at least 16 pixels wide, got {arr.shape[1]}")
+    x = arr.astype(np.float32)
+    if arr.shape[1] == size:
+        return x
+    method = "area" if arr.shape[1] > size else "nearest"
+    return tf.image.resize(x, (size, size), method=method).numpy()
+
+
+def labels_of(labels: sp.SpriteLabels) -> dict[str, np.ndarray]:
+    """The seven heads' integer targets from sprite labels: {head: (N,) int32}."""
+    out = {name: labels.attributes[:, i].astype(np.int32) for i, name in enumerate(APPEARANCE_HEADS)}
+    out.update(action=labels.action.astype(np.int32), direction=labels.direction.astype(np.int32),
+               frame=labels.frame.astype(np.int32))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# the model
+
+
+def make_classifier_model(image_size: int = 32, width: int = 32, feature_dim: int = 128) -> keras.Model:
+    """A small CNN with one softmax head per attribute and pose label.
+
+    Input: float32 pixel values (N, S, S, 3) in [0, 255] (rescaled inside to [-1, 1]). A full
+    resolution 3×3 conv, then stride-2 convs (doubling the channels, at most 128) down to 4×4,
+    flatten, a Dense ``features`` layer (N, feature_dim) with ReLU, and a linear head per label.
+
+    Returns:
+        A functional model whose outputs are a dict ``{head: logits (N, classes)}``; the layer
+        named ``"features"`` is the penultimate representation.
+    """
+    if image_size not in SIZES:
+        raise ShapeError(f"the classifier is built for sizes {SIZES}, got {image_size}")
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+
+    def conv(x, filters: int, strides: int):
+        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=0.9)(x)  # short runs still get usable stats
+        return keras.layers.ReLU()(x)
+
+    channels = width // 2
+    x = conv(x, channels, 1)
+    side = image_size
+    pooled = []
+    while side > 4:
+        channels = min(2 * channels, 128)
+        x = conv(x, channels, 2)
+        side //= 2
+        if side == 16:  # one extra conv at 16x16, where limbs and hair shapes are a few pixels wide
+            x = conv(x, channels, 1)
+        if side == 8:  # colours are where they are in any pose: a position-free summary helps
+            pooled.append(keras.layers.GlobalAveragePooling2D()(x))
+    x = keras.layers.Concatenate()([keras.layers.Flatten()(x), *pooled])
+    features = keras.layers.Dense(feature_dim, activation="relu", name="features")(x)
+    outputs = {h: keras.layers.Dense(HEAD_SIZES[h], name=h)(features) for h in HEADS}
+    return keras.Model(inputs, outputs, name=f"sprite_classifier_{image_size}")
+
+
+# --------------------------------------------------------------------------------------------------
+# the classifier object
+
+
+@dataclass(eq=False)
+class AttributeClassifier:
+    """A trained sprite classifier: labels, appearance modes and features of uint8 sprites.
+
+    Attributes:
+        model: the keras model (see :func:`make_classifier_model`).
+        image_size: the model's input size; other sizes are resized to it.
+        accuracy: held-out accuracies measured after training, e.g.
+            ``{"native_32": {"skin": 1.0, ...}, "native_64": {...}}`` (test identities only).
+        info: the recipe and timing it was trained with.
+    """
+
+    model: keras.Model
+    image_size: int
+    accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._features = keras.Model(self.model.input, self.model.get_layer("features").output)
+
+    def _run(self, model: keras.Model, images: np.ndarray, batch_size: int):
+        arr = check_images(images)
+        outs = []
+        for i in range(0, len(arr), batch_size):
+            x = resize_images(arr[i : i + batch_size], self.image_size)
+            outs.append(model(x, training=False))
+        return outs
+
+    def logits(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
+        """Per-head logits {head: (N, classes) float32} of uint8 sprites (N, H, H, 3)."""
+        outs = self._run(self.model, images, batch_size)
+        if not outs:
+            return {h: np.zeros((0, HEAD_SIZES[h]), np.float32) for h in HEADS}
+        return {h: np.concatenate([np.asarray(o[h]) for o in outs]) for h in HEADS}
+
+    def predict(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
+        """Predicted labels {head: (N,) int64} for ``skin, hair, top, bottom, action, direction, frame``."""
+        return {h: v.argmax(axis=1).astype(np.int64) for h, v in self.logits(images, batch_size).items()}
+
+    def attributes(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Predicted appearance attributes (N, 4) int64, in ``sprites.ATTRIBUTES`` order."""
+        pred = self.predict(images, batch_size)
+        return np.stack([pred[h] for h in APPEARANCE_HEADS], axis=1)
+
+    def mode_ids(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Predicted appearance modes (N,) int64 in [0, 1296), via ``sprites.mode_id``."""
+        return sp.mode_id(self.attributes(images, batch_size))
+
+    def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Penultimate-layer features (N, D) float32, the space PRDC and the Fréchet distance use."""
+        outs = self._run(self._features, images, batch_size)
+        if not outs:
+            return np.zeros((0, self._features.output.shape[-1]), np.float32)
+        return np.concatenate([np.asarray(o) for o in outs]).astype(np.float32)
+
+    def save(self, folder: str | Path) -> Path:
+        """Save atomically into ``folder``: ``classifier.keras`` then ``classifier.json`` (last)."""
+        from charlib.training.run import atomic_write_bytes
+        from charlib.training.trainer import export_model
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        export_model(self.model, folder / "classifier.keras")
+        meta = {"image_size": self.image_size, "held_out_accuracy": self.accuracy, **self.info}
+        atomic_write_bytes(folder / "classifier.json", json.dumps(meta, indent=2).encode())
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> AttributeClassifier:
+        """Load a classifier saved by :meth:`save` (the model with ``safe_mode=True``)."""
+        folder = Path(folder)
+        meta_path, model_path = folder / "classifier.json", folder / "classifier.keras"
+        if not (meta_path.is_file() and model_path.is_file()):
+            raise CharlibError(f"{folder} holds no saved classifier (classifier.json + .keras)")
+        meta = json.loads(meta_path.read_text())
+        model = keras.models.load_model(model_path, safe_mode=True)
+        info = {k: v for k, v in meta.items() if k not in ("image_size", "held_out_accuracy")}
+        return cls(model, int(meta["image_size"]), meta.get("held_out_accuracy", {}), info)
+
+
+# --------------------------------------------------------------------------------------------------
+# training and evaluation
+
+
+def _training_set(image_size: int, n: int, other_fraction: float, seed: int):
+    """Sprites of the training identities: mostly native renders, some of the other size resized."""
+    n_other = int(round(n * other_fraction))
+    native = sp.sample_sprites(n - n_other, size=image_size, seed=seed, split="train")
+    other_size = 64 if image_size == 32 else 32
+    other = sp.sample_sprites(n_other, size=other_size, seed=seed + 1, split="train")
+    x = np.concatenate([native.images.astype(np.float32), resize_images(other.images, image_size)])
+    y_native, y_other = labels_of(native.labels), labels_of(other.labels)
+    y = {h: np.concatenate([y_native[h], y_other[h]]) for h in HEADS}
+    return x, y
+
+
+def train_classifier(image_size: int = 32, *, n_train: int | None = None, epochs: int | None = None,
+                     seed: int | None = None, progress: bool = True,
+                     n_eval: int = 4000) -> AttributeClassifier:
+    """Train a classifier on sprites of the 1000 training identities; score it on the 296 others.
+
+    Args:
+        image_size: 32 or 64, the model's input size.
+        n_train, epochs, seed: override :data:`RECIPE` (smaller values for quick experiments).
+        progress: a progress bar on stderr (stdout stays clean for ``--json`` output).
+        n_eval: held-out sprites per evaluation size.
+
+    Returns:
+        The :class:`AttributeClassifier`, with ``accuracy`` measured on held-out identities at
+        32×32 and 64×64 native renders.
+    """
+    from tqdm.auto import tqdm
+
+    recipe = dict(RECIPE)
+    recipe.update({k: v for k, v in {"n_train": n_train, "epochs": epochs, "seed": seed}.items()
+                   if v is not None})
+    seed_, batch = int(recipe["seed"]), int(recipe["batch_size"])
+    if int(recipe["n_train"]) < batch or int(recipe["epochs"]) < 1:
+        raise CharlibError(f"need n_train >= {batch} and epochs >= 1, got {recipe['n_train']}, "
+                           f"{recipe['epochs']}")
+    seed_everything(seed_)
+    start = time.perf_counter()
+    x, y = _training_set(image_size, int(recipe["n_train"]), float(recipe["other_size_fraction"]), seed_)
+    model = make_classifier_model(image_size, feature_dim=int(recipe["feature_dim"]))
+    opt = keras.optimizers.Adam(float(recipe["lr"]))
+    opt.build(model.trainable_variables)
+    noise_std = 127.5 * float(recipe["noise_std"])  # in pixel units
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(xb, yb, step_seed):
+        xb = xb + noise_std * tf.random.stateless_normal(tf.shape(xb), seed=step_seed)
+        with tf.GradientTape() as tape:
+            out = model(xb, training=True)
+            loss = tf.add_n([ce(yb[h], out[h]) for h in HEADS])
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    rng = np.random.default_rng(seed_)
+    n_batches = len(x) // batch
+    epochs_ = int(recipe["epochs"])
+    total = n_batches * epochs_
+    lr_schedule = np.cos(np.linspace(0, np.pi / 2, total)) * float(recipe["lr"])  # decay to ~0
+    bar = tqdm(total=total, disable=not progress, desc=f"classifier {image_size}px", file=sys.stderr,
+               leave=False)
+    try:
+        t = 0
+        for _ in range(epochs_):
+            order = rng.permutation(len(x))
+            for b in range(n_batches):
+                idx = order[b * batch : (b + 1) * batch]
+                opt.learning_rate.assign(lr_schedule[t])
+                loss = step(tf.constant(x[idx]), {h: tf.constant(y[h][idx]) for h in HEADS},
+                            tf.constant([seed_, t], tf.int64))
+                t += 1
+                if t % 20 == 0:
+                    bar.update(20)
+                    bar.set_postfix(loss=f"{float(loss):.3f}")
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    clf = AttributeClassifier(model, image_size, info={"recipe": recipe,
+                                                       "train_seconds": round(seconds, 1)})
+    clf.accuracy = {f"native_{s}": evaluate_classifier(clf, size=s, n=n_eval, seed=seed_ + 7)
+                    for s in SIZES}
+    return clf
+
+
+def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int = 4000, seed: int = 1,
+                        split: str = "test") -> dict[str, float]:
+    """Accuracy per head (and of the whole appearance mode) on ``n`` native renders at ``size``.
+
+    ``split="test"`` (the default) uses the 296 held-out identities the classifier never saw.
+    """
+    s = sp.sample_sprites(n, size=size, seed=seed, split=split)
+    pred = classifier.predict(s.images)
+    truth = labels_of(s.labels)
+    acc = {h: float(np.mean(pred[h] == truth[h])) for h in HEADS}
+    modes = sp.mode_id(np.stack([pred[h] for h in APPEARANCE_HEADS], axis=1))
+    acc["mode"] = float(np.mean(modes == s.labels.mode))
+    return acc
+
+
+def course_classifier(image_size: int = 32, progress: bool = True,
+                      folder: str | Path | None = None) -> AttributeClassifier:
+    """The course's classifier for ``image_size`` (32 or 64), trained once and then loaded.
+
+    The cache is ``output_dir("classifier_<size>")`` (or ``folder``). It is retrained when absent,
+    unreadable, or made with another :data:`RECIPE`; the held-out accuracies travel with it in
+    ``classifier.json``.
+    """
+    if image_size not in SIZES:
+        raise ShapeError(f"course_classifier is built for image sizes {SIZES}, got {image_size}; "
+                         "sprites of other sizes can be resized to one of these")
+    path = Path(folder) if folder is not None else output_dir(f"classifier_{image_size}")
+    try:
+        clf = AttributeClassifier.load(path)
+        if clf.info.get("recipe") == RECIPE and clf.image_size == image_size:
+            return clf
+    except (CharlibError, OSError, ValueError, KeyError, json.JSONDecodeError):
+        pass
+    clf = train_classifier(image_size, progress=progress)
+    clf.save(path)
+    return clf

@@ -1,0 +1,72 @@
+"""Mode histograms, reverse KL, coverage and marginals on constructed mode lists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from charlib.data import sprites as sp
+from charlib.diagnostics.modes import mode_report, reverse_kl, split_modes, uniform_floor
+from charlib.errors import ShapeError
+
+
+def test_reverse_kl_is_zero_when_even_and_log_k_when_collapsed():
+    assert reverse_kl(np.full(10, 7)) == pytest.approx(0.0)
+    one = np.zeros(10)
+    one[3] = 50
+    assert reverse_kl(one) == pytest.approx(np.log(10))
+
+
+def test_reverse_kl_ignores_empty_bins_and_matches_the_formula():
+    counts = np.array([3, 1, 0, 0])
+    q = np.array([0.75, 0.25])
+    assert reverse_kl(counts) == pytest.approx(np.sum(q * np.log(4 * q)))
+    assert np.isnan(reverse_kl(np.zeros(4)))
+
+
+def test_every_mode_once_covers_all_with_zero_kl():
+    r = mode_report(np.arange(sp.N_MODES))
+    assert r.modes_covered == sp.N_MODES and r.coverage == 1.0
+    assert r.kl == pytest.approx(0.0, abs=1e-12) and r.outside_fraction == 0.0
+    for name, m in r.marginals().items():
+        np.testing.assert_allclose(m, 1 / 6, err_msg=name)
+
+
+def test_a_collapsed_generator_covers_one_mode_with_kl_log_k():
+    r = mode_report(np.full(500, 17))
+    assert r.modes_covered == 1
+    assert r.kl == pytest.approx(np.log(sp.N_MODES))
+    assert r.over_produced(1) == [(17, 500)]
+    assert r.under_produced(2) == [(0, 0), (1, 0)]  # missed modes first, ties by id
+    assert r.marginals()["bottom"][sp.attributes_of(17)[3]] == 1.0
+
+
+def test_train_split_counts_outside_modes_separately():
+    train, test = split_modes("train"), split_modes("test")
+    assert len(train) == 1000 and len(test) == 296
+    modes = np.concatenate([train, test[:100]])  # every training mode once, plus 100 held-out ones
+    r = mode_report(modes, split="train")
+    assert r.n_modes == 1000 and r.modes_covered == 1000
+    assert r.kl == pytest.approx(0.0, abs=1e-12)
+    assert r.outside_fraction == pytest.approx(100 / 1100)
+
+
+def test_summary_is_json_ready_and_names_characters():
+    import json
+
+    s = mode_report(np.array([0, 0, 5])).summary()
+    text = json.dumps(s)
+    assert s["modes_covered"] == 2 and "pale skin" in text
+
+
+def test_uniform_floor_is_near_the_asymptotic_value():
+    f = uniform_floor(10_000, sp.N_MODES, trials=10)
+    assert f["kl_mean"] == pytest.approx((sp.N_MODES - 1) / (2 * 10_000), rel=0.15)
+    assert f["modes_covered_mean"] > 1290
+
+
+def test_bad_mode_ids_are_refused():
+    with pytest.raises(ShapeError):
+        mode_report(np.array([sp.N_MODES]))
+    with pytest.raises(ShapeError):
+        split_modes("validation")
