@@ -216,3 +216,49 @@ def video_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: 
     if caption:
         tag = f"<figure>{tag}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
     return HTML(tag)
+
+
+# --------------------------------------------------------------------------------------------------
+# Putting it together: a generated appearance performs a generated motion
+
+
+def read_appearance(classifier, frames: np.ndarray) -> np.ndarray:
+    """The attributes (4,) a classifier reads on frames (T, H, W, 3) of one character (majority vote).
+
+    ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier`.
+    """
+    from charlib.data.sprites import ATTRIBUTE_NAMES
+
+    predicted = classifier.predict(_check_frames(frames))
+    return np.array([np.bincount(np.asarray(predicted[name])).argmax() for name in ATTRIBUTE_NAMES])
+
+
+def perform(attributes: np.ndarray, joints: np.ndarray, direction: str, size: int) -> np.ndarray:
+    """Draw a character with ``attributes`` (4,) performing a motion clip (T, 15, 2) in pixels of a
+    ``size`` image, seen from ``direction``: frames (T, size, size, 3) uint8.
+
+    The motion can be a generated one (see :class:`charlib.models.motion.MotionVAE`); drawing goes
+    through the sprites' own rasteriser, :func:`charlib.data.sprites.render_skeleton`.
+    """
+    from charlib.data.sprites import render_skeleton
+
+    return render_skeleton(np.asarray(joints), np.asarray(attributes), direction, size)
+
+
+def side_by_side(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.ndarray:
+    """Join animations of equal length (T, H, W_i, 3) left to right into one (T, H, sum W + pads, 3)."""
+    arrays = [_check_frames(c) for c in clips]
+    t, h = arrays[0].shape[:2]
+    if any(a.shape[:2] != (t, h) for a in arrays):
+        raise ShapeError(f"clips must share T and H, got {[a.shape for a in arrays]}")
+    gap = np.full((t, h, pad, 3), pad_value, np.uint8)
+    parts: list[np.ndarray] = []
+    for a in arrays:
+        parts += [a, gap] if pad else [a]
+    return np.concatenate(parts[:-1] if pad else parts, axis=2)
+
+
+def stack_rows(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.ndarray:
+    """Join animations of equal length and width (T, H_i, W, 3) top to bottom."""
+    arrays = [np.swapaxes(_check_frames(c), 1, 2) for c in clips]
+    return np.swapaxes(side_by_side(*arrays, pad=pad, pad_value=pad_value), 1, 2)

@@ -8,6 +8,10 @@ Subcommands:
   run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
   checkpoint).
 * ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a GAN or VAE run.
+* ``charlib train conditional --out DIR``: the conditional VAE that animates characters, and
+  ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
+  N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
+  Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
 * ``charlib info``: versions, devices and the active profile.
 
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
@@ -76,9 +80,16 @@ def _train(args: argparse.Namespace) -> int:
     if args.model == "gan":
         from charlib.training.gan import GanConfig as Config
         from charlib.training.gan import train_gan as train
-    else:
+    elif args.model == "vae":
         from charlib.training.vae import VaeConfig as Config
         from charlib.training.vae import train_vae as train
+    else:
+        from charlib.training.conditional import ConditionalConfig as Config
+        from charlib.training.conditional import train_conditional as train
+
+        if args.data is not None:
+            raise CharlibError("the conditional VAE needs pose labels, so it trains on the sprites only; "
+                               "drop --data")
     overrides = {k: v for k, v in {
         "data": args.data, "image_size": args.size, "seed": args.seed, "batch_size": args.batch_size,
     }.items() if v is not None}  # fmt: skip
@@ -134,6 +145,57 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _animation_format(out: Path, mp4: bool) -> str:
+    suffix = out.suffix.lower()
+    if mp4 and suffix not in ("", ".mp4"):
+        raise CharlibError(f"--mp4 asks for a video but {out} is named {suffix}; name it .mp4")
+    if mp4 or suffix == ".mp4":
+        return "mp4"
+    if suffix == ".gif":
+        return "gif"
+    raise CharlibError(f"cannot tell the format of {out}: name it .gif or .mp4 (nothing was written)")
+
+
+def _animate(args: argparse.Namespace) -> int:
+    from charlib import animation as an
+    from charlib.training.run import RunFolder
+
+    out = Path(args.out)
+    fmt = _animation_format(out, args.mp4)
+    if fmt == "mp4" and out.suffix == "":
+        out = out.with_suffix(".mp4")
+    kind = RunFolder.open(args.checkpoint).config.get("model")
+    if kind == "conditional":
+        from charlib.training import conditional as cv
+
+        model, config = cv.load_conditional(args.checkpoint)
+        action, direction = args.action or "walk", args.direction or "front"
+        prior = cv.identity_prior(args.checkpoint, model, config) if args.prior == "mixture" else None
+        z = cv.sample_identities(args.n, config.latent_dim, seed=args.seed, prior=prior)
+        frames = an.side_by_side(*cv.generate_cycles(model, z, action, direction))
+        what = f"{args.n} new characters ({action}, facing {direction})"
+    elif kind in ("gan", "vae"):
+        if args.action or args.direction:
+            raise CharlibError(
+                f"{args.checkpoint} holds a {kind} run, which has no pose input: --action and "
+                "--direction need a conditional run (charlib train conditional --out DIR). Without "
+                "them, animate makes a looping latent walk of this run."
+            )
+        sample, latent_dim = load_sampler(args.checkpoint)
+        walks = [sample(an.random_latent_loop(latent_dim, n_keyframes=4, steps_between=8,
+                                              seed=args.seed + i)) for i in range(args.n)]
+        frames = an.side_by_side(*walks)
+        what = f"{args.n} latent walks (4 keyframes, slerp)"
+    else:
+        raise CharlibError(f"{args.checkpoint} holds a {kind!r} run; animate knows conditional, gan and vae")
+    if fmt == "mp4":
+        path = an.save_mp4(frames, out, fps=args.fps, scale=args.scale, loops=4)
+    else:
+        path = an.save_gif(frames, out, fps=args.fps, scale=args.scale)
+    print(f"Wrote {what} from {args.checkpoint} to {path}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from charlib.system import format_report, report
 
@@ -163,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_sprites)
 
     p = sub.add_parser("train", help="train a model in a run folder")
-    p.add_argument("model", choices=("gan", "vae"), help="what to train")
+    p.add_argument("model", choices=("gan", "vae", "conditional"), help="what to train")
     p.add_argument("--profile", choices=("smoke", "full"), default=None,
                    help="sizes and steps (default: $CHARLIB_PROFILE, else smoke)")
     p.add_argument("--out", required=True, help="run folder (new or empty, or an earlier run with --resume)")
@@ -185,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--scale", type=_positive, default=2, help="enlarge pixels this many times")
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("animate", help="animate new characters from a trained run (GIF or MP4)")
+    p.add_argument("--checkpoint", required=True, help="a conditional run folder (or a GAN/VAE run)")
+    p.add_argument("--action", choices=sk.ACTIONS, help="what the characters do (default walk)")
+    p.add_argument("--direction", choices=sk.DIRECTIONS, help="which way they face (default front)")
+    p.add_argument("--out", required=True, help="file to write: .gif or .mp4")
+    p.add_argument("--mp4", action="store_true", help="write an MP4 video (also chosen by a .mp4 name)")
+    p.add_argument("--n", type=_positive, default=4, help="characters side by side (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="which characters (default 0)")
+    p.add_argument("--prior", choices=("mixture", "normal"), default="mixture",
+                   help="identity codes from the fitted mixture (default) or from N(0, I)")
+    p.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
+    p.add_argument("--scale", type=_positive, default=3, help="enlarge pixels this many times")
+    p.set_defaults(func=_animate)
 
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")

@@ -15,6 +15,11 @@ uninterrupted run would have seen. Only the 1000 training identities are used.
 The run folder, checkpoints, loop (progress, samples, TensorBoard, NaN guard, interrupt, time
 budget), export and resume are the shared ones of :mod:`charlib.training.trainer` and
 :mod:`charlib.training.loop`; only the batches differ from the image-only trainers.
+
+New characters come from z ~ N(0, I), or, better after a short run, from an *ex-post* prior: a
+Gaussian mixture fitted to the identity codes of the training characters
+(:func:`fit_identity_prior`, saved as ``identity_prior.npz`` in the run folder, see
+:mod:`charlib.models.latent_prior`), which avoids the holes that N(0, I) leaves in latent space.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from charlib.data import sprites
 from charlib.data.pipeline import to_uint8
 from charlib.errors import CharlibError
 from charlib.models import conditional as cond_models
+from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
@@ -49,7 +55,11 @@ from charlib.training.trainer import (
 )
 
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
-           "generate_cycles", "generate_poses", "load_conditional", "pair_batch", "train_conditional"]
+           "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
+           "sample_identities", "train_conditional"]
+
+PRIORS = ("normal", "mixture")
+IDENTITY_PRIOR_FILE = "identity_prior.npz"
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,60 @@ def encode_identity(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     return np.asarray(mu)
 
 
+def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_components: int = 32,
+                       frames_per_identity: int = 4, seed: int = 0) -> GaussianMixturePrior:
+    """Fit a Gaussian mixture to the identity codes (posterior means) of the training characters.
+
+    Every training identity is encoded from ``frames_per_identity`` random poses, so the mixture
+    sees where the encoder puts each character whatever its pose.
+    """
+    rng = np.random.default_rng(seed)
+    train_modes, _ = sprites.identity_split()
+    modes = np.repeat(train_modes, frames_per_identity)
+    n = len(modes)
+    images = sprites.render(sprites.attributes_of(modes), rng.integers(0, len(sk.ACTIONS), n),
+                            rng.integers(0, len(sk.DIRECTIONS), n), rng.integers(0, sk.N_FRAMES, n),
+                            config.image_size)
+    codes = np.concatenate([encode_identity(model, images[i : i + 512]) for i in range(0, n, 512)])
+    return fit_gaussian_mixture(codes, n_components=n_components, seed=seed)
+
+
+def sample_identities(n: int, latent_dim: int, seed: int = 0,
+                      prior: GaussianMixturePrior | None = None) -> np.ndarray:
+    """``n`` identity codes (n, latent_dim) float32: from ``prior`` if given, else from N(0, I)."""
+    if prior is not None:
+        if prior.dim != latent_dim:
+            raise CharlibError(f"the identity prior is {prior.dim}-D but the codes are {latent_dim}-D")
+        return prior.sample(n, seed=seed)
+    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+
+
+def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
+                   config: ConditionalConfig | None = None) -> GaussianMixturePrior:
+    """The run's ex-post identity prior: loaded from ``identity_prior.npz``, else fitted and saved.
+
+    A prior fitted to an older checkpoint than the latest is refitted (the file records the step).
+    """
+    path = Path(run_dir) / IDENTITY_PRIOR_FILE
+    if model is None or config is None:
+        model, config = load_conditional(run_dir)
+    step = int(model.step.numpy())
+    if path.is_file():
+        with np.load(path) as data:
+            fitted_at = int(data["step"]) if "step" in data else -1
+        if fitted_at == step:
+            return GaussianMixturePrior.load(path)
+    prior = fit_identity_prior(model, config)
+    import io
+
+    from charlib.training.run import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.savez(buffer, weights=prior.weights, means=prior.means, covariances=prior.covariances, step=step)
+    atomic_write_bytes(path, buffer.getvalue())
+    return prior
+
+
 def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
     """The fixed sample grid: n_samples // 8 prior characters, one walk cycle each (rows turn
     through the three directions), flattened to (rows * 8, S, S, 3)."""
@@ -234,13 +298,16 @@ def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
 
 
 def train_conditional(config: ConditionalConfig | None = None, out: str | Path = "outputs/conditional", *,
-                      resume: bool = False, steps: int | None = None,
-                      progress: bool = True) -> TrainedRun:
+                      resume: bool = False, steps: int | None = None, progress: bool = True,
+                      init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) the conditional VAE in the run folder ``out``; returns a :class:`TrainedRun`.
 
     The sample grid shows fixed prior characters walking; ``generator.keras`` is the decoder
-    (inputs ``[z, condition]``).
+    (inputs ``[z, condition]``). ``init_from`` (fine-tuning) is not supported for this model.
     """
+    if init_from is not None:
+        raise CharlibError("fine-tuning from another run (init_from) is not supported for the "
+                           "conditional VAE; train it from scratch")
     run, config = open_run(ConditionalConfig, config, out, resume, steps)
     seed_everything(config.seed)
     model = build_conditional(config)

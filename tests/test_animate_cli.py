@@ -1,0 +1,104 @@
+"""``charlib animate`` and ``charlib train conditional``: files of the requested action, clear errors."""
+
+from __future__ import annotations
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from charlib.cli import main
+from charlib.training.conditional import ConditionalConfig, train_conditional
+from charlib.training.vae import VaeConfig, train_vae
+
+TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, steps=4, log_every=2,
+                         sample_every=4, ckpt_every=4, n_samples=8, kl_warmup_steps=2)
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "cvae"
+    train_conditional(TINY, out, progress=False)
+    return out
+
+
+def test_animate_writes_a_gif_of_n_characters_side_by_side(conditional_run, tmp_path, capsys):
+    out = tmp_path / "walk.gif"
+    code = main(["animate", "--checkpoint", str(conditional_run), "--action", "walk",
+                 "--direction", "left", "--n", "3", "--scale", "2", "--out", str(out)])
+    assert code == 0
+    frames = iio.imread(out, index=None)
+    assert frames.shape[:3] == (8, 32, 2 * (3 * 16 + 2))  # 8 frames, 3 sprites with 1-px gaps, 2x
+    assert "3 new characters (walk, facing left)" in capsys.readouterr().out
+    assert (conditional_run / "identity_prior.npz").is_file()
+
+
+def test_animate_frames_are_the_models_cycles(conditional_run, tmp_path):
+    from charlib.training.conditional import (
+        generate_cycles,
+        identity_prior,
+        load_conditional,
+        sample_identities,
+    )
+
+    out = tmp_path / "jump.gif"
+    assert main(["animate", "--checkpoint", str(conditional_run), "--action", "jump", "--n", "1",
+                 "--seed", "5", "--scale", "1", "--out", str(out)]) == 0
+    model, config = load_conditional(conditional_run)
+    z = sample_identities(1, config.latent_dim, seed=5, prior=identity_prior(conditional_run, model, config))
+    expected = generate_cycles(model, z, "jump", "front")[0]
+    np.testing.assert_array_equal(iio.imread(out, index=None)[..., :3], expected)
+
+
+def test_animate_writes_mp4_by_flag_or_extension(conditional_run, tmp_path):
+    assert main(["animate", "--checkpoint", str(conditional_run), "--out", str(tmp_path / "a.mp4")]) == 0
+    assert (tmp_path / "a.mp4").read_bytes()[4:8] == b"ftyp"
+    assert main(["animate", "--checkpoint", str(conditional_run), "--mp4", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "b.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "x.avi"], "name it .gif or .mp4"),
+    (["--out", "x.gif", "--mp4"], "name it .mp4"),
+])  # fmt: skip
+def test_animate_refuses_unknown_formats_before_writing(conditional_run, tmp_path, capsys, argv, message):
+    argv = [a if not a.startswith("x.") else str(tmp_path / a) for a in argv]
+    assert main(["animate", "--checkpoint", str(conditional_run), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and message in err and len(err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_animate_with_a_missing_run_is_a_one_line_error(tmp_path, capsys):
+    assert main(["animate", "--checkpoint", str(tmp_path / "nope"), "--out", str(tmp_path / "a.gif")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_animate_rejects_an_unknown_action(conditional_run, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["animate", "--checkpoint", str(conditional_run), "--action", "dance",
+              "--out", str(tmp_path / "a.gif")])
+    assert stop.value.code == 2
+    assert "invalid choice: 'dance'" in capsys.readouterr().err
+
+
+def test_animate_a_vae_run_makes_a_latent_walk_but_refuses_poses(tmp_path, capsys):
+    cfg = VaeConfig(image_size=16, latent_dim=4, width=8, batch_size=16, steps=2, n_data=64, log_every=1,
+                    sample_every=2, ckpt_every=2, n_samples=4)
+    train_vae(cfg, tmp_path / "vae", progress=False)
+    out = tmp_path / "walk.gif"
+    assert main(["animate", "--checkpoint", str(tmp_path / "vae"), "--n", "2", "--scale", "1",
+                 "--out", str(out)]) == 0
+    assert iio.imread(out, index=None).shape[:3] == (32, 16, 33)  # 4 keyframes x 8 steps
+    assert main(["animate", "--checkpoint", str(tmp_path / "vae"), "--action", "wave",
+                 "--out", str(tmp_path / "b.gif")]) == 2
+    assert "no pose input" in capsys.readouterr().err
+
+
+def test_train_conditional_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "conditional", "--profile", "smoke", "--out", str(out), "--steps", "2",
+                 "--quiet"]) == 0
+    assert (out / "generator.keras").is_file()
+    assert main(["train", "conditional", "--out", str(tmp_path / "r2"), "--data", str(tmp_path)]) == 2
+    assert "pose labels" in capsys.readouterr().err
