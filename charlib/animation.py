@@ -262,3 +262,70 @@ def stack_rows(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.nda
     """Join animations of equal length and width (T, H_i, W, 3) top to bottom."""
     arrays = [np.swapaxes(_check_frames(c), 1, 2) for c in clips]
     return np.swapaxes(side_by_side(*arrays, pad=pad, pad_value=pad_value), 1, 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# A live player with controls
+
+
+class CyclePlayer:
+    """Notebook controls for a generated character's animation cycle (ipywidgets).
+
+    ``render_fn(seed, action, direction) -> frames (T, H, W, 3) uint8`` draws one character's
+    cycle; the player shows one frame at a time, enlarged ``scale`` times, with a dropdown for the
+    action and one for the direction, a play button and a slider to scrub through the frames, and a
+    "new character" button that moves to the next seed. Displaying the object displays its panel
+    (``.panel``); every control is an attribute, so code can drive it too (set ``.action.value``,
+    ``.frame.value``, call ``.new_character.click()``).
+    """
+
+    def __init__(self, render_fn, actions: tuple[str, ...], directions: tuple[str, ...],
+                 seed: int = 0, scale: int = 6, fps: float = 8.0) -> None:
+        import ipywidgets as widgets
+
+        from charlib.viz import png_bytes
+
+        self._render_fn, self._png, self.scale, self.seed = render_fn, png_bytes, scale, seed
+        self.action = widgets.Dropdown(options=list(actions), value=actions[0], description="action")
+        self.direction = widgets.Dropdown(options=list(directions), value=directions[0],
+                                          description="direction")
+        self.new_character = widgets.Button(description="new character", icon="refresh")
+        self.frames = self._render()
+        last = len(self.frames) - 1
+        self.frame = widgets.IntSlider(value=0, min=0, max=last, description="frame")
+        self.play = widgets.Play(value=0, min=0, max=last, interval=int(1000 / fps), description="play")
+        widgets.jslink((self.play, "value"), (self.frame, "value"))
+        self.picture = widgets.Image(value=self._png(self.frames[0], scale), format="png")
+        self.label = widgets.Label(value=self._caption())
+        self.frame.observe(lambda _: self._show(), names="value")
+        self.action.observe(lambda _: self._rerender(), names="value")
+        self.direction.observe(lambda _: self._rerender(), names="value")
+        self.new_character.on_click(self._next_character)
+        self.panel = widgets.VBox([
+            widgets.HBox([self.action, self.direction, self.new_character]),
+            widgets.HBox([self.play, self.frame]), self.picture, self.label,
+        ])  # fmt: skip
+
+    def _render(self) -> np.ndarray:
+        return _check_frames(self._render_fn(self.seed, self.action.value, self.direction.value))
+
+    def _caption(self) -> str:
+        return (f"character seed {self.seed}: {self.action.value}, facing {self.direction.value}, "
+                f"frame {self.frame.value if hasattr(self, 'frame') else 0}")
+
+    def _show(self) -> None:
+        self.picture.value = self._png(self.frames[self.frame.value], self.scale)
+        self.label.value = self._caption()
+
+    def _rerender(self) -> None:
+        self.frames = self._render()
+        self._show()
+
+    def _next_character(self, _button=None) -> None:
+        self.seed += 1
+        self._rerender()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.panel)

@@ -151,3 +151,26 @@ def test_frames_of_the_wrong_shape_are_refused():
         an.gif_bytes(np.zeros((8, 32, 32), np.uint8))
     with pytest.raises(ShapeError):
         an.mp4_bytes(np.zeros((0, 32, 32, 3), np.uint8))
+
+
+def test_cycle_player_follows_its_controls():
+    calls = []
+
+    def render(seed, action, direction):
+        calls.append((seed, action, direction))
+        attrs = sprites.attributes_of(seed)
+        return sprites.cycle(attrs, action, direction, size=16)
+
+    player = an.CyclePlayer(render, ("walk", "jump"), ("front", "left"), seed=3, scale=2)
+    first = player.picture.value
+    assert calls == [(3, "walk", "front")]
+    player.frame.value = 4
+    assert player.picture.value != first and "frame 4" in player.label.value
+    np.testing.assert_array_equal(iio.imread(player.picture.value)[::2, ::2, :3],
+                                  sprites.cycle(sprites.attributes_of(3), "walk", "front", 16)[4])
+    player.action.value = "jump"
+    player.direction.value = "left"
+    assert calls[-1] == (3, "jump", "left")
+    player.new_character.click()
+    assert calls[-1] == (4, "jump", "left") and player.seed == 4
+    assert player.play.max == player.frame.max == 7
