@@ -1,0 +1,175 @@
+"""Diagnose a trained run: every mode-collapse measurement of a GAN or VAE run folder in one call.
+
+:func:`diagnose` draws N images from a run's generator (a GAN's, or a VAE's decoder fed with prior
+samples z ~ N(0, I)), draws N real sprites of the run's image size from the identities it was
+trained on as the reference, and measures both through the sprite classifier: modes covered and
+reverse KL (:mod:`charlib.diagnostics.modes`), precision, recall, density and coverage, and the
+Fréchet classifier distance (:mod:`charlib.diagnostics.prdc`). :func:`real_floor` runs the same
+protocol with a second set of real sprites in place of the generated ones: the best any generator
+can score with that N. ``charlib diagnose --checkpoint DIR`` prints the same numbers.
+
+A run trained on an image folder has no appearance labels, so mode counting is skipped (and says
+so); precision/recall/density/coverage and the Fréchet distance are still computed against the
+folder's images, in the sprite classifier's feature space.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from charlib.data import sprites as sp
+from charlib.diagnostics import classifier as clf_mod
+from charlib.diagnostics.modes import count_modes, split_modes
+from charlib.diagnostics.prdc import frechet_distance, prdc
+from charlib.errors import CharlibError, ShapeError
+
+__all__ = ["diagnose", "format_diagnosis", "real_floor"]
+
+MIN_N = 16
+
+
+def _classifier_for(image_size: int, classifier, progress: bool):
+    if classifier is not None:
+        return classifier
+    size = image_size if image_size in clf_mod.SIZES else 32
+    return clf_mod.course_classifier(size, progress=progress)
+
+
+def _metrics(real: np.ndarray, fake: np.ndarray, clf, k: int, batch_size: int) -> dict[str, float]:
+    real_f, fake_f = clf.features(real, batch_size), clf.features(fake, batch_size)
+    out = prdc(real_f, fake_f, k=k)
+    out["frechet_distance"] = frechet_distance(real_f, fake_f)
+    return {name: round(float(v), 6) for name, v in out.items()}
+
+
+def _sample(run_dir: Path, n: int, seed: int, batch_size: int) -> tuple[np.ndarray, dict]:
+    from charlib.cli import load_sampler
+    from charlib.training.run import RunFolder
+
+    config = RunFolder.open(run_dir).config
+    sample, latent_dim = load_sampler(str(run_dir))
+    rng = np.random.default_rng(seed)
+    parts = []
+    for start in range(0, n, batch_size):  # the same z for a seed, whatever the batch size
+        parts.append(rng.standard_normal((min(batch_size, n - start), latent_dim)).astype(np.float32))
+    images = np.concatenate([sample(z) for z in parts])
+    return images, config
+
+
+def _reference(config: dict, n: int, seed: int) -> tuple[np.ndarray, str]:
+    size = int(config["image_size"])
+    if config.get("data", "sprites") == "sprites":
+        split = config.get("split", "train")
+        return sp.sample_sprites(n, size=size, seed=seed, split=split).images, split
+    from charlib.data.folders import load_image_folder
+
+    folder = Path(config["data"])
+    if not folder.is_dir():
+        raise CharlibError(f"the run was trained on the image folder {folder}, which is no longer "
+                           "there; the reference images are needed for precision/recall/FCD")
+    images, _ = load_image_folder(folder, size=size)
+    return images[:n], str(folder)
+
+
+def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: int = 512, k: int = 5,
+             classifier=None, progress: bool = False) -> dict[str, object]:
+    """Measure mode collapse and sample quality of a GAN or VAE run folder.
+
+    Args:
+        run_dir: a run folder written by ``train_gan`` or ``train_vae`` (its latest checkpoint is used).
+        n: generated images (and real reference images) to draw, in batches of ``batch_size``.
+        seed: seeds the latent vectors and the real reference sprites.
+        batch_size: images generated and classified at a time.
+        k: the neighbour that sets the k-NN radii of precision/recall/density/coverage.
+        classifier: an ``AttributeClassifier`` (default: ``course_classifier`` of the run's size,
+            trained on first use, about a minute).
+        progress: show the classifier's training progress (on stderr) if it must be trained.
+
+    Returns:
+        A JSON-ready dict: ``run, model, image_size, n, seed, data, reference`` and the metrics
+        ``modes_covered, n_modes, mode_coverage, kl, outside_fraction`` (None for a run trained on an
+        image folder), ``precision, recall, density, coverage, frechet_distance``, plus ``modes``
+        (marginals and the most over- and under-produced modes) and ``seconds``.
+
+    Raises:
+        CharlibError: ``run_dir`` is not a run folder, holds no checkpoint, or ``n`` is too small.
+    """
+    start = time.perf_counter()
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise CharlibError(f"{run_dir} is not a run folder (no config.json); give the folder that "
+                           "charlib train / train_gan / train_vae wrote")
+    if n < MIN_N or n <= k:
+        raise ShapeError(f"n must be at least {max(MIN_N, k + 1)} to measure anything, got {n}")
+    fake, config = _sample(run_dir, n, seed, batch_size)
+    if fake.shape[1] != int(config["image_size"]) or fake.shape[1] != fake.shape[2]:
+        raise ShapeError(f"the run's generator makes {fake.shape[1:3]} images, but its config says "
+                         f"{config['image_size']}")
+    real, reference = _reference(config, n, seed + 1)
+    if len(real) <= k:
+        raise CharlibError(f"only {len(real)} reference images; need more than k={k}")
+    clf = _classifier_for(fake.shape[1], classifier, progress)
+    result: dict[str, object] = {
+        "run": str(run_dir), "model": config.get("model"), "image_size": int(fake.shape[1]), "n": n,
+        "seed": seed, "data": config.get("data", "sprites"), "reference": reference,
+        "n_reference": int(len(real)), "k": k,
+    }  # fmt: skip
+    if result["data"] == "sprites":
+        report = count_modes(fake, clf, split=reference, batch_size=batch_size)
+        summary = report.summary()
+        result.update({key: summary[key] for key in
+                       ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+        result["modes"] = {key: summary[key] for key in ("marginals", "over_produced", "under_produced")}
+    else:
+        result.update(dict.fromkeys(("modes_covered", "n_modes", "mode_coverage", "kl",
+                                     "outside_fraction")))
+        result["modes"] = None
+        result["note"] = ("mode counting needs sprites (their attributes define the modes); this run "
+                          "was trained on an image folder, so only precision/recall/density/coverage "
+                          "and the Fréchet distance are reported, in the sprite classifier's features")
+    result.update(_metrics(real, fake, clf, k, batch_size))
+    result["classifier_held_out_mode_accuracy"] = clf.accuracy.get(f"native_{fake.shape[1]}", {}).get("mode")
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def real_floor(image_size: int = 32, n: int = 10_000, split: str = "all", seed: int = 0, k: int = 5,
+               classifier=None, progress: bool = False) -> dict[str, object]:
+    """The diagnosis of a perfect generator: ``n`` real sprites (seed) against ``n`` others (seed + 1).
+
+    Same protocol and keys as :func:`diagnose`, so its numbers are the floor (KL, FCD) and ceiling
+    (coverage, precision, recall) that ``n`` samples allow.
+    """
+    split_modes(split)  # a clear error for an unknown split, before any work
+    clf = _classifier_for(image_size, classifier, progress)
+    fake = sp.sample_sprites(n, size=image_size, seed=seed, split=split).images
+    real = sp.sample_sprites(n, size=image_size, seed=seed + 1, split=split).images
+    report = count_modes(fake, clf, split=split)
+    summary = report.summary()
+    out: dict[str, object] = {"model": "real sprites", "image_size": image_size, "n": n, "seed": seed,
+                              "reference": split, "k": k}
+    out.update({key: summary[key] for key in
+                ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+    out.update(_metrics(real, fake, clf, k, 512))
+    return out
+
+
+def format_diagnosis(result: dict[str, object]) -> str:
+    """A few readable lines from :func:`diagnose`'s dict."""
+    lines = [f"{result.get('model')} run {result.get('run', '')} ({result['image_size']}px, "
+             f"{result['n']} samples, seed {result['seed']}; reference: {result['reference']})"]
+    if result.get("modes_covered") is not None:
+        lines.append(f"modes covered      {result['modes_covered']} / {result['n_modes']} "
+                     f"({100 * float(result['mode_coverage']):.1f}%)")
+        lines.append(f"reverse KL         {float(result['kl']):.4f} nats")
+        if float(result["outside_fraction"] or 0) > 0:
+            lines.append(f"outside reference  {100 * float(result['outside_fraction']):.2f}% of samples")
+    else:
+        lines.append(f"modes              not counted: {result.get('note')}")
+    for key, label in (("precision", "precision"), ("recall", "recall"), ("density", "density"),
+                       ("coverage", "coverage"), ("frechet_distance", "Fréchet (FCD)")):
+        lines.append(f"{label:<18} {float(result[key]):.4f}")
+    return "\n".join(lines)
