@@ -13,10 +13,10 @@ Subcommands:
   N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
   Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
 * ``charlib info``: versions, devices and the active profile.
-
 * ``charlib diagnose --checkpoint DIR [--n N] [--seed S] [--json]``: mode collapse and sample quality
   of a GAN or VAE run (modes covered, reverse KL, precision, recall, density, coverage, Fréchet
   classifier distance); ``--json`` prints only machine-readable JSON.
+
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
 """
 
@@ -206,6 +206,17 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    import json
+
+    from charlib.diagnostics.report import diagnose, format_diagnosis
+
+    result = diagnose(args.checkpoint, n=args.n, seed=args.seed, batch_size=args.batch_size,
+                      progress=not args.json)
+    print(json.dumps(result, indent=2) if args.json else format_diagnosis(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from charlib.data import skeleton as sk
 
@@ -218,17 +229,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder (new or empty)")
     p.add_argument("--split", choices=("all", "train", "test"), default="all",
-def _diagnose(args: argparse.Namespace) -> int:
-    import json
-
-    from charlib.diagnostics.report import diagnose, format_diagnosis
-
-    result = diagnose(args.checkpoint, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                      progress=not args.json)
-    print(json.dumps(result, indent=2) if args.json else format_diagnosis(result))
-    return 0
-
-
                    help="which identities to draw from (default all)")
     p.add_argument("--actions", nargs="+", choices=sk.ACTIONS, help="limit to these actions")
     p.add_argument("--directions", nargs="+", choices=sk.DIRECTIONS,
@@ -279,6 +279,15 @@ def _diagnose(args: argparse.Namespace) -> int:
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")
     p.set_defaults(func=_info)
+
+    p = sub.add_parser("diagnose", help="mode coverage, KL, precision/recall/density/coverage and FCD "
+                                        "of a trained run")
+    p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
+    p.add_argument("--n", type=_positive, default=10_000, help="samples to draw and score (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="noise and reference seed (default 0)")
+    p.add_argument("--batch-size", type=_positive, default=512, help="images per batch (default 512)")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
+    p.set_defaults(func=_diagnose)
     return parser
 
 
@@ -293,12 +302,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-    p = sub.add_parser("diagnose", help="mode coverage, KL, precision/recall/density/coverage and FCD "
-                                        "of a trained run")
-    p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
-    p.add_argument("--n", type=_positive, default=10_000, help="samples to draw and score (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="noise and reference seed (default 0)")
-    p.add_argument("--batch-size", type=_positive, default=512, help="images per batch (default 512)")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
-    p.set_defaults(func=_diagnose)
