@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= $(or $(CHARLIB_PROFILE),full)
 
-.PHONY: install course test lint pytest nbval lab bench strip clean
+.PHONY: install course test browser lint pytest nbval lab bench strip clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,19 @@ install: $(STAMP)
 course: $(STAMP)
 	CHARLIB_PROFILE=$(PROFILE) $(PY) tools/run_notebooks.py --out outputs/notebooks
 
-test: lint pytest nbval
+test: browser lint pytest nbval
+
+# Debian's Chromium for tests/test_jupyterlab.py: installed (as root, with apt-get) only when
+# missing. Without it the JupyterLab test skips and says why; nothing else needs it.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make browser: installing Debian's chromium for the JupyterLab test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "make browser: could not install chromium; tests/test_jupyterlab.py will skip"; \
+	else \
+		echo "make browser: no /usr/bin/chromium and not root with apt-get; tests/test_jupyterlab.py will skip"; \
+	fi
 
 lint: $(STAMP)
 	$(PY) -m ruff check charlib tests tools benchmarks notebooks

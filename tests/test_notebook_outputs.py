@@ -1,0 +1,40 @@
+"""Committed notebooks are stripped (tools/strip_outputs.py), so their diffs show only what a person
+wrote: no figures, no execution counts, no widget state; only tagged cells keep their text output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import strip_outputs  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_notebook_is_stripped(path):
+    text = path.read_text(encoding="utf-8")
+    stripped = nbformat.writes(strip_outputs.strip(nbformat.reads(text, as_version=4))) + "\n"
+    assert text == stripped, f"run: python tools/strip_outputs.py {path.relative_to(ROOT)}"
+
+
+def test_strip_keeps_only_the_text_of_tagged_cells():
+    nb = nbformat.v4.new_notebook()
+    plain = nbformat.v4.new_code_cell("print(1)", execution_count=7, outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="1\n")])
+    tagged = nbformat.v4.new_code_cell("x", execution_count=9, metadata={"tags": ["nbval-check-output"]},
+                                       outputs=[nbformat.v4.new_output(
+                                           "execute_result", data={"text/plain": "2", "image/png": "AAAA"},
+                                           execution_count=9)])
+    nb.cells = [plain, tagged]
+    nb.metadata["widgets"] = {"state": {}}
+    out = strip_outputs.strip(nb)
+    assert out.cells[0].outputs == [] and out.cells[0].execution_count is None
+    assert out.cells[1].execution_count == 1
+    assert [o["data"] for o in out.cells[1].outputs] == [{"text/plain": "2"}]
+    assert "widgets" not in out.metadata
