@@ -6,7 +6,8 @@ Subcommands:
   ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
 * ``charlib train gan|vae --profile smoke|full --out DIR [--resume]``: train a DCGAN or a VAE in a
   run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
-  checkpoint).
+  checkpoint). ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment,
+  ``--init-from RUN`` fine-tunes from an earlier run's weights.
 * ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a GAN or VAE run.
 * ``charlib train conditional --out DIR``: the conditional VAE that animates characters, and
   ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
@@ -104,13 +105,26 @@ def _train(args: argparse.Namespace) -> int:
         if args.model != "gan":
             raise CharlibError("--no-ema is for GANs")
         overrides["ema_decay"] = None
+    if args.augment is not None:
+        if args.model != "gan":
+            raise CharlibError("--augment is for GANs (DiffAugment changes what the discriminator sees)")
+        overrides["augment"] = args.augment
+    if args.precision is not None:  # changes what a step computes, so it is fixed at the start
+        overrides["precision"] = args.precision
+    if args.resume and args.init_from:
+        raise CharlibError("--init-from starts a new run; a resumed run already has its weights")
     if args.resume and overrides:
         raise CharlibError(
             f"--resume continues the run as configured in {args.out}/config.json; "
             f"drop {', '.join('--' + k.replace('_', '-') for k in overrides)} (only --steps may change)"
         )
     config = None if args.resume else Config.from_profile(profile(args.profile), **overrides)
-    result = train(config, args.out, resume=args.resume, steps=args.steps, progress=not args.quiet)
+    if args.init_from:  # the networks' shapes come from the source run unless given on the command line
+        from charlib.training.trainer import adopt_architecture
+
+        config = adopt_architecture(config, args.init_from, keep=tuple(overrides))
+    result = train(config, args.out, resume=args.resume, steps=args.steps, progress=not args.quiet,
+                   init_from=args.init_from)
     last = result.history[-1] if result.history else {}
     summary = ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k != "step")
     print(f"Finished {result.config.steps} steps in {args.out} ({summary}).")
@@ -251,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive)
     p.add_argument("--seed", type=int)
     p.add_argument("--no-ema", action="store_true", help="no moving average of generator weights")
+    p.add_argument("--augment", metavar="POLICY",
+                   help='GAN DiffAugment for small data, e.g. "color,translation,cutout"')
+    p.add_argument("--init-from", metavar="RUN",
+                   help="fine-tune: start from the weights of this earlier run folder (same kind)")
+    p.add_argument("--xla", action="store_true", help="compile the training step with XLA")
+    p.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                   help="mixed precision (falls back to float32, with a notice, where it cannot help)")
+    p.add_argument("--distribute", action="store_true",
+                   help="tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 

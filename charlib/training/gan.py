@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
+from charlib.augment import diff_augment, parse_policy
 from charlib.config import Profile
 from charlib.errors import CharlibError
 from charlib.models import dcgan
@@ -49,6 +50,8 @@ class GanConfig(RunConfig):
     """Everything that defines a GAN run; saved as the run folder's config.json."""
 
     kind: ClassVar[str] = "gan"
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "g_width", "d_width", "d_norm",
+                                               "minibatch_std", "pack")
 
     latent_dim: int = 64  # 128 collapsed reliably in our runs on the sprites; 64 trains
     g_width: int = 32
@@ -62,6 +65,7 @@ class GanConfig(RunConfig):
     ema_decay: float | None = 0.995
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
+    augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
 
     def __post_init__(self) -> None:
         if self.pack < 1 or self.batch_size % self.pack:
@@ -70,6 +74,7 @@ class GanConfig(RunConfig):
         if self.minibatch_std and self.batch_size // self.pack < 2:
             raise CharlibError("minibatch_std needs at least 2 discriminator inputs per batch, got "
                                f"batch_size={self.batch_size} with pack={self.pack}")
+        parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
@@ -96,11 +101,12 @@ class GAN(keras.Model):
         loss: a name in :data:`charlib.losses.GAN_LOSSES`.
         ema_decay: keep an exponential moving average of the generator's weights (None: off).
         seed: keys the noise of every step.
+        augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
                  loss: str = "nonsaturating", ema_decay: float | None = None, seed: int = 0,
-                 **kwargs: Any) -> None:
+                 augment: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -108,6 +114,7 @@ class GAN(keras.Model):
         self.gan_loss = losses.get_gan_loss(loss)
         self.seed = seed
         self.ema_decay = ema_decay
+        self.augment = parse_policy(augment)
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -127,6 +134,13 @@ class GAN(keras.Model):
         seed = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(step, tf.int64)])
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
+    def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """DiffAugment real and fake images (N, H, W, 3), each with its own draw keyed by (seed, step)."""
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        fold = tf.random.experimental.stateless_fold_in
+        return (diff_augment(real, self.augment, seed=fold(base, 101)),
+                diff_augment(fake, self.augment, seed=fold(base, 202)))
+
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
         if isinstance(real, tuple):  # (images, labels) from a labelled dataset
@@ -135,6 +149,8 @@ class GAN(keras.Model):
         z = self.noise(n, self.step)
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self.generator(z, training=True)
+            if self.augment:  # DiffAugment: reals and fakes alike, before every look D takes
+                real, fake = self.augment_pair(real, fake)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.gan_loss.d_loss(real_logits, fake_logits)
@@ -188,6 +204,7 @@ def build_gan(config: GanConfig) -> GAN:
                                  else config.d_norm,
                                  pack=config.pack, minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
+        augment=config.augment,
     )  # fmt: skip
     gan.compile(
         g_optimizer=keras.optimizers.Adam(config.lr_g, beta_1=config.beta_1, beta_2=config.beta_2),
@@ -198,7 +215,7 @@ def build_gan(config: GanConfig) -> GAN:
 
 def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", *, resume: bool = False,
               steps: int | None = None, images: np.ndarray | None = None,
-              progress: bool = True) -> TrainedRun:
+              progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a GAN in the run folder ``out``; returns a :class:`TrainedRun`.
 
     Args:
@@ -208,14 +225,23 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
         steps: a new total number of steps (e.g. to train a resumed run longer).
         images: uint8 (N, H, W, 3) to train on instead of ``config.data``.
         progress: show a progress bar.
+        init_from: fine-tune: start a new run from the latest weights of this GAN run folder
+            (same architecture, see ``GanConfig.architecture``; optimisers start fresh, and the
+            source is recorded as ``init_from`` in config.json). What transfers: everything the
+            networks learnt about drawing characters (outlines, body layout, shading, the
+            discriminator's eye for them), so a small folder of similar art needs far fewer steps.
+            What does not: colours, styles and poses the source never saw must still be learnt,
+            and the image size and network widths are fixed by the source run.
     """
+
 
     def sampler(gan: GAN, cfg: GanConfig):
         z = fixed_noise(cfg)
         return lambda: generate(gan.sampler, z)
 
     return train(GanConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler)
+                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler,
+                 init_from=init_from)
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:

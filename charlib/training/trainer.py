@@ -20,13 +20,18 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import __version__
-from charlib.config import seed_everything
+from charlib.config import course_root, seed_everything
 from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
 from charlib.training.run import RunFolder, RunFolderError
 
-MIN_IMAGES = 16
+MIN_IMAGES = 8
+"""Fewest usable images a folder may hold: with fewer, nothing trains and no run folder is made."""
+
+FEW_IMAGES = 100
+"""Below this many images a folder still trains, with a warning: expect the model to copy them."""
+
 
 C = TypeVar("C", bound="RunConfig")
 
@@ -36,6 +41,8 @@ class RunConfig:
     """Settings every run has; a model kind adds its own fields (see ``GanConfig``, ``VaeConfig``)."""
 
     kind: ClassVar[str] = "model"
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim")
+    """The fields that decide the networks' weight shapes (what ``init_from`` must match)."""
 
     image_size: int = 64
     latent_dim: int = 128
@@ -67,10 +74,24 @@ def versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
+def resolve_data_path(data: str) -> Path:
+    """A folder named in ``RunConfig.data``: as given, or else relative to the course's top folder.
+
+    So ``data/sample_characters`` works from the repo root, from ``notebooks/`` and on resume.
+    """
+    path = Path(data).expanduser()
+    root = course_root() or course_root(Path(__file__).parent)
+    if not path.is_absolute() and not path.exists() and root is not None and (root / path).exists():
+        return root / path
+    return path
+
+
 def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
     """The uint8 images (N, S, S, 3) a config trains on: procedural sprites or an image folder.
 
-    An image folder's report (what was skipped and why) is printed once, before training.
+    An image folder's report (what was skipped and why) is printed once, before training. A folder
+    with fewer than :data:`MIN_IMAGES` usable images raises :class:`CharlibError`; one with fewer
+    than :data:`FEW_IMAGES` trains, with a warning that the model will mostly copy them.
     """
     if config.data == "sprites":
         from charlib.data.sprites import sample_sprites
@@ -80,16 +101,34 @@ def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
                               split=config.split).images
     from charlib.data.folders import load_image_folder
 
-    images, report = load_image_folder(config.data, size=config.image_size)
+    images, report = load_image_folder(resolve_data_path(config.data), size=config.image_size)
     if verbose:
         print(report.summary())
-    needed = max(MIN_IMAGES, config.batch_size)
-    if len(images) < needed:
+    if len(images) < MIN_IMAGES:
         raise CharlibError(
-            f"Only {len(images)} usable images in {config.data}; training needs at least {needed} "
-            "(and a few hundred to learn anything). Add images or lower --batch-size."
+            f"Only {len(images)} usable image{'' if len(images) == 1 else 's'} in {config.data}; "
+            f"training needs at least {MIN_IMAGES} (and about {FEW_IMAGES} or more to learn more "
+            "than copies). Add images to the folder; nothing was trained."
         )
+    if len(images) < FEW_IMAGES and verbose:
+        print(f"Warning: {len(images)} images is very few for a generative model (about {FEW_IMAGES} "
+              "or more is a start): expect it to copy them. DiffAugment (augment=...), fine-tuning "
+              "a course run (init_from=...) and charlib.diagnostics.memorisation help.")
     return images
+
+
+def fit_batch_size(config: C, n_images: int, verbose: bool = True) -> C:
+    """``config`` with its batch size lowered to fit ``n_images`` when they are fewer than a batch.
+
+    Keeps a multiple of ``pack`` when the config has one (PacGAN).
+    """
+    if n_images >= config.batch_size:
+        return config
+    pack = int(getattr(config, "pack", 1))
+    size = n_images - n_images % pack
+    if verbose:
+        print(f"Batch size lowered from {config.batch_size} to {size} to fit {n_images} images.")
+    return replace(config, batch_size=size)
 
 
 def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
@@ -141,13 +180,23 @@ class TrainedRun:
 def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: bool, steps: int | None,
           images: np.ndarray | None, progress: bool, build: Callable[[C], keras.Model],
           sampler: Callable[[keras.Model, C], Callable[[], np.ndarray]],
-          exported: Callable[[keras.Model], keras.Model]) -> TrainedRun:
+          exported: Callable[[keras.Model], keras.Model],
+          init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
     ``sampler(model, config)`` returns the function that draws the fixed sample grid;
     ``exported(model)`` picks the network saved as ``generator.keras`` at the end.
+    ``init_from`` (a run folder of the same kind and architecture) starts a new run from that
+    run's weights (see :func:`init_weights`).
     """
+    if not resume:  # read the data first: a bad or too small folder stops before a run folder exists
+        config = config or config_cls()
+        if images is None:
+            images = load_training_images(config)
+        config = fit_batch_size(config, len(images))
+        if init_from is not None:
+            check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
     run, config = open_run(config_cls, config, out, resume, steps)
     seed_everything(config.seed)
     data = images if images is not None else load_training_images(config)
@@ -156,6 +205,8 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     start = checkpointer.restore_latest()
     if resume and start:
         print(f"Resuming {run.path} from step {start} of {config.steps}.")
+    if init_from is not None and start == 0:
+        run.update_config(init_from=init_weights(model, config_cls, init_from, build))
     budget = None if config.max_minutes is None else 60.0 * config.max_minutes
     history = run_loop(
         run=run,
@@ -173,6 +224,66 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         run.update_config(steps=finished)
     export_model(exported(model), run.export_path)
     return TrainedRun(run, model, config, history)
+
+
+def read_run_config(config_cls: type[C], run_dir: str | Path) -> C:
+    """The config of the run in ``run_dir``, checked to be of kind ``config_cls.kind``."""
+    run = RunFolder.open(run_dir)
+    if run.config.get("model") != config_cls.kind:
+        raise RunFolderError(
+            f"{run_dir} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
+        )
+    return config_cls.from_dict(run.config)
+
+
+def check_same_architecture(config: C, source: C, source_dir: str | Path) -> None:
+    """Raise :class:`CharlibError` naming each field where ``config``'s networks differ from ``source``'s."""
+    diff = [f"{name}={getattr(config, name)!r} (source: {getattr(source, name)!r})"
+            for name in type(config).architecture if getattr(config, name) != getattr(source, name)]
+    if diff:
+        raise CharlibError(
+            f"Cannot start from {source_dir}: its networks differ from this run's in {', '.join(diff)}. "
+            "Use the source run's values (the CLI's --init-from does this unless you override them)."
+        )
+
+
+def adopt_architecture(config: C, source_dir: str | Path, keep: tuple[str, ...] = ()) -> C:
+    """``config`` with the architecture fields of the run in ``source_dir`` (except those in ``keep``)."""
+    source = read_run_config(type(config), source_dir)
+    return replace(config, **{name: getattr(source, name) for name in type(config).architecture
+                              if name not in keep})
+
+
+def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path,
+                 build: Callable[[C], keras.Model]) -> dict[str, Any]:
+    """Copy the networks' weights of the latest checkpoint in ``source_dir`` into ``model``.
+
+    Every network in ``model.checkpoint_objects()`` (not the optimisers, not the step) is copied
+    from the source network of the same name; an EMA generator the source lacks starts from its
+    generator. Weight shapes are checked first. Returns the provenance written to config.json.
+    """
+    source_model, source_config, source_run = restore_for_inference(config_cls, source_dir, build)
+    if source_model is None:
+        raise RunFolderError(f"{source_dir} has no checkpoint to start from")
+    source_nets = source_model.checkpoint_objects()
+    pairs = []
+    for name, net in model.checkpoint_objects().items():
+        if not isinstance(net, keras.Model):
+            continue
+        src = source_nets.get(name, source_nets.get("generator") if name == "ema_generator" else None)
+        if src is None:
+            raise CharlibError(f"{source_dir} has no {name!r} network to start from")
+        shapes, src_shapes = [w.shape for w in net.weights], [w.shape for w in src.weights]
+        if shapes != src_shapes:
+            raise CharlibError(
+                f"Cannot start from {source_dir}: its {name} has weights of other shapes "
+                f"({len(src_shapes)} arrays vs {len(shapes)}); build this run like the source run."
+            )
+        pairs.append((net, src))
+    for net, src in pairs:
+        net.set_weights(src.get_weights())
+    return {"run": str(Path(source_dir).resolve()), "step": int(source_model.step.numpy()),
+            "data": source_config.data, "networks": [net.name for net, _ in pairs]}
 
 
 def export_model(model: keras.Model, path: Path) -> Path:

@@ -50,6 +50,7 @@ class VaeConfig(RunConfig):
     """Everything that defines a VAE run; saved as the run folder's config.json."""
 
     kind: ClassVar[str] = "vae"
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width", "likelihood")
 
     latent_dim: int = 32
     width: int = 32
@@ -206,7 +207,7 @@ def evaluate(vae: VAE, images: np.ndarray, batch_size: int = 256, seed: int = 0)
 
 def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", *, resume: bool = False,
               steps: int | None = None, images: np.ndarray | None = None,
-              progress: bool = True) -> TrainedRun:
+              progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a VAE in the run folder ``out``; same arguments as ``train_gan``.
 
     The sample grid decodes fixed prior samples z ~ N(0, I); ``generator.keras`` is the decoder.
@@ -217,7 +218,7 @@ def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", 
         return lambda: decode(vae, z)
 
     return train(VaeConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_vae, sampler=sampler, exported=lambda vae: vae.decoder)
+                 build=build_vae, sampler=sampler, exported=lambda vae: vae.decoder, init_from=init_from)
 
 
 def load_vae(run_dir: str | Path) -> tuple[VAE, VaeConfig]:
