@@ -8,6 +8,8 @@ reconstructions and prior samples to ``benchmarks/results/vae_full_*.png`` and t
 ``benchmarks/results/vae_full.{json,md}``.
 
 Usage: python benchmarks/vae_full.py [--out outputs/bench/vae_full] [--minutes 15] [--sigma S]
+       python benchmarks/vae_full.py --steps 4300   (a fixed number of steps and no time limit:
+       the same run whatever else the machine is doing; 4300 steps took 15 minutes on 2 idle cores)
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/vae_full"))
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--sigma", type=float, default=None, help="likelihood sigma (default: profile's)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train exactly this many steps, with no time limit (overrides --minutes)")
     args = parser.parse_args()
 
     import numpy as np
@@ -38,7 +42,11 @@ def main() -> None:
     if args.out.exists():
         shutil.rmtree(args.out)
     overrides = {} if args.sigma is None else {"sigma": args.sigma}
-    config = VaeConfig.from_profile(profile("full"), max_minutes=args.minutes, **overrides)
+    if args.steps is not None:
+        overrides.update(steps=args.steps, max_minutes=None)
+    else:
+        overrides["max_minutes"] = args.minutes
+    config = VaeConfig.from_profile(profile("full"), **overrides)
     start = time.perf_counter()
     result = train_vae(config, args.out, progress=False)
     minutes = (time.perf_counter() - start) / 60
