@@ -51,6 +51,7 @@ __all__ = [
     "RING_N_MODES",
     "RING_RADIUS",
     "RING_STD",
+    "TOY_RECIPES",
     "GaussianMixture",
     "Snapshot",
     "ToyGanResult",
@@ -321,16 +322,27 @@ def make_toy_generator(latent_dim: int = 8, out_dim: int = 2, width: int = 128, 
 
 
 def make_toy_discriminator(in_dim: int = 2, width: int = 128, depth: int = 3,
-                           seed: int | None = None) -> keras.Sequential:
+                           seed: int | None = None, *, pack: int = 1, minibatch_std: int = 0,
+                           spectral_norm: bool = False) -> keras.Sequential:
     """An MLP discriminator: ``depth`` Dense(width) + LeakyReLU(0.2) layers, then Dense(1).
 
-    Input (N, in_dim) points, output (N, 1) *logits* (no sigmoid: see :mod:`charlib.losses`).
+    Input (N, in_dim) points, output (N / pack, 1) *logits* (no sigmoid: see :mod:`charlib.losses`).
+    The mode-collapse remedies: ``pack=m`` scores m points at once (PacGAN; N must be a multiple of
+    m), ``minibatch_std=g`` > 0 appends the spread of groups of g samples before the last hidden
+    layer, and ``spectral_norm`` wraps every Dense layer in spectral normalisation.
     """
+    from charlib.models.dcgan import MinibatchStdDev, Pack
+
+    wrap = keras.layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
     layers: list = [keras.Input((in_dim,))]
+    if pack > 1:
+        layers.append(Pack(pack))
     for i in range(depth):
-        layers.append(keras.layers.Dense(width, kernel_initializer=_init(seed, i)))
+        if minibatch_std and i == depth - 1:
+            layers.append(MinibatchStdDev(minibatch_std))
+        layers.append(wrap(keras.layers.Dense(width, kernel_initializer=_init(seed, i))))
         layers.append(keras.layers.LeakyReLU(negative_slope=0.2))
-    layers.append(keras.layers.Dense(1, kernel_initializer=_init(seed, depth)))
+    layers.append(wrap(keras.layers.Dense(1, kernel_initializer=_init(seed, depth))))
     return keras.Sequential(layers, name="toy_discriminator")
 
 
@@ -392,6 +404,61 @@ def _real_batch(sample_real: Callable, n: int, rng: np.random.Generator) -> np.n
     return x
 
 
+_SLOW_D = {"lr_d": 1e-4, "lr_g": 1e-3}
+
+TOY_RECIPES: dict[str, dict] = {
+    # deliberately collapse-prone: a discriminator 10x slower than its generator lets G chase
+    # whichever single mode D currently likes best
+    "baseline": _SLOW_D,
+    # one remedy each, on top of the baseline's setting
+    "pacgan2": {**_SLOW_D, "pack": 2},
+    "minibatch-std": {**_SLOW_D, "minibatch_std": True},
+    "spectral-norm": {**_SLOW_D, "spectral_norm": True},
+    "unrolled-5": {**_SLOW_D, "unrolled_steps": 5},
+    # two timescales the other way round (TTUR, Heusel et al. 2017): D 10x faster than G
+    "ttur": {"lr_d": 1e-3, "lr_g": 1e-4},
+    # Wasserstein critic with gradient penalty, 5 critic steps per G step (Gulrajani et al. 2017)
+    "wgan-gp": {"loss": "wgan-gp", "d_steps": 5, "lr_d": 1e-4, "lr_g": 1e-4, "beta_2": 0.9},
+}
+"""Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy
+(``benchmarks/remedies_toys.py`` compares them all)."""
+
+
+def _unroll(discriminator: keras.Model, optimizer: keras.optimizers.Optimizer, spec: losses.GanLoss,
+            real: tf.Tensor, fake: tf.Tensor, k: int) -> list[tf.Tensor]:
+    """D's weights after ``k`` more Adam updates on (real, fake), as differentiable tensors.
+
+    The updates start from D's current weights and its optimiser's moments and follow Keras's Adam
+    rule; nothing is assigned, so D itself is unchanged. Called under G's tape, the result depends
+    on G through ``fake``, which is what makes the unrolled GAN's generator gradient.
+    """
+    variables = discriminator.trainable_variables
+    params = [v.value for v in variables]
+    non_trainable = [v.value for v in discriminator.non_trainable_variables]
+    slots = [optimizer._get_variable_index(v) for v in variables]  # Keras 3 Adam's moment slots
+    m = [optimizer._momentums[i].value for i in slots]
+    v2 = [optimizer._velocities[i].value for i in slots]
+    b1, b2 = float(optimizer.beta_1), float(optimizer.beta_2)
+    lr, eps = tf.cast(optimizer.learning_rate, tf.float32), float(optimizer.epsilon)
+    for j in range(k):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            real_logits, non_trainable = discriminator.stateless_call(params, non_trainable, real,
+                                                                      training=True)
+            fake_logits, non_trainable = discriminator.stateless_call(params, non_trainable, fake,
+                                                                      training=True)
+            d_loss = spec.d_loss(real_logits, fake_logits)
+        grads = tape.gradient(d_loss, params)
+        t = tf.cast(optimizer.iterations, tf.float32) + 1.0 + j
+        alpha = lr * tf.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(m, grads, strict=True)]
+        v2 = [b2 * vi + (1.0 - b2) * tf.square(g) for vi, g in zip(v2, grads, strict=True)]
+        # the 1e-30 keeps sqrt's derivative finite where a gradient (and so v) is exactly zero
+        params = [p - alpha * mi / (tf.sqrt(vi + 1e-30) + eps)
+                  for p, mi, vi in zip(params, m, v2, strict=True)]
+    return params
+
+
 def train_toy_gan(
     sample_real: Callable[[int, np.random.Generator], np.ndarray],
     *,
@@ -406,6 +473,10 @@ def train_toy_gan(
     d_steps: int = 1,
     width: int = 128,
     depth: int = 3,
+    pack: int = 1,
+    minibatch_std: bool | int = False,
+    spectral_norm: bool = False,
+    unrolled_steps: int = 0,
     snapshot_every: int | None = None,
     n_snapshot: int = 1000,
     seed: int = 0,
@@ -432,6 +503,16 @@ def train_toy_gan(
             wants its critic close to optimal and is usually run with 5 (Gulrajani et al. 2017:
             ``d_steps=5, lr 1e-4, beta_1=0.5, beta_2=0.9``); with 1 it tends to orbit the modes.
         width, depth: the MLPs' size (see :func:`make_toy_generator`).
+        pack: PacGAN: D scores ``pack`` points at a time, real and fake packed alike (Lin et al.
+            2018); must divide ``batch_size``.
+        minibatch_std: append the minibatch standard deviation of groups of 4 samples (``True``)
+            or of the given group size (an int) to D's last hidden layer (Karras et al. 2018).
+        spectral_norm: spectral normalisation of every layer of D (Miyato et al. 2018).
+        unrolled_steps: k > 0 trains G against D *unrolled* k steps ahead (Metz et al. 2017):
+            G's loss is D's score of the fakes after k more Adam updates of D, taken from D's
+            current weights and optimiser moments on the step's last real batch and G's fakes,
+            and differentiated through those updates (so G sees how D would react to its move).
+            The real D still takes one ordinary update per ``d_steps``. Not with a gradient penalty.
         snapshot_every: steps between snapshots (default: ``steps // 8``, so 9 or 10 snapshots).
         n_snapshot: points per snapshot, always generated from the same fixed noise.
         seed: the seed for everything.
@@ -447,16 +528,26 @@ def train_toy_gan(
 
     spec = losses.get_gan_loss(loss)
     steps, batch_size, d_steps = int(steps), int(batch_size), int(d_steps)
+    pack, unrolled_steps = int(pack), int(unrolled_steps)
+    group = 4 if minibatch_std is True else int(minibatch_std)
     if min(steps, batch_size, n_snapshot, d_steps) < 1:
         raise CharlibError(f"steps, batch_size, n_snapshot and d_steps must be >= 1, got {steps}, "
                            f"{batch_size}, {n_snapshot}, {d_steps}")
+    if pack < 1 or batch_size % pack:
+        raise CharlibError(f"pack={pack} must be >= 1 and divide batch_size={batch_size}")
+    if group < 0 or unrolled_steps < 0:
+        raise CharlibError(f"minibatch_std and unrolled_steps must be >= 0, got {group} and {unrolled_steps}")
+    if unrolled_steps and spec.gradient_penalty_weight:
+        raise CharlibError(f"unrolled_steps does not combine with the {spec.name!r} loss's gradient "
+                           "penalty; use a loss without one (e.g. 'nonsaturating')")
     snapshot_every = max(1, int(snapshot_every or steps // 8 or 1))
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     out_dim = _real_batch(sample_real, 2, np.random.default_rng(seed)).shape[1]
 
     generator = make_toy_generator(latent_dim, out_dim, width, depth, seed=seed)
-    discriminator = make_toy_discriminator(out_dim, width, depth, seed=seed + 1000)
+    discriminator = make_toy_discriminator(out_dim, width, depth, seed=seed + 1000, pack=pack,
+                                           minibatch_std=group, spectral_norm=spectral_norm)
     opt_g = keras.optimizers.Adam(lr_g, beta_1=beta_1, beta_2=beta_2)
     opt_d = keras.optimizers.Adam(lr_d, beta_1=beta_1, beta_2=beta_2)
     opt_g.build(generator.trainable_variables)
@@ -483,7 +574,15 @@ def train_toy_gan(
             d_losses.append(d_loss)
             gps.append(gp)
         with tf.GradientTape() as tape:
-            g_loss = spec.g_loss(discriminator(generator(z_g, training=True), training=True))
+            fake = generator(z_g, training=True)
+            if unrolled_steps:
+                params = _unroll(discriminator, opt_d, spec, real[d_steps - 1], fake, unrolled_steps)
+                fake_logits = discriminator.stateless_call(
+                    params, [v.value for v in discriminator.non_trainable_variables], fake,
+                    training=True)[0]
+            else:
+                fake_logits = discriminator(fake, training=True)
+            g_loss = spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
         return tf.stack([tf.add_n(d_losses) / d_steps, g_loss, tf.add_n(gps) / d_steps])

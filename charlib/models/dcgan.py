@@ -47,7 +47,8 @@ class MinibatchStdDev(layers.Layer):
     within each group the standard deviation of every feature at every position is taken over the
     group's samples, those are averaged to one number per group, and that number fills a new
     channel for the group's samples. A batch whose size ``group_size`` does not divide is treated as
-    one group. Input (N, H, W, C) -> output (N, H, W, C + 1).
+    one group. Input (N, H, W, C) -> output (N, H, W, C + 1); any rank >= 2 works, e.g. feature
+    vectors (N, C) -> (N, C + 1) in an MLP.
 
     Args:
         group_size: samples per group (4 in ProGAN); 0 means the whole batch is one group.
@@ -61,15 +62,16 @@ class MinibatchStdDev(layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, x):
-        shape = ops.shape(x)
-        n = shape[0]
+        rest = tuple(x.shape[1:])  # static: (H, W, C) for images, (C,) for vectors
+        n = ops.shape(x)[0]
         g = n if self.group_size == 0 else ops.minimum(self.group_size, n)
         g = ops.where(ops.equal(n % g, 0), g, n)  # a batch g does not divide: one group
-        y = ops.reshape(ops.cast(x, "float32"), (g, -1, shape[1], shape[2], shape[3]))
+        y = ops.reshape(ops.cast(x, "float32"), (g, -1, *rest))
         y = y - ops.mean(y, axis=0, keepdims=True)
-        std = ops.sqrt(ops.mean(ops.square(y), axis=0) + self.epsilon)  # (N/g, H, W, C)
-        std = ops.mean(std, axis=(1, 2, 3))  # (N/g,): one number per group
-        std = ops.tile(ops.reshape(std, (-1, 1, 1, 1)), (g, shape[1], shape[2], 1))  # (N, H, W, 1)
+        std = ops.sqrt(ops.mean(ops.square(y), axis=0) + self.epsilon)  # (N/g, *rest)
+        std = ops.mean(std, axis=tuple(range(1, len(rest) + 1)))  # (N/g,): one number per group
+        std = ops.reshape(std, (-1, *[1] * len(rest)))
+        std = ops.tile(std, (g, *rest[:-1], 1))  # (N, ..., 1); row i holds group i % (N/g)
         return ops.concatenate([x, ops.cast(std, x.dtype)], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -84,8 +86,9 @@ class Pack(layers.Layer):
     """PacGAN packing: ``m`` consecutive images become one input with ``m`` times the channels.
 
     Input (N, H, W, C) with N divisible by ``m`` -> output (N / m, H, W, m * C): images
-    ``k*m .. k*m + m - 1`` are stacked along the channel axis. Real and fake batches pass the
-    same layer, so they are packed alike, and D outputs one logit per pack.
+    ``k*m .. k*m + m - 1`` are stacked along the channel axis (points: (N, D) -> (N / m, m * D)).
+    Real and fake batches pass the same layer, so they are packed alike, and D outputs one logit
+    per pack.
     """
 
     def __init__(self, m: int = 2, **kwargs) -> None:
@@ -95,10 +98,11 @@ class Pack(layers.Layer):
         self.m = int(m)
 
     def call(self, x):
-        shape = ops.shape(x)
-        y = ops.reshape(x, (-1, self.m, shape[1], shape[2], shape[3]))  # (N/m, m, H, W, C)
-        y = ops.transpose(y, (0, 2, 3, 1, 4))  # (N/m, H, W, m, C)
-        return ops.reshape(y, (-1, shape[1], shape[2], self.m * shape[3]))
+        rest = tuple(x.shape[1:])  # static: (H, W, C) for images, (D,) for points
+        y = ops.reshape(x, (-1, self.m, *rest))  # (N/m, m, ..., C)
+        if len(rest) > 1:  # move the pack axis next to the channels: (N/m, H, W, m, C)
+            y = ops.transpose(y, (0, *range(2, len(rest) + 1), 1, len(rest) + 1))
+        return ops.reshape(y, (-1, *rest[:-1], self.m * rest[-1]))
 
     def compute_output_shape(self, input_shape):
         n = input_shape[0]
