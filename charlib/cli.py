@@ -109,6 +109,12 @@ def _train(args: argparse.Namespace) -> int:
         if args.model != "gan":
             raise CharlibError("--augment is for GANs (DiffAugment changes what the discriminator sees)")
         overrides["augment"] = args.augment
+    for flag, key, value in (("--pack", "pack", args.pack), ("--minibatch-std", "minibatch_std",
+                                                              args.minibatch_std or None)):
+        if value is not None:  # mode-collapse remedies (charlib.training.remedies)
+            if args.model != "gan":
+                raise CharlibError(f"{flag} is for GANs (it changes the discriminator)")
+            overrides[key] = value
     if args.precision is not None:  # changes what a step computes, so it is fixed at the start
         overrides["precision"] = args.precision
     if args.resume and args.init_from:
@@ -267,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true", help="no moving average of generator weights")
     p.add_argument("--augment", metavar="POLICY",
                    help='GAN DiffAugment for small data, e.g. "color,translation,cutout"')
+    p.add_argument("--pack", type=_positive, metavar="M",
+                   help="GAN: PacGAN, the discriminator scores M images at once (must divide the batch)")
+    p.add_argument("--minibatch-std", action="store_true",
+                   help="GAN: a minibatch standard-deviation layer in the discriminator")
     p.add_argument("--init-from", metavar="RUN",
                    help="fine-tune: start from the weights of this earlier run folder (same kind)")
     p.add_argument("--xla", action="store_true", help="compile the training step with XLA")

@@ -119,3 +119,23 @@ def test_each_remedy_trains_checkpoints_resumes_and_exports(tmp_path, images, sw
     assert int(resumed.model.d_optimizer.iterations.numpy()) == 6
     g = keras.models.load_model(out / "generator.keras", safe_mode=True)
     assert g.output_shape == (None, 16, 16, 3)
+
+
+def test_cli_pack_that_does_not_divide_the_batch_is_one_error_line_and_no_folder(tmp_path, capsys):
+    from charlib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "gan", "--profile", "smoke", "--pack", "3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "pack=3" in err[0]
+    assert not out.exists()
+
+
+def test_cli_trains_with_packing_and_minibatch_std(tmp_path):
+    from charlib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--pack", "2", "--minibatch-std",
+                 "--quiet", "--out", str(out)]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["pack"] == 2 and saved["minibatch_std"] is True
