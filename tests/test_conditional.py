@@ -144,3 +144,30 @@ def test_real_cycles_score_perfectly_with_a_perfect_ruler():
     assert score_cycles(ruler, mixed, np.array([1, 0]), np.array([2, 0]))["cycle_consistency"] == 0.5
     with pytest.raises(ShapeError):
         score_cycles(ruler, cycles[:, :5], 0, 0)
+
+
+def test_palette_colours_depend_on_the_identity_only():
+    import keras
+
+    from charlib.models.conditional import make_conditional_decoder
+
+    decoder = make_conditional_decoder(16, latent_dim=4, width=8, palette=6)
+    palette = keras.Model(decoder.inputs, decoder.get_layer("palette").output)
+    z = np.random.default_rng(0).standard_normal((1, 4)).astype("float32")
+    walk = palette([z, condition_vectors(0, 0, 0)])
+    jump = palette([z, condition_vectors(2, 1, 5)])
+    np.testing.assert_allclose(np.asarray(walk), np.asarray(jump))
+    out = np.asarray(decoder([z, condition_vectors(2, 1, 5)]))
+    assert out.shape == (1, 16, 16, 3) and out.min() >= -1 and out.max() <= 1
+    # every pixel is a convex mix of the 6 colours, so it lies inside their bounding box
+    colours = np.asarray(jump)[0]
+    assert np.all(out[0] >= colours.min(0) - 1e-5) and np.all(out[0] <= colours.max(0) + 1e-5)
+
+
+def test_plain_decoder_and_bad_palette_sizes():
+    from charlib.models.conditional import make_conditional_decoder
+
+    plain = make_conditional_decoder(16, latent_dim=4, width=8, palette=0)
+    assert plain.output_shape == (None, 16, 16, 3)
+    with pytest.raises(ShapeError):
+        make_conditional_decoder(16, latent_dim=4, width=8, palette=1)

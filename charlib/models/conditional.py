@@ -15,6 +15,16 @@ it under the 8 frame conditions of a cycle animates it.
 Networks: the encoder is the course VAE's (:func:`charlib.models.vae.make_encoder`); the decoder
 below concatenates z and c, and gives every upsampling stage the condition again as extra
 constant channels, so the pose does not have to survive the whole network in one Dense layer.
+
+The decoder comes in two kinds. The *plain* one ends in a convolution to RGB, like the VAE's. The
+*palette* one (the default, ``palette=K``) splits the picture the way the sprites themselves are
+made: its convolutions paint a soft map of K layers for the pose (a softmax over K channels at
+every pixel), and a small network of z alone gives each layer a colour; the picture is the
+layer-weighted sum of the colours. Because the colours cannot depend on the pose, a character
+keeps its colours in every frame by construction; the network still has to discover the layers
+and palettes itself, from pixels. In our runs the plain decoder's skin and clothes changed shade
+from pose to pose often enough for the classifier to read another attribute value
+(``benchmarks/results/animation_full.md``).
 """
 
 from __future__ import annotations
@@ -59,12 +69,16 @@ def make_identity_encoder(image_size: int = 32, latent_dim: int = 16, width: int
 
 
 def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: int = 32,
-                             n_condition: int = N_CONDITION) -> keras.Model:
+                             n_condition: int = N_CONDITION, palette: int = 16) -> keras.Model:
     """[z (N, latent_dim), c (N, n_condition)] -> images (N, S, S, 3) in [-1, 1] (Gaussian means).
 
     Dense to 4x4, then one ``Conv2DTranspose`` doubling per stage; before each stage the condition
-    is tiled over the feature map and concatenated as extra channels.
+    is tiled over the feature map and concatenated as extra channels. ``palette=0`` ends in a
+    convolution to RGB and tanh; ``palette=K`` ends in K layer weights (softmax per pixel) mixed
+    with K colours (tanh) computed from z alone.
     """
+    if palette < 0 or palette == 1:
+        raise ShapeError(f"palette must be 0 (plain decoder) or at least 2 layers, got {palette}")
     k = _n_doublings(image_size)
     channels = [width * 2 ** (k - 1 - i) for i in range(k)]
     z = keras.Input((latent_dim,), name="z")
@@ -78,11 +92,25 @@ def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: 
         tiled = layers.Reshape((1, 1, n_condition))(c)
         tiled = layers.UpSampling2D(resolution)(tiled)
         x = layers.Concatenate()([x, tiled])
-        if ch is None:
+        if ch is None and not palette:
             x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
+        elif ch is None:
+            x = layers.Conv2DTranspose(channels[-1], 4, strides=2, padding="same")(x)
+            x = layers.ReLU()(x)
         else:
             x = layers.Conv2DTranspose(ch, 4, strides=2, padding="same")(x)
             x = layers.ReLU()(x)
         resolution *= 2
-    out = layers.Activation("tanh", dtype="float32", name="gaussian_params")(x)
+    if not palette:
+        out = layers.Activation("tanh", dtype="float32", name="gaussian_params")(x)
+        return keras.Model([z, c], out, name="conditional_decoder")
+    weights = layers.Conv2D(palette, 3, padding="same")(x)
+    weights = layers.Softmax(axis=-1, name="layers")(weights)  # (N, S, S, K)
+    weights = layers.Reshape((image_size * image_size, palette))(weights)
+    colours = layers.Dense(4 * palette, activation="gelu")(z)
+    colours = layers.Dense(3 * palette, activation="tanh")(colours)
+    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from z alone
+    mixed = layers.Dot(axes=(2, 1))([weights, colours])  # (N, S*S, 3)
+    mixed = layers.Reshape((image_size, image_size, 3))(mixed)
+    out = layers.Activation("linear", dtype="float32", name="gaussian_params")(mixed)
     return keras.Model([z, c], out, name="conditional_decoder")

@@ -67,11 +67,12 @@ class ConditionalConfig(RunConfig):
     """Everything that defines a conditional-VAE run; saved as the run folder's config.json."""
 
     kind: ClassVar[str] = "conditional"
-    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width")
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width", "palette")
 
     image_size: int = 32
     latent_dim: int = 16
     width: int = 32
+    palette: int = 16  # 0: plain RGB decoder; K: K colour layers, colours from the identity alone
     sigma: float = 0.1
     beta: float = 1.0
     kl_warmup_steps: int = 500
@@ -180,7 +181,8 @@ def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
     model = ConditionalVAE(
         cond_models.make_identity_encoder(config.image_size, config.latent_dim, config.width),
-        cond_models.make_conditional_decoder(config.image_size, config.latent_dim, config.width),
+        cond_models.make_conditional_decoder(config.image_size, config.latent_dim, config.width,
+                                             palette=config.palette),
         config,
     )
     model.compile(keras.optimizers.Adam(config.lr))
