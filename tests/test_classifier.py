@@ -79,20 +79,23 @@ def test_course_classifier_trains_once_then_loads_and_retrains_a_stale_cache(sma
                                                                                 monkeypatch):
     calls = []
 
-    def fake_train(image_size, progress=True):
-        calls.append(image_size)
-        small_clf.info = {"recipe": dict(C.RECIPE)}
+    def fake_train(image_size, quick=False, progress=True):
+        calls.append((image_size, quick))
+        small_clf.info = {"recipe": dict(C.QUICK_RECIPE if quick else C.RECIPE)}
         return small_clf
 
     monkeypatch.setattr(C, "train_classifier", fake_train)
     folder = tmp_path / "cache"
     C.course_classifier(32, folder=folder)
     C.course_classifier(32, folder=folder)
-    assert calls == [32]
+    assert calls == [(32, False)]
     meta = json.loads((folder / "classifier.json").read_text())
     meta["recipe"]["version"] = -1  # made with another recipe: must not be trusted
     (folder / "classifier.json").write_text(json.dumps(meta))
     C.course_classifier(32, folder=folder)
     (folder / "classifier.json").write_text("{ broken")
     C.course_classifier(32, folder=folder)
-    assert calls == [32, 32, 32]
+    assert calls == [(32, False)] * 3
+    C.course_classifier(32, folder=folder, quick=True)  # another recipe: retrained
+    C.course_classifier(32, folder=folder, quick=True)
+    assert calls == [(32, False)] * 3 + [(32, True)]
