@@ -14,6 +14,10 @@ Subcommands:
   N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
   Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
 * ``charlib info``: versions, devices and the active profile.
+* ``charlib bench [--quick] [--variants ...] [--out DIR]``: time the GAN training step for a grid of
+  speed options against the TF-tutorial reference DCGAN, interleaved; prints a table, writes
+  ``bench.json``/``bench.csv``/``bench.md`` into DIR. ``charlib train`` takes the same options:
+  ``--xla``, ``--precision``, ``--distribute``.
 * ``charlib diagnose --checkpoint DIR [--n N] [--seed S] [--json]``: mode collapse and sample quality
   of a GAN or VAE run (modes covered, reverse KL, precision, recall, density, coverage, Fréchet
   classifier distance); ``--json`` prints only machine-readable JSON.
@@ -124,7 +128,13 @@ def _train(args: argparse.Namespace) -> int:
             f"--resume continues the run as configured in {args.out}/config.json; "
             f"drop {', '.join('--' + k.replace('_', '-') for k in overrides)} (only --steps may change)"
         )
-    config = None if args.resume else Config.from_profile(profile(args.profile), **overrides)
+    # how a step runs (XLA, replicas) may change when a run resumes, e.g. on a GPU server
+    speed = {k: True for k, on in (("jit_compile", args.xla), ("distribute", args.distribute)) if on}
+    if args.resume and speed:
+        from charlib.training.run import RunFolder
+
+        RunFolder.open(args.out).update_config(**speed)
+    config = None if args.resume else Config.from_profile(profile(args.profile), **overrides, **speed)
     if args.init_from:  # the networks' shapes come from the source run unless given on the command line
         from charlib.training.trainer import adopt_architecture
 
@@ -219,6 +229,25 @@ def _animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from charlib.bench import FULL, QUICK, format_table, run_bench, write_report
+
+    quick = args.quick
+    report = run_bench(
+        tuple(args.variants or (QUICK if quick else FULL)), size=args.size, batch_size=args.batch_size,
+        steps=args.steps or (5 if quick else 20), warmup=args.warmup or (2 if quick else 3),
+        repeats=args.repeats or 3, log=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    print(format_table(report))
+    for row in report["results"]:
+        if row["name"] != "reference":
+            print(f"{row['name']}: {row['ratio_to_reference']:.2f}x the reference's img/s")
+    if args.out:
+        paths = write_report(report, args.out)
+        print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from charlib.system import format_report, report
 
@@ -308,6 +337,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
     p.add_argument("--scale", type=_positive, default=3, help="enlarge pixels this many times")
     p.set_defaults(func=_animate)
+
+    p = sub.add_parser("bench", help="time the GAN training step for a grid of speed options")
+    p.add_argument("--quick", action="store_true",
+                   help="reference vs default only, few steps (under 2 minutes on a 2-core CPU)")
+    p.add_argument("--variants", nargs="+", metavar="NAME",
+                   help="reference, default, xla, bf16, fp16, xla+bf16, batch128, width16 (default: "
+                   "all of these), fp16-forced")
+    p.add_argument("--size", type=int, default=64, choices=(16, 32, 64, 128), help="image size (64)")
+    p.add_argument("--batch-size", type=_positive, default=64, help="images per step (64)")
+    p.add_argument("--steps", type=_positive, help="timed steps per round (quick 5, else 20)")
+    p.add_argument("--warmup", type=_positive, help="untimed steps first (quick 2, else 3)")
+    p.add_argument("--repeats", type=_positive, help="interleaved rounds (3)")
+    p.add_argument("--out", help="folder for bench.json, bench.csv and bench.md")
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")

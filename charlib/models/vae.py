@@ -31,8 +31,8 @@ def make_encoder(image_size: int = 64, latent_dim: int = 32, width: int = 32,
         x = layers.Conv2D(width * 2**i, 4, strides=2, padding="same")(x)
         x = layers.Activation("gelu")(x)
     x = layers.Flatten()(x)
-    mu = layers.Dense(latent_dim, name="mu")(x)
-    logvar = layers.Dense(latent_dim, name="logvar")(x)
+    mu = layers.Dense(latent_dim, name="mu", dtype="float32")(x)  # float32 under mixed precision
+    logvar = layers.Dense(latent_dim, name="logvar", dtype="float32")(x)
     return keras.Model(images, [mu, logvar], name=name)
 
 

@@ -28,6 +28,7 @@ from charlib.augment import diff_augment, parse_policy
 from charlib.config import Profile
 from charlib.errors import CharlibError
 from charlib.models import dcgan
+from charlib.training import hardware
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
@@ -119,7 +120,8 @@ class GAN(keras.Model):
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
                 d_optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
@@ -131,7 +133,7 @@ class GAN(keras.Model):
 
     def noise(self, n: int, step: tf.Tensor) -> tf.Tensor:
         """Latent vectors (n, latent_dim) for a given step: the same step always gives the same z."""
-        seed = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(step, tf.int64)])
+        seed = tf.stack([tf.cast(self.seed, tf.int64), hardware.replica_key(step)])
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
     def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -155,14 +157,15 @@ class GAN(keras.Model):
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.gan_loss.d_loss(real_logits, fake_logits)
             if self.gan_loss.gradient_penalty_weight:
-                gp_seed = tf.stack([tf.cast(self.seed + 1, tf.int64), self.step])
+                gp_seed = tf.stack([tf.cast(self.seed + 1, tf.int64), hardware.replica_key(self.step)])
                 gp = losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed)
                 d_loss += self.gan_loss.gradient_penalty_weight * gp
             g_loss = self.gan_loss.g_loss(fake_logits)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
-        d_grads = d_tape.gradient(d_loss, d_vars)  # both gradients from the same D, before either
-        g_grads = g_tape.gradient(g_loss, g_vars)  # network changes
+        # both gradients from the same D, before either network changes (loss-scaled, replica-averaged)
+        d_grads = hardware.gradients(d_tape, d_loss, d_vars, self.d_optimizer)
+        g_grads = hardware.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
         if self.ema_generator is not None:
@@ -207,8 +210,10 @@ def build_gan(config: GanConfig) -> GAN:
         augment=config.augment,
     )  # fmt: skip
     gan.compile(
-        g_optimizer=keras.optimizers.Adam(config.lr_g, beta_1=config.beta_1, beta_2=config.beta_2),
-        d_optimizer=keras.optimizers.Adam(config.lr_d, beta_1=config.beta_1, beta_2=config.beta_2),
+        g_optimizer=hardware.loss_scaled(keras.optimizers.Adam(config.lr_g, beta_1=config.beta_1,
+                                                               beta_2=config.beta_2), config.precision),
+        d_optimizer=hardware.loss_scaled(keras.optimizers.Adam(config.lr_d, beta_1=config.beta_1,
+                                                               beta_2=config.beta_2), config.precision),
     )
     return gan
 
@@ -234,14 +239,12 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
             and the image size and network widths are fixed by the source run.
     """
 
-
     def sampler(gan: GAN, cfg: GanConfig):
         z = fixed_noise(cfg)
         return lambda: generate(gan.sampler, z)
 
     return train(GanConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler,
-                 init_from=init_from)
+                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler, init_from=init_from)
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:

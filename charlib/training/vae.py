@@ -34,6 +34,7 @@ from charlib import losses
 from charlib.config import Profile
 from charlib.data.pipeline import to_float, to_uint8
 from charlib.models import vae as vae_models
+from charlib.training import hardware
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
@@ -92,7 +93,8 @@ class VAE(keras.Model):
         self.decoder = decoder
         self.config = config
         self.n_dims = config.image_size * config.image_size * 3
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def compile(self, optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
         super().compile(**kwargs)
@@ -127,7 +129,7 @@ class VAE(keras.Model):
         """One gradient step on a batch of images (N, S, S, 3) in [-1, 1]."""
         if isinstance(x, tuple):
             x = x[0]
-        seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step])
+        seed = tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
         beta = self.beta_now()
         with tf.GradientTape() as tape:
             t = self.terms(x, seed=seed, training=True)
@@ -140,7 +142,8 @@ class VAE(keras.Model):
                 kl_objective = kl
             loss = recon + beta * kl_objective
         variables = self.trainable_variables
-        self.vae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        grads = hardware.gradients(tape, loss, variables, self.vae_optimizer)  # scaled, replica-averaged
+        self.vae_optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.step.assign_add(1)
         neg_elbo = recon + kl
         return {"loss": loss, "recon": recon, "kl": kl, "elbo": -neg_elbo,
@@ -162,7 +165,7 @@ def build_vae(config: VaeConfig) -> VAE:
         vae_models.make_decoder(config.image_size, config.latent_dim, config.width, config.likelihood),
         config,
     )
-    vae.compile(keras.optimizers.Adam(config.lr))
+    vae.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return vae
 
 

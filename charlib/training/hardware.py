@@ -1,0 +1,298 @@
+"""Running a training step fast on the hardware at hand: compilation, precision and replicas.
+
+The same ``train_step`` can run in several ways, and which is fastest depends on the machine.
+``tf.function`` traces the Python step once into a graph, which removes Python's per-operation
+overhead; ``jit_compile=True`` additionally hands the graph to XLA, which fuses operations into
+fewer, larger kernels (a clear win on GPUs, measured *slower* on our 2-core CPU). Mixed precision
+computes activations in 16-bit floats while keeping the weights, the final layers and the losses
+in float32: ``mixed_bfloat16`` keeps float32's range (8 exponent bits) and needs no loss scaling,
+while ``mixed_float16`` has only 5 exponent bits, so small gradients underflow to zero unless the
+loss is multiplied by a large *loss scale* before differentiation and the gradients divided by it
+afterwards (Keras's ``LossScaleOptimizer`` does the dividing, skips steps whose gradients overflow,
+and adapts the scale). ``tf.distribute.MirroredStrategy`` keeps one copy of the model per device,
+gives each a slice of every batch and sums their gradients, so each replica's loss is divided by
+the number of replicas to average them; with one device it changes nothing but runs the same code.
+
+:func:`plan` turns a run's requested options into what this machine will actually do, with a
+one-line notice (an option that cannot help here falls back, it never fails). The trainer builds
+models inside :meth:`Plan.scope` and compiles its step with :meth:`Plan.compile_step`; model steps
+call :func:`gradients` and :func:`replica_key`, which are no-ops on one device in float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from charlib.errors import CharlibError
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+class OptionError(CharlibError):
+    """A training speed option has a value charlib does not know."""
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else an :class:`OptionError`."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    return precision
+
+
+def gpus() -> list[tf.config.PhysicalDevice]:
+    """The GPUs TensorFlow can use (an empty list on a CPU-only machine)."""
+    return tf.config.list_physical_devices("GPU")
+
+
+def gpu_compute_capability(gpu: tf.config.PhysicalDevice) -> tuple[int, int] | None:
+    """(major, minor) CUDA compute capability of a GPU, or None when TensorFlow does not say."""
+    details = tf.config.experimental.get_device_details(gpu)
+    cc = details.get("compute_capability")
+    return tuple(cc) if cc else None
+
+
+def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str]:
+    """The CPU feature flags Linux reports (an empty set elsewhere)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def device_name() -> str:
+    """A short description of where training runs, e.g. ``"GPU x1 (NVIDIA H100, cc 9.0)"``."""
+    found = gpus()
+    if not found:
+        return f"CPU ({os.cpu_count()} cores)"
+    details = tf.config.experimental.get_device_details(found[0])
+    cc = gpu_compute_capability(found[0])
+    name = details.get("device_name", "GPU")
+    return f"GPU x{len(found)} ({name}{f', cc {cc[0]}.{cc[1]}' if cc else ''})"
+
+
+def resolve_precision(requested: str, flags: set[str] | None = None,
+                      gpu_list: list | None = None) -> tuple[str, str]:
+    """The precision this machine will use for ``requested``, and why (empty when as requested).
+
+    ``mixed_float16`` needs a GPU (CPUs have no fast float16 convolutions in TensorFlow);
+    ``mixed_bfloat16`` needs a GPU of compute capability 8.0 or newer, or a CPU with bfloat16
+    instructions (``avx512_bf16`` or ``amx_bf16``). Otherwise the answer is float32.
+    """
+    check_precision(requested)
+    found = gpus() if gpu_list is None else gpu_list
+    if requested == "float32":
+        return requested, ""
+    if requested == "mixed_float16":
+        return (requested, "") if found else ("float32", "no GPU, and float16 is slow on CPUs")
+    if found:
+        cc = gpu_compute_capability(found[0]) if gpu_list is None else None
+        if cc is not None and cc < (8, 0):
+            return "float32", f"bfloat16 needs compute capability 8.0+, this GPU has {cc[0]}.{cc[1]}"
+        return requested, ""
+    flags = cpu_flags() if flags is None else flags
+    if flags & {"avx512_bf16", "amx_bf16"}:
+        return requested, ""
+    return "float32", "this CPU has no bfloat16 instructions (avx512_bf16 or amx_bf16)"
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str) -> Iterator[None]:
+    """Layers built inside this block compute in ``precision`` (a Keras dtype policy name).
+
+    Variables stay float32 under the mixed policies; layers built with an explicit
+    ``dtype="float32"`` (the course's output layers) stay float32 entirely.
+    """
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def loss_scaled(optimizer: keras.optimizers.Optimizer, precision: str) -> keras.optimizers.Optimizer:
+    """Wrap ``optimizer`` in a ``LossScaleOptimizer`` when the run asks for ``mixed_float16``.
+
+    The choice follows the *requested* precision, not the machine, so a run's checkpoints have the
+    same structure wherever it resumes (in float32 the scaling is harmless: it only costs a multiply).
+    """
+    if check_precision(precision) == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def num_replicas() -> int:
+    """How many replicas the current step runs on (1 outside a distribution strategy)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def gradients(tape: tf.GradientTape, loss: tf.Tensor, variables: list,
+              optimizer: keras.optimizers.Optimizer) -> list:
+    """d(loss)/d(variables), ready for ``optimizer.apply_gradients`` on any number of replicas.
+
+    Two things happen on the way, both exact no-ops on one device in float32:
+
+    * with a ``LossScaleOptimizer``, the backward pass starts from the loss scale instead of 1
+      (the same as differentiating ``scale * loss``), so small float16 gradients do not underflow;
+      the optimizer divides the scale out again before updating;
+    * with N replicas, it starts from 1/N, because the optimizer *sums* the replicas' gradients and
+      each replica's loss is a mean over its own slice of the batch.
+    """
+    scale = None
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        scale = tf.cast(optimizer.dynamic_scale, loss.dtype)
+    n = num_replicas()
+    if n > 1:
+        scale = 1.0 / n if scale is None else scale / n
+    if scale is None:
+        return tape.gradient(loss, variables)
+    return tape.gradient(loss, variables, output_gradients=scale * tf.ones_like(loss))
+
+
+def replica_key(step: tf.Tensor | tf.Variable | int) -> tf.Tensor:
+    """A random-number key for this step that differs between replicas.
+
+    On one device it is just ``step`` (so single-device runs are unchanged); on replica ``r`` of
+    ``N`` it is ``N * step + r``, so replicas draw different noise and no two steps share a key.
+    """
+    step = tf.cast(step, tf.int64)
+    ctx = tf.distribute.get_replica_context()
+    n = 1 if ctx is None else ctx.num_replicas_in_sync
+    if n == 1:
+        return step
+    return step * n + tf.cast(ctx.replica_id_in_sync_group, tf.int64)
+
+
+@dataclass
+class Plan:
+    """What a run will actually do on this machine: precision, XLA, replicas, and why.
+
+    Build with :func:`plan`. ``notes`` explains each fallback; :meth:`summary` is the one-line notice.
+    """
+
+    device: str
+    precision: str
+    requested_precision: str
+    jit_compile: bool
+    strategy: tf.distribute.Strategy | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def replicas(self) -> int:
+        return 1 if self.strategy is None else self.strategy.num_replicas_in_sync
+
+    def summary(self) -> str:
+        """One line: device, precision, compilation and replicas, with any fallback explained."""
+        parts = [self.precision, "XLA" if self.jit_compile else "tf.function"]
+        if self.strategy is not None:
+            parts.append(f"MirroredStrategy x{self.replicas}")
+        line = f"Training on {self.device}: {', '.join(parts)}"
+        return line + (f" ({'; '.join(self.notes)})" if self.notes else "") + "."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"device": self.device, "precision": self.precision, "jit_compile": self.jit_compile,
+                "replicas": self.replicas, "notes": list(self.notes)}
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        """Build models and optimisers in here: the dtype policy, and the strategy's scope if any."""
+        with contextlib.ExitStack() as stack:
+            if self.strategy is not None:
+                stack.enter_context(self.strategy.scope())
+            stack.enter_context(dtype_policy(self.precision))
+            yield
+
+    def compile_step(self, train_step: Callable[[Any], Mapping[str, tf.Tensor]]
+                     ) -> Callable[[Any], Mapping[str, tf.Tensor]]:
+        """``train_step`` as a graph (with XLA when asked), run on every replica when distributed.
+
+        The returned function takes a whole batch; with a strategy it is split into equal slices,
+        one per replica, and the replicas' outputs are averaged.
+        """
+        if self.strategy is None:
+            return tf.function(train_step, autograph=False, jit_compile=self.jit_compile or None)
+        strategy = self.strategy
+        # traced once, inside the replicated graph; XLA compiles each replica's step
+        step = tf.function(train_step, autograph=False, jit_compile=True) if self.jit_compile else train_step
+
+        @tf.function(autograph=False)
+        def replicated(batch: Any) -> dict[str, tf.Tensor]:
+            outputs = strategy.run(step, args=(batch,))
+            return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                    for k, v in outputs.items()}
+
+        def run(batch: Any) -> dict[str, tf.Tensor]:
+            return replicated(self.split_batch(batch))
+
+        return run
+
+    def split_batch(self, batch: Any) -> Any:
+        """Give each replica its slice of a batch (tensors or tuples of tensors, batch first)."""
+        strategy = self.strategy
+        if strategy is None:
+            return batch
+        n = strategy.num_replicas_in_sync
+        first = tf.nest.flatten(batch)[0]
+        size = int(first.shape[0])
+        if size % n:
+            raise OptionError(f"batch size {size} does not split evenly over {n} replicas; "
+                              f"use a multiple of {n}")
+        per = size // n
+
+        def slice_for(ctx: tf.distribute.InputContext) -> Any:
+            i = ctx.replica_id_in_sync_group
+            return tf.nest.map_structure(lambda t: t[i * per : (i + 1) * per], batch)
+
+        return strategy.experimental_distribute_values_from_function(slice_for)
+
+
+_STRATEGIES: dict[tuple[str, ...] | None, tf.distribute.Strategy] = {}
+
+
+def mirrored_strategy(devices: list[str] | None = None) -> tf.distribute.Strategy:
+    """One ``MirroredStrategy`` per set of devices for the whole process.
+
+    Two strategies over the same devices would number their collective operations alike, and
+    their all-reduces would then collide; reusing one avoids that.
+    """
+    key = None if devices is None else tuple(devices)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = tf.distribute.MirroredStrategy(devices=devices)
+    return _STRATEGIES[key]
+
+
+def plan(precision: str = "float32", jit_compile: bool = False, distribute: bool = False,
+         devices: list[str] | None = None) -> Plan:
+    """Decide how a run executes here, falling back (with a note) where an option cannot help.
+
+    Args:
+        precision: one of :data:`PRECISIONS`.
+        jit_compile: compile the step with XLA.
+        distribute: use ``tf.distribute.MirroredStrategy`` over all GPUs (the CPU when there is none).
+        devices: explicit device names for the strategy (e.g. two logical CPUs in a test).
+    """
+    chosen, why = resolve_precision(precision)
+    notes = [f"{precision} asked, float32 used: {why}"] if why else []
+    strategy = None
+    if distribute:
+        strategy = mirrored_strategy(devices)
+        if strategy.num_replicas_in_sync == 1:
+            notes.append("one device, so MirroredStrategy runs a single replica")
+        elif jit_compile:  # one XLA cluster would read every replica's variables from one device
+            jit_compile = False
+            notes.append("XLA asked, tf.function used: charlib does not combine XLA with several replicas")
+    if jit_compile and not gpus():
+        notes.append("XLA on a CPU: measured slower than tf.function on our 2-core machine")
+    return Plan(device_name(), chosen, precision, bool(jit_compile), strategy, notes)

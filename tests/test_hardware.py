@@ -1,0 +1,183 @@
+"""Speed options (XLA, mixed precision, MirroredStrategy): fallbacks, loss scaling, replicas, resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from charlib.cli import main
+from charlib.data.sprites import sample_sprites
+from charlib.training import hardware
+from charlib.training.gan import GanConfig, train_gan
+
+TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
+            sample_every=2, ckpt_every=2, log_every=1, n_samples=4, ema_decay=0.9)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return sample_sprites(64, size=16, seed=0).images
+
+
+def _weights(model) -> list[np.ndarray]:
+    return [w.numpy() for w in model.weights]
+
+
+def test_precision_falls_back_to_float32_where_it_cannot_help():
+    assert hardware.resolve_precision("float32", set(), []) == ("float32", "")
+    chosen, why = hardware.resolve_precision("mixed_float16", {"avx512_bf16"}, [])
+    assert chosen == "float32" and "GPU" in why
+    assert hardware.resolve_precision("mixed_bfloat16", {"amx_bf16"}, [])[0] == "mixed_bfloat16"
+    chosen, why = hardware.resolve_precision("mixed_bfloat16", {"avx2"}, [])
+    assert chosen == "float32" and "bfloat16" in why
+    assert hardware.resolve_precision("mixed_float16", set(), ["a GPU"]) == ("mixed_float16", "")
+
+
+def test_unknown_precision_is_a_clear_error_in_python_and_on_the_command_line(tmp_path, capsys):
+    with pytest.raises(hardware.OptionError, match="precision must be one of"):
+        hardware.plan("float8")
+    with pytest.raises(SystemExit):  # argparse refuses it before anything runs
+        main(["train", "gan", "--out", str(tmp_path / "run"), "--precision", "fp8"])
+    assert not (tmp_path / "run").exists()
+
+
+def test_plan_notice_is_one_line_naming_what_was_chosen():
+    plan = hardware.plan("mixed_float16", jit_compile=True, distribute=True)
+    line = plan.summary()
+    assert "\n" not in line and line.startswith("Training on ")
+    if not hardware.gpus():
+        assert "float32" in line and "mixed_float16 asked" in line
+        assert plan.replicas == 1 and "MirroredStrategy x1" in line
+
+
+def test_loss_scaling_rescues_float16_gradients_that_underflow():
+    """A tiny loss whose float16 gradients underflow to zero, unless the backward pass is scaled."""
+    with hardware.dtype_policy("mixed_float16"):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    x = tf.ones((2, 4))
+
+    def grads(optimizer):
+        with tf.GradientTape() as tape:
+            loss = 1e-9 * tf.reduce_sum(tf.cast(model(x), tf.float32))
+        return hardware.gradients(tape, loss, model.trainable_variables, optimizer)
+
+    plain = grads(keras.optimizers.Adam())
+    scaled_opt = hardware.loss_scaled(keras.optimizers.Adam(), "mixed_float16")
+    scaled_opt.build(model.trainable_variables)
+    scale = float(scaled_opt.dynamic_scale.numpy())
+    scaled = [g / scale for g in grads(scaled_opt)]
+    assert float(tf.reduce_max(tf.abs(plain[0]))) == 0.0  # underflowed in float16
+    assert float(tf.reduce_min(tf.abs(scaled[0]))) > 0.0  # survives once scaled, then unscaled
+    assert np.isclose(float(scaled[2][0, 0]), 1e-9 * float(tf.reduce_sum(model.layers[0](x)[:, 0])),
+                      rtol=1e-2)
+
+
+def test_loss_scaled_optimizer_follows_the_requested_precision_only():
+    assert isinstance(hardware.loss_scaled(keras.optimizers.Adam(), "mixed_float16"),
+                      keras.optimizers.LossScaleOptimizer)
+    for p in ("float32", "mixed_bfloat16"):
+        assert not isinstance(hardware.loss_scaled(keras.optimizers.Adam(), p),
+                              keras.optimizers.LossScaleOptimizer)
+
+
+def test_old_config_without_speed_options_loads_with_defaults():
+    old = {"model": "gan", "image_size": 32, "steps": 10}
+    config = GanConfig.from_dict(old)
+    assert (config.jit_compile, config.precision, config.distribute) == (False, "float32", False)
+
+
+@pytest.mark.parametrize("options", [
+    {"precision": "mixed_bfloat16"},
+    # loss-scaled optimisers (on a CPU the step itself runs in float32) inside a strategy's scope
+    {"precision": "mixed_float16", "distribute": True},
+], ids=["bfloat16", "float16-mirrored"])
+def test_gan_resumes_exactly_with_each_speed_option(tmp_path, images, options):
+    straight = train_gan(GanConfig(steps=4, **TINY, **options), tmp_path / "a", images=images,
+                         progress=False)
+    train_gan(GanConfig(steps=2, **TINY, **options), tmp_path / "b", images=images, progress=False)
+    resumed = train_gan(out=tmp_path / "b", resume=True, steps=4, images=images, progress=False)
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert all(saved[k] == v for k, v in options.items())
+    assert saved["runtime"]["device"]
+    for a, b in zip(_weights(straight.model), _weights(resumed.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+TWO_REPLICAS = textwrap.dedent("""
+    import json, os, sys, tempfile
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from charlib.training import hardware
+
+    def one_step(plan):
+        with plan.scope():
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(1)])
+            opt = keras.optimizers.SGD(0.1)
+            opt.build(model.trainable_variables)
+        def step(batch):
+            x, y = batch
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(model(x)[:, 0] - y))
+            grads = hardware.gradients(tape, loss, model.trainable_variables, opt)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            return {"loss": loss}
+        batch = (tf.reshape(tf.range(24, dtype=tf.float32), (8, 3)) / 10.0, tf.range(8, dtype=tf.float32))
+        plan.compile_step(step)(batch)
+        return [w.numpy() for w in model.weights]
+
+    plain = one_step(hardware.plan())
+    two = hardware.plan(distribute=True, devices=["/cpu:0", "/cpu:1"])
+    mirrored = one_step(two)
+    same = all(np.allclose(a, b, atol=1e-6) for a, b in zip(plain, mirrored))
+
+    from charlib.data.sprites import sample_sprites
+    from charlib.training.gan import GanConfig, train_gan
+    hardware._STRATEGIES[None] = two.strategy   # distribute=True uses the two logical CPUs
+    out = tempfile.mkdtemp() + "/run"
+    cfg = GanConfig(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, steps=2,
+                    sample_every=2, ckpt_every=2, log_every=1, n_samples=4, distribute=True)
+    run = train_gan(cfg, out, images=sample_sprites(32, size=16, seed=0).images, progress=False)
+    resumed = train_gan(out=out, resume=True, steps=3, images=sample_sprites(32, size=16, seed=0).images,
+                        progress=False)
+    print(json.dumps({"same": bool(same), "replicas": two.replicas,
+                      "finite": all(np.isfinite(v) for v in resumed.history[-1].values()),
+                      "step": int(resumed.model.step.numpy())}), flush=True)
+    os._exit(0)  # the strategy's threads can hold up a normal interpreter exit
+""")
+
+
+def test_two_replicas_average_gradients_like_one_device_and_train_a_gan():
+    """Two logical CPUs stand in for two GPUs: same update as one device, and a GAN trains and resumes."""
+    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"same": True, "replicas": 2, "finite": True, "step": 3}
+
+
+def test_cli_speed_flags_are_saved_and_xla_may_be_switched_on_when_resuming(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "vae", "--profile", "smoke", "--steps", "2", "--out", str(out), "--quiet",
+            "--precision", "mixed_bfloat16", "--distribute"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text())
+    assert config["precision"] == "mixed_bfloat16" and config["distribute"] is True
+    assert printed.startswith("Training on ")  # the one-line notice
+    assert main(["train", "vae", "--out", str(out), "--resume", "--steps", "3", "--xla", "--quiet"]) == 0
+    resumed = json.loads((out / "config.json").read_text())
+    assert resumed["jit_compile"] is True and resumed["steps"] == 3
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[-1].startswith("3,") and "nan" not in rows[-1]
+    assert main(["train", "vae", "--out", str(out), "--resume", "--precision", "float32"]) == 2
+    assert "--precision" in capsys.readouterr().err
