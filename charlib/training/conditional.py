@@ -265,10 +265,11 @@ def sample_identities(n: int, latent_dim: int, seed: int = 0,
 
 
 def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
-                   config: ConditionalConfig | None = None) -> GaussianMixturePrior:
+                   config: ConditionalConfig | None = None, **fit_kwargs: Any) -> GaussianMixturePrior:
     """The run's ex-post identity prior: loaded from ``identity_prior.npz``, else fitted and saved.
 
     A prior fitted to an older checkpoint than the latest is refitted (the file records the step).
+    ``fit_kwargs`` go to :func:`fit_identity_prior` when it fits one.
     """
     path = Path(run_dir) / IDENTITY_PRIOR_FILE
     if model is None or config is None:
@@ -279,7 +280,7 @@ def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
             fitted_at = int(data["step"]) if "step" in data else -1
         if fitted_at == step:
             return GaussianMixturePrior.load(path)
-    prior = fit_identity_prior(model, config)
+    prior = fit_identity_prior(model, config, **fit_kwargs)
     import io
 
     from charlib.training.run import atomic_write_bytes
