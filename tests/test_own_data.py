@@ -134,6 +134,7 @@ def test_fine_tuning_starts_from_the_source_weights_with_fresh_optimisers(tmp_pa
     for a, b in zip(_weights(new), _weights(source.model), strict=True):
         np.testing.assert_array_equal(a, b)
     assert provenance["step"] == 6 and provenance["run"].endswith("src")
+    assert provenance["networks"] == ["generator", "discriminator", "ema_generator"]
 
     tuned = train_gan(GanConfig(steps=2, seed=1, **TINY), tmp_path / "ft", images=images[:32],
                       progress=False, init_from=tmp_path / "src")
