@@ -23,6 +23,7 @@ from charlib import __version__
 from charlib.config import course_root, seed_everything
 from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
+from charlib.training import hardware
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
 from charlib.training.run import RunFolder, RunFolderError
 
@@ -31,7 +32,6 @@ MIN_IMAGES = 8
 
 FEW_IMAGES = 100
 """Below this many images a folder still trains, with a warning: expect the model to copy them."""
-
 
 C = TypeVar("C", bound="RunConfig")
 
@@ -59,6 +59,10 @@ class RunConfig:
     n_samples: int = 64
     max_minutes: float | None = None
     profile: str = "custom"
+    # how the step runs (charlib.training.hardware): each falls back, with a notice, where it cannot help
+    jit_compile: bool = False  # XLA
+    precision: str = "float32"  # or "mixed_float16" (GPU, loss-scaled), "mixed_bfloat16"
+    distribute: bool = False  # tf.distribute.MirroredStrategy over every GPU (one replica on a CPU)
 
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
@@ -200,7 +204,12 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     run, config = open_run(config_cls, config, out, resume, steps)
     seed_everything(config.seed)
     data = images if images is not None else load_training_images(config)
-    model = build(config)
+    speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
+    if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
+        print(speed.summary())  # the one-line notice of what this machine does with the options
+    run.update_config(runtime=speed.as_dict())
+    with speed.scope():  # dtype policy, and the strategy's scope when distributed
+        model = build(config)
     checkpointer = Checkpointer(run, **model.checkpoint_objects())
     start = checkpointer.restore_latest()
     if resume and start:
@@ -210,7 +219,7 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     budget = None if config.max_minutes is None else 60.0 * config.max_minutes
     history = run_loop(
         run=run,
-        step_fn=tf.function(model.train_step, autograph=False),
+        step_fn=speed.compile_step(model.train_step),
         batches=batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start),
         checkpointer=checkpointer,
         sample_fn=sampler(model, config),
