@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from charlib.data import sprites as sp
-from charlib.diagnostics.modes import mode_report, reverse_kl, split_modes, uniform_floor
+from charlib.diagnostics.modes import mode_report, plot_mode_rows, reverse_kl, split_modes, uniform_floor
 from charlib.errors import ShapeError
 
 
@@ -70,3 +70,24 @@ def test_bad_mode_ids_are_refused():
         mode_report(np.array([sp.N_MODES]))
     with pytest.raises(ShapeError):
         split_modes("validation")
+
+
+def test_mode_rows_show_generated_over_and_rendered_under_produced_modes():
+    import matplotlib
+
+    matplotlib.use("agg")
+    s = sp.sample_sprites(60, size=32, seed=0)
+    modes = s.labels.mode.copy()
+    modes[:20] = modes[0]  # one character 20 times: the most over-produced
+    images = s.images.copy()
+    images[:20] = images[0]
+    r = mode_report(modes)
+    fig = plot_mode_rows(r, images, k=4)
+    axes = fig.axes
+    assert len(axes) == 8
+    np.testing.assert_array_equal(axes[0].images[0].get_array(), images[0])
+    under_mode = r.under_produced(1)[0][0]
+    np.testing.assert_array_equal(axes[4].images[0].get_array(),
+                                  sp.render(sp.attributes_of(under_mode), size=32)[0])
+    with pytest.raises(ShapeError):
+        plot_mode_rows(r, images[:10])

@@ -276,7 +276,7 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     noise_std = 127.5 * float(recipe["noise_std"])  # in pixel units
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    @tf.function
+    @tf.function(autograph=False)  # no Python control flow inside: nothing to convert
     def step(xb, yb, step_seed):
         xb = xb + noise_std * tf.random.stateless_normal(tf.shape(xb), seed=step_seed)
         with tf.GradientTape() as tape:
