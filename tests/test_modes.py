@@ -37,6 +37,7 @@ def test_a_collapsed_generator_covers_one_mode_with_kl_log_k():
     assert r.modes_covered == 1
     assert r.kl == pytest.approx(np.log(sp.N_MODES))
     assert r.over_produced(1) == [(17, 500)]
+    assert r.over_produced(3) == [(17, 500)]  # only modes that were drawn at all
     assert r.under_produced(2) == [(0, 0), (1, 0)]  # missed modes first, ties by id
     assert r.marginals()["bottom"][sp.attributes_of(17)[3]] == 1.0
 
@@ -91,3 +92,6 @@ def test_mode_rows_show_generated_over_and_rendered_under_produced_modes():
                                   sp.render(sp.attributes_of(under_mode), size=32)[0])
     with pytest.raises(ShapeError):
         plot_mode_rows(r, images[:10])
+    collapsed = mode_report(np.full(60, modes[0]))
+    fig = plot_mode_rows(collapsed, images, k=4)  # one over-produced mode: the rest of its row is empty
+    assert not fig.axes[1].axison and fig.axes[5].axison

@@ -126,10 +126,13 @@ class ModeReport:
         return self.n / self.n_modes
 
     def over_produced(self, k: int = 8) -> list[tuple[int, int]]:
-        """The k modes of S with the most images, as (mode, count), most first (ties: lower id)."""
+        """The k modes of S with the most images, as (mode, count), most first (ties: lower id).
+
+        Only modes with at least one image are listed, so there may be fewer than k.
+        """
         c = self.support_counts
         order = np.lexsort((self.support, -c))[:k]
-        return [(int(self.support[i]), int(c[i])) for i in order]
+        return [(int(self.support[i]), int(c[i])) for i in order if c[i] > 0]
 
     def under_produced(self, k: int = 8) -> list[tuple[int, int]]:
         """The k modes of S with the fewest images (missed ones first), as (mode, count)."""
