@@ -202,13 +202,7 @@ def run_bench(variants: tuple[str, ...] = QUICK, size: int = 64, batch_size: int
         variant with img/s (median, min, max), ms/step, the ratio to the reference measured in the
         same round (median, min, max), peak memory and the time of the first (compiling) step.
     """
-    import os
-    import platform
-
-    from charlib.data.sprites import sample_sprites
     from charlib.errors import CharlibError
-    from charlib.training.hardware import device_name
-    from charlib.training.trainer import batch_stream
 
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
@@ -217,6 +211,24 @@ def run_bench(variants: tuple[str, ...] = QUICK, size: int = 64, batch_size: int
     if min(steps, repeats, batch_size) < 1 or warmup < 1:
         raise CharlibError("steps, repeats, batch size and warm-up must each be at least 1")
     names = ["reference", *[v for v in dict.fromkeys(variants) if v != "reference"]]
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("ERROR")  # every variant traces GAN.train_step anew, on purpose: no retracing warnings
+    try:
+        return _run(names, size, batch_size, steps, warmup, repeats, n_images, log)
+    finally:
+        logger.setLevel(level)
+
+
+def _run(names: list[str], size: int, batch_size: int, steps: int, warmup: int, repeats: int,
+         n_images: int, log: Callable[[str], None]) -> dict[str, object]:
+    """:func:`run_bench` once its arguments are checked: build, warm up, then interleaved rounds."""
+    import os
+    import platform
+
+    from charlib.data.sprites import sample_sprites
+    from charlib.training.hardware import device_name
+    from charlib.training.trainer import batch_stream
+
     images = sample_sprites(max(n_images, 2 * batch_size, 256), size=size, seed=0).images
     memory = PeakMemory()
     skipped, runs = [], {}
