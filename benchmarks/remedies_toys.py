@@ -9,7 +9,14 @@ than 3σ from every mode are excluded from q; their share is 100% minus the high
 Writes ``benchmarks/results/remedies_toys.{json,md}`` (a table shaped like VEEGAN's Table 1, mean
 and spread over seeds) and ``remedies_toys.png`` (the last samples of the first seed).
 
+Every run is cached (its row and its 2,500 samples) under ``$CHARLIB_OUTPUTS/bench/remedies_toys``,
+so several invocations can share the work (e.g. one per recipe, in parallel) and a last one with no
+``--recipes`` assembles the table from the cache without training again. ``--log FILE`` reuses the
+JSON rows an earlier invocation printed (runs without cached samples are retrained only when the
+figure needs them: seed 0).
+
 Usage: python benchmarks/remedies_toys.py [--steps 2000] [--seeds 3] [--recipes baseline,pacgan2]
+       [--log earlier_output.txt] [--no-report]
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ def main() -> None:
     parser.add_argument("--recipes", default="", help="comma-separated subset of TOY_RECIPES")
     parser.add_argument("--toys", default="ring,grid")
     parser.add_argument("--tag", default="", help="suffix for the result files")
+    parser.add_argument("--log", action="append", default=[], help="reuse the JSON rows printed in FILE")
+    parser.add_argument("--no-report", action="store_true", help="only run (and cache) the runs")
     args = parser.parse_args()
 
     import matplotlib
@@ -47,6 +56,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from charlib.config import output_dir
     from charlib.diagnostics import toys as T
 
     recipes = args.recipes.split(",") if args.recipes else list(T.TOY_RECIPES)
@@ -54,24 +64,43 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"error: unknown recipes {unknown}; choose from {sorted(T.TOY_RECIPES)}")
     toys = {name: {"ring": T.ring, "grid": T.grid}[name]() for name in args.toys.split(",")}
+    cache = output_dir("bench", "remedies_toys")
+    logged = {}
+    for log in args.log:
+        for line in Path(log).read_text().splitlines():
+            if line.startswith('{"recipe"'):
+                row = json.loads(line)
+                logged[(row["recipe"], row["toy"], row["seed"], row["steps"])] = row
     rows: list[dict] = []
     finals: dict[tuple[str, str], np.ndarray] = {}
     for recipe in recipes:
         for toy_name, toy in toys.items():
             for seed in range(args.seeds):
-                start = time.perf_counter()
-                result = T.train_toy_gan(toy.sample, steps=args.steps, seed=seed, progress=False,
-                                         **T.TOY_RECIPES[recipe])
-                seconds = time.perf_counter() - start
-                samples = result.sample(N_SCORED, seed=10_000 + seed)
-                m = toy.metrics(samples)
-                rows.append({"recipe": recipe, "toy": toy_name, "seed": seed, "steps": args.steps,
-                             "modes_captured": int(m["modes_captured"]), "n_modes": int(m["n_modes"]),
-                             "high_quality_pct": 100 * float(m["high_quality_fraction"]),
-                             "reverse_kl": float(m["reverse_kl"]), "seconds": round(seconds, 1)})
+                key = (recipe, toy_name, seed, args.steps)
+                path = cache / f"{recipe}_{toy_name}_seed{seed}_steps{args.steps}.npz"
+                if path.is_file():
+                    with np.load(path) as saved:
+                        row, samples = json.loads(str(saved["row"])), saved["samples"]
+                elif key in logged and seed != 0:
+                    row, samples = logged[key], None
+                else:
+                    start = time.perf_counter()
+                    result = T.train_toy_gan(toy.sample, steps=args.steps, seed=seed, progress=False,
+                                             **T.TOY_RECIPES[recipe])
+                    seconds = time.perf_counter() - start
+                    samples = result.sample(N_SCORED, seed=10_000 + seed)
+                    m = toy.metrics(samples)
+                    row = {"recipe": recipe, "toy": toy_name, "seed": seed, "steps": args.steps,
+                           "modes_captured": int(m["modes_captured"]), "n_modes": int(m["n_modes"]),
+                           "high_quality_pct": 100 * float(m["high_quality_fraction"]),
+                           "reverse_kl": float(m["reverse_kl"]), "seconds": round(seconds, 1)}
+                    np.savez(path, row=json.dumps(row), samples=samples)
+                    print(json.dumps(row), flush=True)
+                rows.append(row)
                 if seed == 0:
                     finals[(recipe, toy_name)] = samples
-                print(json.dumps(rows[-1]), flush=True)
+    if args.no_report:
+        return
 
     RESULTS.mkdir(exist_ok=True)
     tag = f"_{args.tag}" if args.tag else ""
