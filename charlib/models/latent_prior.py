@@ -87,8 +87,8 @@ def _component_log_probs(z: np.ndarray, gmm: GaussianMixturePrior) -> np.ndarray
     chol = np.linalg.cholesky(gmm.covariances)  # S_k = L_k L_k^T
     out = np.empty((len(z), gmm.n_components))
     for k in range(gmm.n_components):
-        # solve L y = (z - m)^T so that |y|^2 = (z - m)^T S^-1 (z - m)
-        y = np.linalg.solve(chol[k], (z - gmm.means[k]).T)
+        # y = L^-1 (z - m)^T, so that |y|^2 = (z - m)^T S^-1 (z - m); one small inverse, one matmul
+        y = np.linalg.inv(chol[k]) @ (z - gmm.means[k]).T
         log_det = 2.0 * np.sum(np.log(np.diag(chol[k])))
         out[:, k] = np.log(gmm.weights[k]) - 0.5 * (np.sum(y * y, axis=0) + log_det + d * np.log(2 * np.pi))
     return out
