@@ -8,6 +8,7 @@ import pytest
 
 from charlib.data.sprites import sample_sprites
 from charlib.diagnostics.memorisation import (
+    mean_pairwise_distance,
     memorisation_check,
     memorisation_report,
     nearest_neighbours,
@@ -127,3 +128,9 @@ def test_plot_shows_each_sample_with_its_neighbours(sprites):
     fig = plot_nearest(train[:4], train, report, n=4, caption="copies")
     assert len(fig.axes) == 4 * 4
     assert fig.axes[1].get_title() == "d=0.000"
+
+
+def test_diversity_of_copies_of_one_image_is_zero_and_of_sprites_is_not(sprites):
+    train, _ = sprites
+    assert mean_pairwise_distance(pixel_features(np.repeat(train[:1], 10, axis=0))) == 0.0
+    assert mean_pairwise_distance(pixel_features(train)) > 0.05

@@ -32,8 +32,8 @@ from charlib.errors import ShapeError
 FeatureFn = Callable[[np.ndarray], np.ndarray]
 """uint8 images (N, H, W, 3) -> features (N, D)."""
 
-__all__ = ["FeatureFn", "MemorisationReport", "Neighbours", "memorisation_check", "memorisation_report",
-           "nearest_neighbours", "pixel_features", "plot_nearest", "split_holdout"]
+__all__ = ["FeatureFn", "MemorisationReport", "Neighbours", "mean_pairwise_distance", "memorisation_check",
+           "memorisation_report", "nearest_neighbours", "pixel_features", "plot_nearest", "split_holdout"]
 
 
 def _check_images(images: np.ndarray, name: str) -> np.ndarray:
@@ -169,6 +169,21 @@ def memorisation_check(samples: np.ndarray, train: np.ndarray, heldout: np.ndarr
     if features is not None:
         out["features"] = memorisation_report(samples, train, heldout, features=features, k=k)
     return out
+
+
+def mean_pairwise_distance(features: np.ndarray, n_pairs: int = 2000, seed: int = 0) -> float:
+    """Diversity: the mean distance between random pairs of distinct rows of features (N, D).
+
+    A collapsed model's samples are close to one another; compare with the same number for real
+    images (e.g. of :func:`pixel_features`).
+    """
+    f = np.asarray(features, np.float32)
+    if f.ndim != 2 or len(f) < 2:
+        raise ShapeError(f"need features (N, D) with N >= 2, got {f.shape}")
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, len(f), n_pairs)
+    j = (i + rng.integers(1, len(f), n_pairs)) % len(f)  # never i itself
+    return float(np.mean(np.linalg.norm(f[i] - f[j], axis=1)))
 
 
 def split_holdout(images: np.ndarray, fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
