@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def score_generator(classifier, cycles_of, n: int, seed: int) -> dict[str, objec
     import numpy as np
 
     from charlib.data import skeleton as sk
+    from charlib.data import sprites as sp
     from charlib.data.sprites import ATTRIBUTE_NAMES
     from charlib.diagnostics.consistency import score_cycles
 
@@ -65,7 +67,13 @@ def score_generator(classifier, cycles_of, n: int, seed: int) -> dict[str, objec
             attrs_all.append(np.stack([np.asarray(pred[k]).reshape(n, -1) for k in ATTRIBUTE_NAMES], -1))
     attrs = np.concatenate(attrs_all, axis=1)  # (n, 72, 4)
     character = float(np.mean(np.all(attrs == attrs[:, :1], axis=(1, 2))))
-    return {"all": {**_mean_scores(rows), "character_consistency": character},
+    # which character each one is, by majority over its 72 frames: new combinations or training ones?
+    majority = np.array([[np.bincount(attrs[i, :, j]).argmax() for j in range(4)] for i in range(n)])
+    modes = sp.mode_id(majority)
+    _, test_modes = sp.identity_split()
+    return {"all": {**_mean_scores(rows), "character_consistency": character,
+                    "held_out_combination_fraction": float(np.isin(modes, test_modes).mean()),
+                    "distinct_characters": int(len(np.unique(modes)))},
             "by_action": {k: _mean_scores(v) for k, v in by_action.items()}}
 
 
@@ -73,10 +81,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=None, help="cVAE training steps (default: profile's)")
     parser.add_argument("--n", type=int, default=100, help="characters per prior (each in 9 cycles)")
+    parser.add_argument("--components", type=int, default=32, help="identity prior mixture components")
+    parser.add_argument("--refine", type=int, default=3, help="decode-encode steps for the refined row")
     parser.add_argument("--motion-steps", type=int, default=3000)
     parser.add_argument("--motion-clips", type=int, default=6000)
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: outputs' bench/)")
-    parser.add_argument("--reuse", action="store_true", help="reuse a finished run in --out")
+    parser.add_argument("--reuse", action="store_true", help="evaluate the run already in --out")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train into --out, record the wall time in timing.json, and stop")
+    parser.add_argument("--name", default="animation_full",
+                        help="results file names (the headline figure is written for the default only)")
     args = parser.parse_args()
 
     import numpy as np
@@ -95,6 +109,7 @@ def main() -> None:
         generate_poses,
         identity_prior,
         load_conditional,
+        refine_identities,
         sample_identities,
         train_conditional,
     )
@@ -108,24 +123,32 @@ def main() -> None:
     train_minutes = None
     if args.reuse and (out / "config.json").is_file():
         model, config = load_conditional(out)
+        timing = out / "timing.json"
+        if timing.is_file():
+            train_minutes = json.loads(timing.read_text())["train_wall_minutes"]
         print(f"Reusing the run in {out} ({int(model.step.numpy())} steps)")
     else:
         if out.exists():
             shutil.rmtree(out)
         start = time.perf_counter()
         model = train_conditional(config, out, progress=False).model
-        train_minutes = (time.perf_counter() - start) / 60
+        train_minutes = round((time.perf_counter() - start) / 60, 2)
+        (out / "timing.json").write_text(json.dumps({"train_wall_minutes": train_minutes}) + "\n")
         print(f"Trained {config.steps} steps in {train_minutes:.1f} min")
+        if args.train_only:
+            return
     size = config.image_size
     start = time.perf_counter()
-    prior = identity_prior(out, model, config)
+    prior = identity_prior(out, model, config, n_components=args.components)
     prior_seconds = time.perf_counter() - start
     classifier = course_classifier(size, progress=False)
 
     # -- identity consistency and pose accuracy ---------------------------------------------------
     results: dict[str, object] = {}
+    mixture_codes = sample_identities(args.n, config.latent_dim, seed=1, prior=prior)
     codes = {"normal": sample_identities(args.n, config.latent_dim, seed=1),
-             "mixture": sample_identities(args.n, config.latent_dim, seed=1, prior=prior)}
+             "mixture": mixture_codes,
+             "mixture_refined": refine_identities(model, mixture_codes, steps=args.refine)}
     for name, z in codes.items():
         results[f"generated_{name}_prior"] = score_generator(
             classifier, lambda a, d, z=z: generate_cycles(model, z, a, d), args.n, seed=1)
@@ -177,12 +200,14 @@ def main() -> None:
     # -- figures ----------------------------------------------------------------------------------
     RESULTS.mkdir(exist_ok=True)
     FIGURES.mkdir(parents=True, exist_ok=True)
-    z_fig = sample_identities(6, config.latent_dim, seed=7, prior=prior)
+    z_fig = refine_identities(model, sample_identities(6, config.latent_dim, seed=7, prior=prior),
+                              steps=args.refine)
     rows = [generate_cycles(model, z_fig[i : i + 1], i % 3, (i // 3 + i) % 3)[0] for i in range(6)]
-    save_png(sprite_sheet(np.stack(rows)), RESULTS / "animation_full_cycles.png", scale=3)
+    name = args.name
+    save_png(sprite_sheet(np.stack(rows)), RESULTS / f"{name}_cycles.png", scale=3)
     one = generate_poses(model, np.repeat(z_fig[:1], 72, axis=0), np.repeat(np.arange(3), 24),
                          np.tile(np.repeat(np.arange(3), 8), 3), np.tile(np.arange(8), 9))
-    save_png(image_grid(one, ncols=8), RESULTS / "animation_full_one_character.png", scale=3)
+    save_png(image_grid(one, ncols=8), RESULTS / f"{name}_one_character.png", scale=3)
     # real vs generated motion, drawn on one character
     body = np.array([1, 2, 1, 0])
     motion_rows = []
@@ -191,7 +216,7 @@ def main() -> None:
         motion_rows.append(sp.render_skeleton(real_clip, body, "left", motion_size))
         fake_clip = motion.sample(1, a, 1, motion_size, seed=100 + a)[0]
         motion_rows.append(sp.render_skeleton(fake_clip, body, "left", motion_size))
-    save_png(sprite_sheet(np.stack(motion_rows)), RESULTS / "animation_full_motion.png", scale=1)
+    save_png(sprite_sheet(np.stack(motion_rows)), RESULTS / f"{name}_motion.png", scale=1)
     # headline: 6 new characters; top row from the conditional VAE, bottom row the same characters
     # (attributes read by the classifier) performing newly generated motion
     tops, bottoms = [], []
@@ -202,27 +227,29 @@ def main() -> None:
         clip = motion.sample(1, a, d, size, seed=200 + i)[0]
         bottoms.append(an.perform(attrs, clip, sk.DIRECTIONS[d], size))
     headline = an.stack_rows(an.side_by_side(*tops), an.side_by_side(*bottoms))
-    an.save_gif(headline, FIGURES / "animation.gif", fps=8, scale=3)
-    save_png(sprite_sheet(np.stack(tops + bottoms)), FIGURES / "animation_sheet.png", scale=2)
+    figures = FIGURES if name == "animation_full" else RESULTS
+    prefix = "animation" if name == "animation_full" else f"{name}_headline"
+    an.save_gif(headline, figures / f"{prefix}.gif", fps=8, scale=3)
+    save_png(sprite_sheet(np.stack(tops + bottoms)), figures / f"{prefix}_sheet.png", scale=2)
 
     info = {
-        "command": "python benchmarks/animation_full.py" + (f" --steps {args.steps}" if args.steps else ""),
+        "command": "python benchmarks/animation_full.py " + " ".join(sys.argv[1:]),
         "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared "
                    "with other training jobs while it ran (timings are under load)",
         "conditional": {"steps": config.steps, "batch_size": config.batch_size, "image_size": size,
                         "train_wall_minutes": None if train_minutes is None else round(train_minutes, 2),
                         "identity_prior_components": prior.n_components,
                         "identity_prior_fit_seconds": round(prior_seconds, 1),
-                        "characters_per_prior": args.n,
+                        "characters_per_prior": args.n, "refine_steps": args.refine,
                         "config": json.loads((out / "config.json").read_text())},
         "classifier": classifier.info,
         "scores": results,
         "motion": motion_results,
-        "figure": str((FIGURES / "animation.gif").relative_to(ROOT)),
-        "figure_bytes": (FIGURES / "animation.gif").stat().st_size,
+        "figure": str((figures / f"{prefix}.gif").relative_to(ROOT)),
+        "figure_bytes": (figures / f"{prefix}.gif").stat().st_size,
     }
-    (RESULTS / "animation_full.json").write_text(json.dumps(info, indent=2, default=float) + "\n")
-    (RESULTS / "animation_full.md").write_text(markdown(info))
+    (RESULTS / f"{name}.json").write_text(json.dumps(info, indent=2, default=float) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(info))
     print(markdown(info))
 
 
@@ -234,16 +261,19 @@ def markdown(info: dict) -> str:
         "",
         f"Conditional VAE: {c['steps']} steps of batch {c['batch_size']} at {c['image_size']} px, "
         f"{c['train_wall_minutes']} min wall; identity prior: a {c['identity_prior_components']}-component "
-        f"Gaussian mixture on the training identities' codes. Each row scores {c['characters_per_prior']} "
+        f"Gaussian mixture on the training identities' codes; refinement: {c['refine_steps']} decode-encode "
+        f"steps (`refine_identities`). Each row scores {c['characters_per_prior']} "
         "characters, each in all 9 (action, direction) cycles of 8 frames, with `course_classifier(32)`.",
         "",
         "| cycles | cycle consistency (all 4 attributes on all 8 frames) "
         "| frame agreement with cycle majority | same character on all 72 frames "
-        "| action acc. | frame acc. | action & frame | direction acc. |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| action acc. | frame acc. | action & frame | direction acc. | distinct characters "
+        "| of them held-out combinations |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     names = {"generated_normal_prior": "generated, z ~ N(0, I)",
              "generated_mixture_prior": "generated, z ~ fitted mixture",
+             "generated_mixture_refined_prior": "generated, mixture + decode-encode refinement",
              "held_out_from_one_frame": "held-out characters from one frame",
              "real_held_out": "real held-out cycles (ruler's ceiling)"}
     for key, label in names.items():
@@ -251,15 +281,16 @@ def markdown(info: dict) -> str:
         lines.append(f"| {label} | {s['cycle_consistency']:.1%} | {s['frame_agreement']:.1%} | "
                      f"{s['character_consistency']:.1%} | {s['action_accuracy']:.1%} | "
                      f"{s['frame_accuracy']:.1%} | "
-                     f"{s['action_frame_accuracy']:.1%} | {s['direction_accuracy']:.1%} |")
+                     f"{s['action_frame_accuracy']:.1%} | {s['direction_accuracy']:.1%} | "
+                     f"{s['distinct_characters']} | {s['held_out_combination_fraction']:.1%} |")
     one = info["scores"]["held_out_from_one_frame"]
     lines += ["", f"Held-out characters from one frame: all 4 attributes read as the true ones on "
               f"{one['all_attributes_correct']:.1%} of frames "
               f"({', '.join(f'{k} {v:.1%}' for k, v in one['attribute_accuracy'].items())}).", ""]
-    lines += ["Per action (generated, mixture prior):", "",
+    lines += ["Per action (generated, mixture prior with refinement):", "",
               "| action | cycle consistency | frame agreement | action acc. | frame acc. |",
               "| --- | --- | --- | --- | --- |"]
-    for action, s in info["scores"]["generated_mixture_prior"]["by_action"].items():
+    for action, s in info["scores"]["generated_mixture_refined_prior"]["by_action"].items():
         lines.append(f"| {action} | {s['cycle_consistency']:.1%} | {s['frame_agreement']:.1%} | "
                      f"{s['action_accuracy']:.1%} | {s['frame_accuracy']:.1%} |")
     m = info["motion"]

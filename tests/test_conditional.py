@@ -171,3 +171,15 @@ def test_plain_decoder_and_bad_palette_sizes():
     assert plain.output_shape == (None, 16, 16, 3)
     with pytest.raises(ShapeError):
         make_conditional_decoder(16, latent_dim=4, width=8, palette=1)
+
+
+def test_refining_identities_maps_codes_to_encoder_codes(tmp_path):
+    from charlib.training.conditional import encode_identity, generate_poses, refine_identities
+
+    train_conditional(TINY, tmp_path / "run", progress=False)
+    model, config = load_conditional(tmp_path / "run")
+    z = np.random.default_rng(0).standard_normal((5, config.latent_dim)).astype("float32")
+    once = refine_identities(model, z, steps=1)
+    np.testing.assert_allclose(once, encode_identity(model, generate_poses(model, z, 0, 0, 0)), atol=1e-6)
+    np.testing.assert_array_equal(refine_identities(model, z, steps=0), z)
+    assert refine_identities(model, z, steps=2).shape == (5, config.latent_dim)

@@ -56,7 +56,8 @@ from charlib.training.trainer import (
 
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
-           "sample_identities", "train_conditional"]
+           "encode_identity", "identity_prior", "refine_identities", "sample_identities",
+           "train_conditional"]
 
 PRIORS = ("normal", "mixture")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
@@ -264,21 +265,39 @@ def sample_identities(n: int, latent_dim: int, seed: int = 0,
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
+def refine_identities(model: ConditionalVAE, z: np.ndarray, steps: int = 1,
+                      pose: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+    """Pull identity codes (N, latent_dim) towards codes the encoder produces for real characters.
+
+    One step draws each code in ``pose`` (action, direction, frame indices; default walk, front,
+    frame 0) and encodes the picture again, keeping the posterior mean. Repeating it is the
+    decode-encode Markov chain of Rezende, Mohamed and Wierstra (2014), which moves samples from
+    the prior towards the aggregate posterior: a code between two characters, which the decoder
+    draws as a blend, moves to the code of the character the encoder recognises in the blend.
+    """
+    z = np.asarray(z, dtype=np.float32)
+    for _ in range(steps):
+        z = encode_identity(model, generate_poses(model, z, *pose)).astype(np.float32)
+    return z
+
+
 def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
                    config: ConditionalConfig | None = None, **fit_kwargs: Any) -> GaussianMixturePrior:
     """The run's ex-post identity prior: loaded from ``identity_prior.npz``, else fitted and saved.
 
-    A prior fitted to an older checkpoint than the latest is refitted (the file records the step).
-    ``fit_kwargs`` go to :func:`fit_identity_prior` when it fits one.
+    A prior fitted to an older checkpoint than the latest, or (when ``n_components`` is given) with
+    another number of components, is refitted. ``fit_kwargs`` go to :func:`fit_identity_prior`.
     """
     path = Path(run_dir) / IDENTITY_PRIOR_FILE
     if model is None or config is None:
         model, config = load_conditional(run_dir)
     step = int(model.step.numpy())
+    components = fit_kwargs.get("n_components")
     if path.is_file():
         with np.load(path) as data:
             fitted_at = int(data["step"]) if "step" in data else -1
-        if fitted_at == step:
+            same_size = components is None or len(data["weights"]) == components
+        if fitted_at == step and same_size:
             return GaussianMixturePrior.load(path)
     prior = fit_identity_prior(model, config, **fit_kwargs)
     import io
