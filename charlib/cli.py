@@ -205,6 +205,7 @@ def _animate(args: argparse.Namespace) -> int:
         action, direction = args.action or "walk", args.direction or "front"
         prior = cv.identity_prior(args.checkpoint, model, config) if args.prior == "mixture" else None
         z = cv.sample_identities(args.n, config.latent_dim, seed=args.seed, prior=prior)
+        z = cv.refine_identities(model, z, steps=args.refine)
         frames = an.side_by_side(*cv.generate_cycles(model, z, action, direction))
         what = f"{args.n} new characters ({action}, facing {direction})"
     elif kind in ("gan", "vae"):
@@ -334,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="which characters (default 0)")
     p.add_argument("--prior", choices=("mixture", "normal"), default="mixture",
                    help="identity codes from the fitted mixture (default) or from N(0, I)")
+    p.add_argument("--refine", type=int, default=3, metavar="STEPS",
+                   help="decode-encode steps that pull sampled codes to real-looking characters "
+                        "(default 3; 0 keeps the raw samples)")
     p.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
     p.add_argument("--scale", type=_positive, default=3, help="enlarge pixels this many times")
     p.set_defaults(func=_animate)

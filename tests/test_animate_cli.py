@@ -14,6 +14,13 @@ TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, ste
                          sample_every=4, ckpt_every=4, n_samples=8, kl_warmup_steps=2)
 
 
+def _without_repeats(frames: np.ndarray) -> np.ndarray:
+    """Frames with consecutive duplicates dropped: a GIF stores a repeated frame once (a nearly
+    untrained model can draw identical frames)."""
+    keep = [0] + [i for i in range(1, len(frames)) if not np.array_equal(frames[i], frames[i - 1])]
+    return frames[keep]
+
+
 @pytest.fixture(scope="module")
 def conditional_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "cvae"
@@ -24,7 +31,7 @@ def conditional_run(tmp_path_factory):
 def test_animate_writes_a_gif_of_n_characters_side_by_side(conditional_run, tmp_path, capsys):
     out = tmp_path / "walk.gif"
     code = main(["animate", "--checkpoint", str(conditional_run), "--action", "walk",
-                 "--direction", "left", "--n", "3", "--scale", "2", "--out", str(out)])
+                 "--direction", "left", "--n", "3", "--scale", "2", "--refine", "0", "--out", str(out)])
     assert code == 0
     frames = iio.imread(out, index=None)
     assert frames.shape[:3] == (8, 32, 2 * (3 * 16 + 2))  # 8 frames, 3 sprites with 1-px gaps, 2x
@@ -37,16 +44,23 @@ def test_animate_frames_are_the_models_cycles(conditional_run, tmp_path):
         generate_cycles,
         identity_prior,
         load_conditional,
+        refine_identities,
         sample_identities,
     )
 
     out = tmp_path / "jump.gif"
     assert main(["animate", "--checkpoint", str(conditional_run), "--action", "jump", "--n", "1",
-                 "--seed", "5", "--scale", "1", "--out", str(out)]) == 0
+                 "--seed", "5", "--scale", "1", "--refine", "0", "--out", str(out)]) == 0
     model, config = load_conditional(conditional_run)
     z = sample_identities(1, config.latent_dim, seed=5, prior=identity_prior(conditional_run, model, config))
     expected = generate_cycles(model, z, "jump", "front")[0]
-    np.testing.assert_array_equal(iio.imread(out, index=None)[..., :3], expected)
+    np.testing.assert_array_equal(iio.imread(out, index=None)[..., :3], _without_repeats(expected))
+    # the default refines the sampled codes first
+    refined = tmp_path / "refined.gif"
+    assert main(["animate", "--checkpoint", str(conditional_run), "--action", "jump", "--n", "1",
+                 "--seed", "5", "--scale", "1", "--out", str(refined)]) == 0
+    expected = generate_cycles(model, refine_identities(model, z, steps=3), "jump", "front")[0]
+    np.testing.assert_array_equal(iio.imread(refined, index=None)[..., :3], _without_repeats(expected))
 
 
 def test_animate_writes_mp4_by_flag_or_extension(conditional_run, tmp_path):
