@@ -3,7 +3,7 @@
 The same ``train_step`` can run in several ways, and which is fastest depends on the machine.
 ``tf.function`` traces the Python step once into a graph, which removes Python's per-operation
 overhead; ``jit_compile=True`` additionally hands the graph to XLA, which fuses operations into
-fewer, larger kernels (a clear win on GPUs, measured *slower* on our 2-core CPU). Mixed precision
+fewer, larger kernels (often a win on GPUs; measured *slower* on our 2-core CPU). Mixed precision
 computes activations in 16-bit floats while keeping the weights, the final layers and the losses
 in float32: ``mixed_bfloat16`` keeps float32's range (8 exponent bits) and needs no loss scaling,
 while ``mixed_float16`` has only 5 exponent bits, so small gradients underflow to zero unless the
