@@ -172,7 +172,15 @@ def _sample(args: argparse.Namespace) -> int:
     from charlib.viz import image_grid, save_png
 
     sample, latent_dim = load_sampler(args.checkpoint)
-    z = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim)).astype("float32")
+    if args.prior == "mixture":
+        from charlib.training.run import RunFolder
+        from charlib.training.vae import latent_prior
+
+        if RunFolder.open(args.checkpoint).config.get("model") != "vae":
+            raise CharlibError("--prior mixture is for VAE runs: a GAN has no encoder to fit it to")
+        z = latent_prior(args.checkpoint).sample(args.n, seed=args.seed)
+    else:
+        z = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim)).astype("float32")
     path = save_png(image_grid(sample(z)), args.out, scale=args.scale)
     print(f"Wrote {args.n} samples from {args.checkpoint} to {path}")
     return 0
@@ -323,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--scale", type=_positive, default=2, help="enlarge pixels this many times")
+    p.add_argument("--prior", choices=("normal", "mixture"), default="normal",
+                   help="VAE runs: draw z from N(0, I) (default) or from a Gaussian mixture fitted to "
+                        "the encoder's codes of the training images (fitted once, kept in the run folder)")
     p.set_defaults(func=_sample)
 
     p = sub.add_parser("animate", help="animate new characters from a trained run (GIF or MP4)")

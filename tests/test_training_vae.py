@@ -92,3 +92,29 @@ def test_cli_trains_and_samples_a_vae(tmp_path):
     assert main(["sample", "--checkpoint", str(out), "--n", "4", "--out", str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").is_file()
     assert main(["train", "vae", "--profile", "smoke", "--out", str(tmp_path / "w"), "--loss", "hinge"]) == 2
+
+
+def test_latent_prior_is_fitted_once_per_checkpoint_and_kept_in_the_run_folder(tmp_path):
+    from charlib.training.vae import latent_prior
+
+    out = tmp_path / "v"
+    train_vae(VaeConfig(steps=4, **TINY), out, progress=False)
+    prior = latent_prior(out, n_components=3, n_images=64)
+    saved = list(out.glob("latent_prior_step4_k3.npz"))
+    assert len(saved) == 1 and prior.means.shape == (3, 4)
+    np.testing.assert_array_equal(latent_prior(out, n_components=3).means, prior.means)  # loaded, not refit
+    vae, _ = load_vae(out)
+    assert decode(vae, prior.sample(5, seed=0)).shape == (5, 16, 16, 3)
+
+
+def test_cli_samples_a_vae_from_the_mixture_prior_and_refuses_it_for_a_gan(tmp_path, capsys):
+    vae_dir, gan_dir = tmp_path / "v", tmp_path / "g"
+    assert main(["train", "vae", "--profile", "smoke", "--out", str(vae_dir), "--steps", "2", "--quiet"]) == 0
+    assert main(["sample", "--checkpoint", str(vae_dir), "--n", "4", "--prior", "mixture",
+                 "--out", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").is_file() and list(vae_dir.glob("latent_prior_*.npz"))
+    assert main(["train", "gan", "--profile", "smoke", "--out", str(gan_dir), "--steps", "2", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", str(gan_dir), "--prior", "mixture",
+                 "--out", str(tmp_path / "g.png")]) == 2
+    assert "VAE runs" in capsys.readouterr().err and not (tmp_path / "g.png").exists()
