@@ -12,10 +12,13 @@ held-out sprites of the same source (other poses and characters of the training 
 * modes: the share of the training subset's appearance modes (at most 200 of 1296) that the
   samples hit, as read by the course's attribute classifier.
 
-Writes ``benchmarks/results/augment_small.{json,md}`` and ``augment_small_samples.png``.
+Writes ``benchmarks/results/<name>.{json,md}`` and ``<name>_samples.png`` (name: ``augment_small``).
+``--arms diffaugment`` runs only the augmented arm (e.g. to try another policy against a plain run
+already measured with the same settings).
 
 Usage: python benchmarks/augment_small.py [--steps 3000] [--eval-every 1000] [--n-train 200]
-       [--policy color,translation,cutout] [--out outputs/bench/augment_small]
+       [--policy color,translation,cutout] [--arms plain,diffaugment] [--name augment_small]
+       [--out outputs/bench/augment_small]
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=200)
     parser.add_argument("--policy", default="color,translation,cutout")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/augment_small"))
+    parser.add_argument("--arms", default="plain,diffaugment", help="which runs: plain, diffaugment")
+    parser.add_argument("--name", default="augment_small", help="results file name")
     args = parser.parse_args()
 
     import numpy as np
@@ -84,7 +89,8 @@ def main() -> None:
                  "real_diversity": mem.mean_pairwise_distance(real_f)}
     runs: dict[str, dict] = {}
     grids = []
-    for name, policy in (("plain", ""), ("diffaugment", args.policy)):
+    arms = [(n, p) for n, p in (("plain", ""), ("diffaugment", args.policy)) if n in args.arms.split(",")]
+    for name, policy in arms:
         out = args.out / name
         if out.exists():
             shutil.rmtree(out)
@@ -104,12 +110,14 @@ def main() -> None:
                       "curve": curve}
         grids.append(image_grid(samples[:32], ncols=8))
     RESULTS.mkdir(exist_ok=True)
-    save_png(np.concatenate([grids[0], np.full((4, grids[0].shape[1], 3), 255, np.uint8), grids[1]]),
-             RESULTS / "augment_small_samples.png", scale=2)
+    gap = np.full((4, grids[0].shape[1], 3), 255, np.uint8)
+    save_png(np.concatenate([g for grid in grids for g in (grid, gap)][:-1]),
+             RESULTS / f"{args.name}_samples.png", scale=2)
+    extra = "" if args.arms == "plain,diffaugment" else f" --arms {args.arms} --name {args.name}"
     info = {"command": f"python benchmarks/augment_small.py --steps {args.steps} --eval-every "
-                       f"{args.eval_every} --n-train {args.n_train} --policy {args.policy}",
+                       f"{args.eval_every} --n-train {args.n_train} --policy {args.policy}{extra}",
             "n_train": args.n_train, "steps": args.steps, "reference": reference, "runs": runs}
-    (RESULTS / "augment_small.json").write_text(json.dumps(info, indent=2) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(info, indent=2) + "\n")
     rows = []
     for name, run in runs.items():
         for c in run["curve"]:
@@ -118,9 +126,10 @@ def main() -> None:
                         f"{c['classifier']['nn_ratio']:.3f} | {c['diversity_ratio']:.3f} | {c['fcd']:.2f} | "
                         f"{c['train_modes_hit']:.1%} | {c['distinct_modes']} |")
     ref = reference["heldout_vs_train_pixel"]
-    (RESULTS / "augment_small.md").write_text(
-        f"Command: `{info['command']}` (2 shared CPU cores; {runs['plain']['minutes_wall']} and "
-        f"{runs['diffaugment']['minutes_wall']} wall minutes, not a speed figure)\n\n"
+    minutes = " and ".join(str(run["minutes_wall"]) for run in runs.values())
+    (RESULTS / f"{args.name}.md").write_text(
+        f"Command: `{info['command']}` (2 shared CPU cores; {minutes} wall minutes, not a speed "
+        "figure)\n\n"
         f"A 32x32 DCGAN (full-profile recipe, batch 64) on {args.n_train} sprites "
         f"({reference['train_modes']} appearance modes), 2000 samples scored at each step against "
         "2000 held-out sprites of the same source. NN ratio: median distance of samples to their "
@@ -135,8 +144,9 @@ def main() -> None:
         f"Held-out sprites themselves: pixel NN ratio {ref['nn_ratio']:.3f}, copy fraction "
         f"{ref['copy_fraction']:.3f}; 2000 real sprites hold {reference['real_distinct_modes_2000']} "
         "distinct modes.\n\n"
-        "![samples](augment_small_samples.png)\n\n*32 samples at the last step: without augmentation "
-        "(top), with DiffAugment (bottom).*\n")
+        f"![samples]({args.name}_samples.png)\n\n*32 samples at the last step, top to bottom: "
+        + ", ".join("without augmentation" if n == "plain" else f"with DiffAugment ({p})" for n, p in arms)
+        + ".*\n")
     print(json.dumps({name: run["curve"][-1] for name, run in runs.items()}, indent=1))
 
 
