@@ -16,6 +16,11 @@ un-augmented real-looking images. The three policies:
 * ``translation``: shift each image by up to 1/8 of its side in x and y, filling with 0 (mid grey);
 * ``cutout``: set a square of half the side, at a random place, to 0.
 
+Pick the policy for your data: ``color`` randomises colours, so the discriminator stops checking
+them, which hurts when colours are what tells characters apart (on 200 sprites, 3000 steps, the
+full policy gave worse samples and fewer modes than no augmentation:
+``benchmarks/results/augment_small.md``). DiffAugment pays off once a discriminator overfits.
+
 Randomness is stateless and keyed by a seed pair, so a training run that passes ``(seed, step)``
 augments the same way when it is resumed, and exact resume still holds. Images are float tensors
 (N, H, W, C) in [-1, 1]; outputs can leave that range a little (a brighter image), as in the paper.
