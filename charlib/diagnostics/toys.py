@@ -26,7 +26,10 @@ data scores 98.9% high quality, not 100%.
 For the maths notebook there are 1-D helpers (the optimal discriminator, KL and Jensen–Shannon on a
 grid of densities, and the GAN value function); for experiments, tiny MLPs and
 :func:`train_toy_gan`, which trains one in seconds with any loss in :mod:`charlib.losses`, keeps
-snapshots of generated points over training, and :func:`plot_snapshots` to draw them.
+snapshots of generated points over training, and :func:`plot_snapshots` to draw them. Its remedy
+switches (``pack``, ``minibatch_std``, ``spectral_norm``, ``unrolled_steps``, two learning rates,
+``loss="wgan-gp"``) and the named settings in :data:`TOY_RECIPES` (a collapse-prone ``"baseline"``
+and one remedy each) are compared in ``benchmarks/remedies_toys.py``.
 """
 
 from __future__ import annotations
