@@ -101,3 +101,19 @@ def test_motion_vae_refuses_clips_of_the_wrong_shape():
     with pytest.raises(ShapeError):
         MotionVAE(latent_dim=2, units=8).fit_clips(np.zeros((64, 8, 15)), np.zeros(64, int),
                                                     np.zeros(64, int), 64, steps=1)
+
+
+def test_an_ex_post_latent_prior_samples_like_the_training_codes():
+    joints, acts, dirs = sk.sample_motion(128, size=64, seed=0, actions=("walk",), directions=("left",))
+    model = MotionVAE(latent_dim=4, units=16)
+    model.fit_clips(joints, acts, dirs, 64, steps=20, batch_size=32, log_every=20, seed=0)
+    priors = model.fit_latent_prior(joints, acts, dirs, 64, n_components=2)
+    assert set(priors) == {(0, 1)}
+    codes = model.encode_means(joints, acts, dirs, 64)
+    z = priors[(0, 1)].sample(2000, seed=0)
+    np.testing.assert_allclose(z.mean(0), codes.mean(0), atol=0.15 * codes.std(0).max() + 0.05)
+    clips = model.sample(5, 0, 1, 64, seed=2)
+    assert clips.shape == (5, 8, 15, 2) and np.all(np.isfinite(clips))
+    np.testing.assert_array_equal(clips, model.sample(5, 0, 1, 64, seed=2))
+    # a condition without a fitted mixture falls back to N(0, I)
+    assert np.all(np.isfinite(model.sample(2, 2, 0, 64, seed=0)))

@@ -113,6 +113,7 @@ class MotionVAE(keras.Model):
         self.decoder = make_motion_decoder(latent_dim, units)
         self.phase = tf.constant(_phase_features())
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.latent_prior: dict = {}  # (action, direction) -> ex-post mixture, see fit_latent_prior
 
     def decode(self, z: tf.Tensor, c: tf.Tensor) -> tf.Tensor:
         """Clips (N, 8, 30) in body units for codes z (N, latent_dim) and conditions c (N, 6)."""
@@ -178,14 +179,50 @@ class MotionVAE(keras.Model):
                 history.append(row)
         return history
 
+    def encode_means(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
+                     size: int = 64) -> np.ndarray:
+        """Posterior means (N, latent_dim) of pixel clips (N, 8, 15, 2) with their conditions."""
+        clips = to_body_units(joints, size).reshape(len(joints), sk.N_FRAMES, N_COORDS)
+        mu, _ = self.encoder([clips, motion_conditions(action, direction)], training=False)
+        return np.asarray(mu)
+
+    def fit_latent_prior(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
+                         size: int = 64, n_components: int = 8, seed: int = 0) -> dict:
+        """Fit an ex-post Gaussian mixture to the posterior means of training clips, one per
+        (action, direction); ``sample`` then draws z from it instead of N(0, I).
+
+        After a short training run the codes of real clips do not fill N(0, I) (their mean and
+        spread differ per condition), and prior samples land where the decoder has seen no clip;
+        see :mod:`charlib.models.latent_prior`.
+        """
+        from charlib.models.latent_prior import fit_gaussian_mixture
+
+        mu = self.encode_means(joints, action, direction, size)
+        acts, dirs = np.asarray(action), np.asarray(direction)
+        self.latent_prior = {}
+        for a in np.unique(acts):
+            for d in np.unique(dirs):
+                codes = mu[(acts == a) & (dirs == d)]
+                if len(codes) >= n_components:
+                    self.latent_prior[(int(a), int(d))] = fit_gaussian_mixture(
+                        codes, n_components=n_components, seed=seed)
+        return self.latent_prior
+
     def sample(self, n: int, action: int | np.ndarray, direction: int | np.ndarray, size: int = 64,
                seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        """``n`` new clips from the prior: pixel joints (n, 8, 15, 2) for ``size`` images.
+        """``n`` new clips: pixel joints (n, 8, 15, 2) for ``size`` images.
 
-        ``action`` and ``direction`` are indices (one for all, or (n,)); ``temperature`` scales z.
+        z comes from the ex-post mixture when :meth:`fit_latent_prior` has been called, else from
+        N(0, I). ``action`` and ``direction`` are indices (one for all, or (n,)); ``temperature``
+        scales the spread of z.
         """
+        acts = np.broadcast_to(np.asarray(action), (n,))
+        dirs = np.broadcast_to(np.asarray(direction), (n,))
         z = temperature * np.random.default_rng(seed).standard_normal((n, self.latent_dim))
-        c = np.broadcast_to(motion_conditions(action, direction), (n, N_MOTION_CONDITION))
+        for i, key in enumerate(zip(acts.tolist(), dirs.tolist(), strict=True)):
+            if key in self.latent_prior:
+                z[i] = self.latent_prior[key].sample(1, seed=seed * 100_003 + i, temperature=temperature)[0]
+        c = motion_conditions(acts, dirs)
         clips = np.asarray(self.decode(tf.constant(z, tf.float32), tf.constant(c)))
         return from_body_units(clips.reshape(n, sk.N_FRAMES, len(sk.JOINTS), 2), size)
 
