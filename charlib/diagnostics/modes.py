@@ -234,8 +234,8 @@ def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, size: int
     under_imgs = sp.render(sp.attributes_of(np.array([m for m, _ in under])), size=size)
     fig, axes = plt.subplots(2, k, figsize=(1.35 * k, 3.6), squeeze=False)
     expected = report.expected_count()
-    for row, (pairs, pics, label) in enumerate(((over, over_imgs, "over-produced (generated)"),
-                                                 (under, under_imgs, "under-produced (rendered)"))):
+    for row, (pairs, pics, label) in enumerate(((over, over_imgs, "over-produced"),
+                                                 (under, under_imgs, "under-produced"))):
         for col in range(k):
             ax = axes[row, col]
             ax.set_xticks([])
