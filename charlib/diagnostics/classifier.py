@@ -9,9 +9,10 @@ accuracy means it reads attributes, not memorised characters. Its penultimate la
 feature space in which distances mean "looks like the same kind of sprite"; precision/recall,
 density/coverage and the Fréchet distance of :mod:`charlib.diagnostics.prdc` are computed there.
 
-:func:`course_classifier` trains it once per image size (about a minute on a 2-core CPU), caches it
-under ``output_dir("classifier_<size>")`` as a ``.keras`` file (safe_mode loadable) with a JSON of
-its held-out accuracies, and afterwards only loads it. Every model accepts 32×32 and 64×64 sprites:
+:func:`course_classifier` trains it once per image size (a minute or two on an idle 2-core CPU
+at 32×32, several times that at 64×64), caches it under ``output_dir("classifier_<size>")`` as a
+``.keras`` file (safe_mode loadable) with a JSON of its held-out accuracies, and afterwards only
+loads it. Every model accepts 32×32 and 64×64 sprites:
 other sizes are resized to the model's own (area averaging down, nearest neighbour up), and each
 model is trained on a mix of native renders and renders of the other size resized, so both work.
 """

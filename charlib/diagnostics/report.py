@@ -85,7 +85,7 @@ def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: in
         batch_size: images generated and classified at a time.
         k: the neighbour that sets the k-NN radii of precision/recall/density/coverage.
         classifier: an ``AttributeClassifier`` (default: ``course_classifier`` of the run's size,
-            trained on first use, about a minute).
+            trained on first use: a minute or two at 32×32).
         progress: show the classifier's training progress (on stderr) if it must be trained.
 
     Returns:
