@@ -260,6 +260,9 @@ def markdown(info: dict) -> str:
     lines = [
         f"Command: `{info['command']}` on {info['machine']}.",
         "",
+        *(["The model was trained first by `python benchmarks/animation_full.py --train-only --out DIR` "
+           "(same folder; its wall time is read back from DIR/timing.json).", ""]
+          if "--reuse" in info["command"] else []),
         f"Conditional VAE: {c['steps']} steps of batch {c['batch_size']} at {c['image_size']} px, "
         f"{c['train_wall_minutes']} min wall; identity prior: a {c['identity_prior_components']}-component "
         f"Gaussian mixture on the training identities' codes; refinement: {c['refine_steps']} decode-encode "
