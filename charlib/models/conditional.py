@@ -22,9 +22,9 @@ made: its convolutions paint a soft map of K layers for the pose (a softmax over
 every pixel), and a small network of z alone gives each layer a colour; the picture is the
 layer-weighted sum of the colours. Because the colours cannot depend on the pose, a character
 keeps its colours in every frame by construction; the network still has to discover the layers
-and palettes itself, from pixels. In our runs the plain decoder's skin and clothes changed shade
-from pose to pose often enough for the classifier to read another attribute value
-(``benchmarks/results/animation_full.md``).
+and palettes itself, from pixels. What it does not fix: a code between two characters still gets
+a blended palette, which is why sampling uses an ex-post prior and a decode-encode refinement
+(:mod:`charlib.training.conditional`). Measured figures: ``benchmarks/results/animation_full.md``.
 """
 
 from __future__ import annotations
