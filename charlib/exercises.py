@@ -290,9 +290,12 @@ def check_gaussian_kl(kl: Callable[[float, float, float, float], float]) -> Feed
         return _hint("Give a function kl(mu1, sigma1, mu2, sigma2) that returns a number.")
     points = [(0.3, 0.5, -1.0, 2.0), (0.0, 1.0, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-2.0, 3.0, 1.0, 0.5)]
     try:
-        got = [_number(kl(*p)) for p in points]
+        returned = [kl(*p) for p in points]
     except Exception as err:  # the learner's code: report, do not crash the check
         return _hint(f"Your function raised {type(err).__name__}: {err}")
+    if all(_unanswered(r) for r in returned):
+        return _hint("No answer yet: your function returns None. Make it return your formula's value.")
+    got = [_number(r) for r in returned]
     if any(g is None for g in got):
         return _hint("Your function should return one finite number.")
     truth = [_kl_1d(*p) for p in points]

@@ -132,6 +132,7 @@ def test_gaussian_kl_check_tries_a_learners_function_at_several_points():
     assert "raised ZeroDivisionError" in ex.check_gaussian_kl(lambda *a: 1 / 0).message
     assert not ex.check_gaussian_kl(lambda m1, s1, m2, s2: (m1 - m2) ** 2)
     assert not ex.check_gaussian_kl(3.0)
+    assert "returns None" in ex.check_gaussian_kl(lambda *a: None).message
 
 
 def test_reconstruction_weight_check_spots_the_factor_two_slip():
