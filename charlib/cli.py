@@ -205,6 +205,9 @@ def _animate(args: argparse.Namespace) -> int:
     fmt = _animation_format(out, args.mp4)
     if fmt == "mp4" and out.suffix == "":
         out = out.with_suffix(".mp4")
+    if not (Path(args.checkpoint) / "config.json").is_file():
+        raise CharlibError(f"{args.checkpoint} is not a run folder (no config.json): give the folder of a "
+                           "training run, e.g. one made by charlib train conditional --out DIR")
     kind = RunFolder.open(args.checkpoint).config.get("model")
     if kind == "conditional":
         from charlib.training import conditional as cv

@@ -85,7 +85,7 @@ def test_animate_refuses_unknown_formats_before_writing(conditional_run, tmp_pat
 def test_animate_with_a_missing_run_is_a_one_line_error(tmp_path, capsys):
     assert main(["animate", "--checkpoint", str(tmp_path / "nope"), "--out", str(tmp_path / "a.gif")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+    assert err.startswith("error:") and "not a run folder" in err and len(err.strip().splitlines()) == 1
 
 
 def test_animate_rejects_an_unknown_action(conditional_run, tmp_path, capsys):
