@@ -120,7 +120,7 @@ def main() -> None:
                + (f" --recipes {args.recipes}" if args.recipes else "")
                + (f" --toys {args.toys}" if args.toys != "ring,grid" else "")
                + (f" --tag {args.tag}" if args.tag else "")
-               + (" --assemble (from runs of earlier invocations)" if args.assemble else ""))
+               + (" [--assemble]" if args.assemble else ""))
     info = {"command": command, "n_scored": N_SCORED, "recipes": {r: T.TOY_RECIPES[r] for r in recipes},
             "runs": rows}
     (RESULTS / f"remedies_toys{tag}.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -130,7 +130,9 @@ def main() -> None:
         " | s per run |"
     lines = [
         f"Command: `{command}` (2 shared CPU cores; seconds measured under load from other jobs, "
-        "not a speed claim)",
+        "not a speed claim)" + ("; the runs were split over parallel `--recipes` invocations and "
+                                "assembled with `--assemble` (they are seeded and repeat exactly)"
+                                if args.assemble else ""),
         "",
         f"Up to {args.seeds} seeds per cell (mean ± standard deviation; n = the seeds run, when fewer), "
         f"{args.steps} steps each, "
