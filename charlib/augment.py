@@ -18,8 +18,9 @@ un-augmented real-looking images. The three policies:
 
 Pick the policy for your data: ``color`` randomises colours, so the discriminator stops checking
 them, which hurts when colours are what tells characters apart (on 200 sprites, 3000 steps, the
-full policy gave worse samples and fewer modes than no augmentation:
-``benchmarks/results/augment_small.md``). DiffAugment pays off once a discriminator overfits.
+full policy gave worse samples and fewer modes than no augmentation, and translation with cutout
+alone less so: ``benchmarks/results/augment_small*.md``). DiffAugment pays off once a
+discriminator overfits; before that it slows learning down.
 
 Randomness is stateless and keyed by a seed pair, so a training run that passes ``(seed, step)``
 augments the same way when it is resumed, and exact resume still holds. Images are float tensors
