@@ -67,8 +67,9 @@ def _reference(config: dict, n: int, seed: int) -> tuple[np.ndarray, str]:
         split = config.get("split", "train")
         return sp.sample_sprites(n, size=size, seed=seed, split=split).images, split
     from charlib.data.folders import load_image_folder
+    from charlib.training.trainer import resolve_data_path
 
-    folder = Path(config["data"])
+    folder = resolve_data_path(config["data"])  # relative folders work from any working folder
     if not folder.is_dir():
         raise CharlibError(f"the run was trained on the image folder {folder}, which is no longer "
                            "there; the reference images are needed for precision/recall/FCD")
