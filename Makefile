@@ -52,6 +52,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/sprites_speed.py
+	$(VENV)/bin/charlib bench --quick --out outputs/bench
 
 strip: $(STAMP)
 	$(PY) tools/strip_outputs.py notebooks/*.ipynb
