@@ -42,13 +42,13 @@ from charlib.data.pipeline import to_uint8
 from charlib.errors import CharlibError
 from charlib.models import conditional as cond_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
-from charlib.training.loop import Checkpointer, LoopSettings, run_loop
+from charlib.training.loop import Checkpointer
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    export_model,
     fixed_noise,
+    loop_and_export,
     open_run,
     restore_for_inference,
     train_or_load,
@@ -337,23 +337,9 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
     start = checkpointer.restore_latest()
     if resume and start:
         print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    budget = None if config.max_minutes is None else 60.0 * config.max_minutes
-    history = run_loop(
-        run=run,
-        step_fn=tf.function(model.train_step, autograph=False),
-        batches=pair_stream(config, start),
-        checkpointer=checkpointer,
-        sample_fn=lambda: sample_grid(model, config),
-        settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
-                              progress, time_budget_s=budget),
-        description=f"CVAE {config.image_size}px",
-    )
-    finished = int(checkpointer.step.numpy())
-    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
-        config = replace(config, steps=finished)
-        run.update_config(steps=finished)
-    export_model(model.decoder, run.export_path)
-    return TrainedRun(run, model, config, history)
+    return loop_and_export(run, model, config, checkpointer, tf.function(model.train_step, autograph=False),
+                           pair_stream(config, start), lambda: sample_grid(model, config), model.decoder,
+                           progress, f"CVAE {config.image_size}px")
 
 
 def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:

@@ -216,22 +216,33 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         print(f"Resuming {run.path} from step {start} of {config.steps}.")
     if init_from is not None and start == 0:
         run.update_config(init_from=init_weights(model, config_cls, init_from, build))
+    batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
+    return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
+                           batches, sampler(model, config), exported(model), progress,
+                           f"{config.kind.upper()} {config.image_size}px")
+
+
+def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer: Checkpointer,
+                    step_fn: Callable[[Any], dict], batches: Iterator[Any],
+                    sample_fn: Callable[[], np.ndarray], exported: keras.Model, progress: bool,
+                    description: str) -> TrainedRun:
+    """Run the shared loop up to ``config.steps`` (or the time budget), then finish the run.
+
+    A run stopped by its time budget is complete at the step it reached: ``steps`` in its config
+    says so. ``exported`` (the generator or decoder) is saved atomically as ``generator.keras``.
+    """
     budget = None if config.max_minutes is None else 60.0 * config.max_minutes
     history = run_loop(
-        run=run,
-        step_fn=speed.compile_step(model.train_step),
-        batches=batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start),
-        checkpointer=checkpointer,
-        sample_fn=sampler(model, config),
+        run=run, step_fn=step_fn, batches=batches, checkpointer=checkpointer, sample_fn=sample_fn,
         settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
                               progress, time_budget_s=budget),
-        description=f"{config.kind.upper()} {config.image_size}px",
+        description=description,
     )
     finished = int(checkpointer.step.numpy())
     if finished < config.steps:  # stopped by the time budget: the run is complete at this step
         config = replace(config, steps=finished)
         run.update_config(steps=finished)
-    export_model(exported(model), run.export_path)
+    export_model(exported, run.export_path)
     return TrainedRun(run, model, config, history)
 
 
