@@ -358,6 +358,200 @@ def check_active_dimensions(kl_per_dim: object, threshold: float, n_active: obje
                  "above the threshold.")
 
 
+# ------------------------------------------------------------------------------- 06_animation
+
+
+def _reference_nlerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    from charlib import animation as an
+
+    line = an.lerp(a, b, t)
+    target = (1 - t)[:, None] * np.linalg.norm(a) + t[:, None] * np.linalg.norm(b)
+    return line / np.linalg.norm(line, axis=1, keepdims=True) * target
+
+
+def _angular_steps(path: np.ndarray) -> np.ndarray:
+    unit = path / np.linalg.norm(path, axis=1, keepdims=True)
+    return np.arccos(np.clip((unit[1:] * unit[:-1]).sum(axis=1), -1.0, 1.0))
+
+
+def check_nlerp(nlerp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+                constant_angular_speed: object) -> Feedback:
+    """06_animation, exercise 1: your ``nlerp(a, b, t)`` (T, D), tried on random 64-D codes, and
+    whether its directions move at a constant angular speed (True or False)."""
+    if _unanswered(nlerp, constant_angular_speed):
+        return _hint(NOT_ANSWERED)
+    if not callable(nlerp):
+        return _hint("Give a function nlerp(a, b, t) that returns the (T, D) path.")
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal(64), rng.standard_normal(64)
+    t = np.linspace(0.0, 1.0, 9)
+    try:
+        got = np.asarray(nlerp(a, b, t), dtype=np.float64)
+    except Exception as err:  # the learner's code: report, do not crash the check
+        return _hint(f"Your function raised {type(err).__name__}: {err}")
+    truth = _reference_nlerp(a, b, t)
+    if got.shape == () and np.isnan(got):
+        return _hint("Your function returns nothing usable (None?): make it return the path.")
+    if got.shape != truth.shape:
+        return _hint(f"For 9 values of t and 64-D codes the path should have shape {truth.shape}, "
+                     f"got {got.shape}.")
+    if not (np.allclose(got[0], a) and np.allclose(got[-1], b)):
+        return _hint("The path should start at a (t = 0) and end at b (t = 1).")
+    norms, target = np.linalg.norm(got, axis=1), np.linalg.norm(truth, axis=1)
+    if not np.allclose(norms, target, rtol=1e-4):
+        return _hint("The norms are off: each point's norm should be the linear blend of |a| and |b| "
+                     "at that t, like slerp's.")
+    if not np.allclose(got, truth, rtol=1e-4, atol=1e-6):
+        return _hint("Right norms, wrong directions: nlerp keeps the direction of the straight line "
+                     "an.lerp(a, b, t) and only rescales it.")
+    steps = _angular_steps(truth)
+    constant = bool(np.allclose(steps, steps[0], rtol=1e-3))
+    if not isinstance(constant_angular_speed, bool | np.bool_):
+        return _hint("Your nlerp is right. Answer the question with True or False.")
+    if bool(constant_angular_speed) != constant:
+        return _hint("Your nlerp is right, but not the answer about the speed: compute the angle "
+                     "between consecutive unit vectors along the path and compare the steps.")
+    return _ok("nlerp matches slerp's norms, and its angular steps "
+               f"{'are' if constant else 'are not'} all equal.")
+
+
+# ---------------------------------------------------------------------------- 07_gpu_training
+
+
+def check_single_trace(sgd_step: object, traces: object) -> Feedback:
+    """07_gpu_training, exercise 1: your ``tf.function`` ``sgd_step`` after your calls with 5
+    learning rates, and ``traces``, your Python count of its traces."""
+    if _unanswered(sgd_step, traces):
+        return _hint(NOT_ANSWERED)
+    tracing_count = getattr(sgd_step, "experimental_get_tracing_count", None)
+    if tracing_count is None:
+        return _hint("sgd_step is not a tf.function: decorate it with @tf.function.")
+    actual = int(tracing_count())
+    n = _number(traces)
+    if n is None:
+        return _hint("Give your trace count as one whole number.")
+    if actual == 0:
+        return _hint("sgd_step has not run yet: call it with your 5 learning rates first.")
+    if n != actual:
+        return _hint("Your counter disagrees with TensorFlow's own count "
+                     "(sgd_step.experimental_get_tracing_count()): increment it inside the function "
+                     "body, which Python runs only while tracing.")
+    if actual > 1:
+        return _hint(f"It traced {actual} times. Each new Python value among the arguments is a new "
+                     "signature, so tf.function traces again: which kind of argument can change "
+                     "value without that?")
+    return _ok("one trace for every learning rate: the value travels as data, not as part of the "
+               "signature.")
+
+
+def _smallest_scale(small: float) -> int:
+    # The smallest power of two s with s * small >= the smallest positive float16 (2^-24).
+    tiny = float(np.finfo(np.float16).smallest_subnormal)
+    return 2 ** math.ceil(math.log2(tiny / small) - 1e-12)
+
+
+def check_loss_scale(scale: object, overflows: object, small: float = 1e-10,
+                     large: float = 1e-2) -> Feedback:
+    """07_gpu_training, exercise 2: the smallest power-of-two loss scale that keeps a ``small``
+    gradient at least the smallest positive float16, and whether the ``large`` one then overflows."""
+    if _unanswered(scale, overflows):
+        return _hint(NOT_ANSWERED)
+    s = _number(scale)
+    if s is None or s <= 0:
+        return _hint("Give the scale as one positive number (a power of two).")
+    if not float(s).is_integer() or math.log2(s) != int(math.log2(s)):
+        return _hint("Loss scales are powers of two (multiplying by one is exact in floating point); "
+                     "give 2**k for some whole k.")
+    truth = _smallest_scale(small)
+    tiny = float(np.finfo(np.float16).smallest_subnormal)
+    if s < truth:
+        if np.float16(small * s) != 0:
+            return _hint("Too small: s x 1e-10 is still below the smallest positive float16 and only "
+                         "survives by rounding up (check np.float16(...) against 2**-24).")
+        return _hint("Too small: np.float16(s * 1e-10) is 0.0, the gradient is flushed to zero.")
+    if s > truth:
+        return _hint("That scale works, but a smaller power of two does too: solve "
+                     "s x 1e-10 >= 2**-24 for s and round up to a power of two.")
+    truth_overflow = not bool(np.isfinite(np.float16(large * s)))
+    if not isinstance(overflows, bool | np.bool_):
+        return _hint("The scale is right. Answer (b) with True or False.")
+    if bool(overflows) != truth_overflow:
+        return _hint("The scale is right; (b) is not. Compare s x 1e-2 with the largest float16 "
+                     "(np.finfo(np.float16).max), or compute np.float16(s * 1e-2).")
+    return _ok(f"s x {small:g} is at least 2**-24 = {tiny:.3g}, and the largest gradient "
+               f"{'overflows' if truth_overflow else 'stays finite'}.")
+
+
+# --------------------------------------------------------------------------- 08_mode_collapse
+
+
+def check_half_modes_kl(reverse_kl: object, forward_kl: object) -> Feedback:
+    """08_mode_collapse, exercise 1: KL(q || p) and KL(p || q) in nats for a generator that draws
+    every other character evenly, against the uniform p over all characters."""
+    if _unanswered(reverse_kl, forward_kl):
+        return _hint(NOT_ANSWERED)
+    r = _number(reverse_kl)
+    if r is None:
+        return _hint("Give the reverse KL as one finite number (nats).")
+    from charlib.diagnostics import modes
+
+    truth = modes.mode_report(np.repeat(np.arange(0, sprites.N_MODES, 2), 10)).kl
+    if not _close(r, truth):
+        if _close(r, truth / math.log(2)):
+            return _hint("That is the reverse KL in bits. modes.mode_report and the course work in "
+                         "nats.")
+        return _hint("Not the reverse KL yet: with q_k = 2/K on the used modes, sum q_k log(q_k / p_k) "
+                     "over the modes where q_k > 0.")
+    try:
+        forward = float(forward_kl)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _hint("The reverse KL is right. Give the forward KL as a number (math.inf counts).")
+    if math.isnan(forward):
+        return _hint("Give the forward KL as a number, not NaN (math.inf counts).")
+    if math.isfinite(forward):
+        return _hint("The reverse KL is right; the forward one is not. In KL(p || q) the expectation "
+                     "is under p: what happens to log(p_k / q_k) on a mode the generator never "
+                     "draws?")
+    if forward < 0:
+        return _hint("A KL divergence is never negative.")
+    return _ok("the reverse KL is finite and small, while the forward KL is infinite: reverse KL "
+               "barely notices dropped modes, which is why mode dropping is hard to see with it.")
+
+
+# -------------------------------------------------------------------------- 09_your_own_data
+
+
+def check_messy_folder(config: object, n_skipped: object, batch_size: object) -> Feedback:
+    """09_your_own_data, exercise 1: how many files of ``data/messy_folder`` are skipped, and the
+    batch size that training with ``config`` on that folder actually uses."""
+    if _unanswered(n_skipped, batch_size):
+        return _hint(NOT_ANSWERED)
+    from charlib.config import data_dir
+    from charlib.data.folders import load_image_folder
+    from charlib.training.trainer import fit_batch_size
+
+    k, b = _number(n_skipped), _number(batch_size)
+    if k is None or b is None:
+        return _hint("Give two whole numbers: the number of skipped files and the batch size.")
+    size = int(getattr(config, "image_size", 32))
+    images, report = load_image_folder(data_dir() / "messy_folder", size=size)
+    if k != len(report.skipped):
+        if k == len(report.skipped) + len(report.ignored):
+            return _hint("Skipped and ignored are two lists: ignored files are not images at all and "
+                         "are not counted as skipped.")
+        return _hint("Count the lines that start with 'skipped' in the report printed before "
+                     "training (or len(report.skipped) from load_image_folder).")
+    truth = fit_batch_size(config, len(images), verbose=False).batch_size
+    if b == truth:
+        return _ok(f"{len(report.skipped)} files skipped, and a batch of {truth}: every batch holds "
+                   "every image, so expect copies.")
+    if b == int(getattr(config, "batch_size", -1)):
+        return _hint("That is the batch size you asked for. Can a batch hold more images than the "
+                     "folder has? Read the line about the batch size.")
+    return _hint("Not the batch size used: it depends on how many good images the folder holds "
+                 "(trainer.fit_batch_size).")
+
+
 def checks() -> dict[str, list[str]]:
     """The check functions, by notebook: ``{"00_setup": ["check_full_profile", ...], ...}``."""
     out: dict[str, list[str]] = {}

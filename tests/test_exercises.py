@@ -7,10 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from charlib import animation as an
 from charlib import exercises as ex
-from charlib.config import PROFILES
+from charlib.config import PROFILES, data_dir
 from charlib.data import skeleton as sk
 from charlib.data import sprites
+from charlib.data.folders import load_image_folder
+from charlib.diagnostics import modes
+from charlib.training.gan import GanConfig
 
 WORLD = sprites.N_MODES * len(sk.ACTIONS) * len(sk.DIRECTIONS) * sk.N_FRAMES
 
@@ -41,6 +45,9 @@ def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
     lambda: ex.check_sigmoid_logits_floor(None), lambda: ex.check_gaussian_kl(None),
     lambda: ex.check_reconstruction_weight(0.1, None), lambda: ex.check_front_mirror(0, None),
     lambda: ex.check_test_walkers(None, 4), lambda: ex.check_active_dimensions(np.zeros((2, 3)), 0.1, None),
+    lambda: ex.check_nlerp(None, None), lambda: ex.check_loss_scale(None, False),
+    lambda: ex.check_half_modes_kl(None, math.inf), lambda: ex.check_single_trace(None, 0),
+    lambda: ex.check_messy_folder(None, None, None),
 ])
 def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
     feedback = call()
@@ -151,8 +158,93 @@ def test_active_dimension_check_counts_per_dimension_means():
     assert not ex.check_active_dimensions(kl[0], 0.08, 2)
 
 
+def _nlerp(a, b, t):
+    line = an.lerp(a, b, t)
+    target = (1 - t)[:, None] * np.linalg.norm(a) + t[:, None] * np.linalg.norm(b)
+    return line / np.linalg.norm(line, axis=1, keepdims=True) * target
+
+
+def test_nlerp_check_tries_the_function_and_asks_about_the_angular_speed():
+    assert ex.check_nlerp(_nlerp, False)
+    assert ex.check_nlerp(_nlerp, np.False_)
+    _assert_hint_hides(ex.check_nlerp(_nlerp, True), "False", "not all equal")
+    assert "wrong directions" in ex.check_nlerp(an.slerp, False).message
+    assert "norms are off" in ex.check_nlerp(an.lerp, False).message
+    assert "start at a" in ex.check_nlerp(lambda a, b, t: _nlerp(b, a, t), False).message
+    assert "raised ZeroDivisionError" in ex.check_nlerp(lambda *a: 1 / 0, False).message
+    assert "shape" in ex.check_nlerp(lambda a, b, t: _nlerp(a, b, t)[:, :3], False).message
+    assert not ex.check_nlerp(_nlerp, "no")
+
+
+def test_loss_scale_check_computes_the_smallest_power_of_two_with_float16():
+    tiny = float(np.finfo(np.float16).smallest_subnormal)
+    truth = next(2**k for k in range(64) if 2**k * 1e-10 >= tiny)
+    overflow = not np.isfinite(np.float16(truth * 1e-2))
+    assert ex.check_loss_scale(truth, overflow)
+    assert ex.check_loss_scale(float(truth), np.bool_(overflow))
+    assert "rounding up" in ex.check_loss_scale(truth // 2, overflow).message
+    assert "flushed to zero" in ex.check_loss_scale(truth // 4, overflow).message
+    assert "smaller power of two" in ex.check_loss_scale(truth * 2, overflow).message
+    assert "powers of two" in ex.check_loss_scale(1000, overflow).message
+    for wrong in ((truth // 2, overflow), (truth * 4, overflow), (truth, not overflow), (600, False)):
+        _assert_hint_hides(ex.check_loss_scale(*wrong), str(truth), f"2**{int(math.log2(truth))}",
+                           f"2^{int(math.log2(truth))}")
+
+
+def test_single_trace_check_reads_tensorflows_own_tracing_count():
+    import tensorflow as tf
+
+    def make():
+        calls = {"traces": 0}
+
+        @tf.function
+        def sgd_step(w, grad, lr):
+            calls["traces"] += 1
+            w.assign_sub(lr * grad)
+
+        return sgd_step, calls
+
+    w = tf.Variable(tf.ones(3))
+    good, good_calls = make()
+    for i in range(5):
+        good(w, tf.ones(3), tf.constant(0.1 / (i + 1)))
+    assert ex.check_single_trace(good, good_calls["traces"])
+    assert "disagrees" in ex.check_single_trace(good, 3).message
+    floats, float_calls = make()
+    for i in range(5):
+        floats(w, tf.ones(3), 0.1 / (i + 1))
+    feedback = ex.check_single_trace(floats, float_calls["traces"])
+    assert "traced 5 times" in feedback.message
+    _assert_hint_hides(feedback, "tf.constant", "tensor", "Variable")
+    assert "not run yet" in ex.check_single_trace(make()[0], 0).message
+    assert "not a tf.function" in ex.check_single_trace(lambda *a: None, 1).message
+
+
+def test_half_modes_check_uses_mode_report_and_wants_an_infinite_forward_kl():
+    truth = modes.mode_report(np.repeat(np.arange(0, sprites.N_MODES, 2), 10)).kl
+    assert ex.check_half_modes_kl(truth, math.inf)
+    assert ex.check_half_modes_kl(round(truth, 3), np.inf)
+    assert "bits" in ex.check_half_modes_kl(truth / math.log(2), math.inf).message
+    assert "forward one is not" in ex.check_half_modes_kl(truth, truth).message
+    assert not ex.check_half_modes_kl(truth, float("nan"))
+    for wrong in ((0.5, math.inf), (truth, 1.0), (1.0, math.inf)):
+        _assert_hint_hides(ex.check_half_modes_kl(*wrong), "0.693", "log 2", "ln 2", "log(2)")
+
+
+def test_messy_folder_check_counts_skipped_files_and_the_fitted_batch():
+    config = GanConfig.from_profile(PROFILES["smoke"], image_size=32, batch_size=32)
+    images, report = load_image_folder(data_dir() / "messy_folder", size=32)
+    skipped, batch = len(report.skipped), min(len(images), 32)
+    assert ex.check_messy_folder(config, skipped, batch)
+    assert "asked for" in ex.check_messy_folder(config, skipped, 32).message
+    assert "ignored" in ex.check_messy_folder(config, skipped + len(report.ignored), batch).message
+    for wrong in ((skipped, batch - 2), (skipped + 1, batch), (skipped, 32)):
+        _assert_hint_hides(ex.check_messy_folder(config, *wrong), str(batch), str(skipped))
+
+
 def test_every_check_is_listed_under_its_notebook():
     listed = ex.checks()
-    assert set(listed) == {"00_setup", "01_data", "02_gan_maths", "03_dcgan", "04_vae_maths", "05_vae"}
+    assert set(listed) == {"00_setup", "01_data", "02_gan_maths", "03_dcgan", "04_vae_maths", "05_vae",
+                           "06_animation", "07_gpu_training", "08_mode_collapse", "09_your_own_data"}
     assert sum(len(names) for names in listed.values()) == len(
         [n for n in dir(ex) if n.startswith("check_")])
