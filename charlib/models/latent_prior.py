@@ -65,12 +65,15 @@ class GaussianMixturePrior:
         """log p(z) for latents (N, D), in nats: (N,)."""
         return _logsumexp(_component_log_probs(np.asarray(z, np.float64), self), axis=1)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the mixture to one ``.npz`` file, atomically (a crash leaves the old file or none)."""
+    def save(self, path: str | Path, **metadata: int | float) -> Path:
+        """Write the mixture to one ``.npz`` file, atomically (a crash leaves the old file or none).
+
+        ``metadata`` (e.g. ``step=4300``) is stored beside the arrays; :meth:`load` ignores it.
+        """
         from charlib.training.run import atomic_write_bytes
 
         buffer = io.BytesIO()
-        np.savez(buffer, weights=self.weights, means=self.means, covariances=self.covariances)
+        np.savez(buffer, weights=self.weights, means=self.means, covariances=self.covariances, **metadata)
         path = Path(path)
         atomic_write_bytes(path, buffer.getvalue())
         return path

@@ -300,13 +300,7 @@ def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
         if fitted_at == step and same_size:
             return GaussianMixturePrior.load(path)
     prior = fit_identity_prior(model, config, **fit_kwargs)
-    import io
-
-    from charlib.training.run import atomic_write_bytes
-
-    buffer = io.BytesIO()
-    np.savez(buffer, weights=prior.weights, means=prior.means, covariances=prior.covariances, step=step)
-    atomic_write_bytes(path, buffer.getvalue())
+    prior.save(path, step=step)
     return prior
 
 
