@@ -44,6 +44,9 @@ __all__ = ["GAN", "GanConfig", "build_gan", "course_gan", "fixed_noise", "genera
            "train_gan"]
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
+NETS = ("dcgan", "reference")
+REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}  # options the reference lacks
+REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class GanConfig(RunConfig):
 
     kind: ClassVar[str] = "gan"
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "g_width", "d_width", "d_norm",
-                                               "minibatch_std", "pack")
+                                               "minibatch_std", "pack", "nets")
 
     latent_dim: int = 64  # 128 collapsed reliably in our runs on the sprites; 64 trains
     g_width: int = 32
@@ -67,8 +70,22 @@ class GanConfig(RunConfig):
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
     augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
+    # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
+    # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change
+    nets: str = "dcgan"
 
     def __post_init__(self) -> None:
+        if self.nets not in NETS:
+            raise CharlibError(f"nets must be one of {NETS}, got {self.nets!r}")
+        if self.nets == "reference":
+            asked = [f"{name}={getattr(self, name)!r}" for name, plain in REFERENCE_FIXED.items()
+                     if getattr(self, name) != plain]
+            if asked:
+                raise CharlibError(f"nets='reference' is the TF-tutorial DCGAN as published, with no "
+                                   f"{', '.join(asked)}; those options are for nets='dcgan'")
+            if self.image_size % 8:
+                raise CharlibError(f"nets='reference' needs an image_size that is a multiple of 8, "
+                                   f"got {self.image_size}")
         if self.pack < 1 or self.batch_size % self.pack:
             raise CharlibError(f"pack={self.pack} must be >= 1 and divide batch_size={self.batch_size} "
                                "(PacGAN scores the batch in groups of pack images)")
@@ -89,6 +106,8 @@ class GanConfig(RunConfig):
             # 64x64 it collapses within 15 (benchmarks/results/gan_full64.md); image_size=64 still works
             base = cls(image_size=32, batch_size=profile.batch_size, n_data=profile.n_sprites,
                        steps=5000, max_minutes=15.0, profile=profile.name)
+        if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
+            base = replace(base, **REFERENCE_DEFAULTS)
         return replace(base, **overrides)
 
 
@@ -199,13 +218,20 @@ class GAN(keras.Model):
 
 def build_gan(config: GanConfig) -> GAN:
     """Models and optimisers for a config, compiled and ready to train or restore."""
+    if config.nets == "reference":
+        nets = (dcgan.reference_generator(config.latent_dim, config.image_size),
+                dcgan.reference_discriminator(config.image_size))
+    else:
+        nets = (
+            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
+            # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
+            dcgan.make_discriminator(config.image_size, config.d_width,
+                                     norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
+                                     else config.d_norm, pack=config.pack,
+                                     minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
+        )  # fmt: skip
     gan = GAN(
-        dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
-        # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
-        dcgan.make_discriminator(config.image_size, config.d_width,
-                                 norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
-                                 else config.d_norm,
-                                 pack=config.pack, minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
+        *nets,
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
         augment=config.augment,
     )  # fmt: skip
