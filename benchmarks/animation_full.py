@@ -89,6 +89,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="evaluate the run already in --out")
     parser.add_argument("--train-only", action="store_true",
                         help="train into --out, record the wall time in timing.json, and stop")
+    parser.add_argument("--identity", choices=("latent", "attributes"), default="latent",
+                        help="the conditional VAE's identity code (see charlib.models.conditional)")
+    parser.add_argument("--latent-dim", type=int, default=None,
+                        help="continuous identity size (default: the profile's)")
+    parser.add_argument("--palette", type=int, default=None, help="decoder palette layers (0: plain)")
+    parser.add_argument("--kl-warmup", type=int, default=None, help="KL warm-up steps (default: profile's)")
     parser.add_argument("--name", default="animation_full",
                         help="results file names (the headline figure is written for the default only)")
     args = parser.parse_args()
@@ -101,6 +107,7 @@ def main() -> None:
     from charlib.data import sprites as sp
     from charlib.diagnostics import motion as dm
     from charlib.diagnostics.classifier import course_classifier
+    from charlib.models.conditional import attributes_from_logits
     from charlib.models.motion import MotionVAE
     from charlib.training.conditional import (
         ConditionalConfig,
@@ -110,6 +117,7 @@ def main() -> None:
         identity_prior,
         load_conditional,
         refine_identities,
+        sample_characters,
         sample_identities,
         train_conditional,
     )
@@ -119,6 +127,14 @@ def main() -> None:
     overrides = {"max_minutes": None}
     if args.steps is not None:
         overrides["steps"] = args.steps
+    if args.identity != "latent":
+        overrides["identity"] = args.identity
+    if args.latent_dim is not None:
+        overrides["latent_dim"] = args.latent_dim
+    if args.palette is not None:
+        overrides["palette"] = args.palette
+    if args.kl_warmup is not None:
+        overrides["kl_warmup_steps"] = args.kl_warmup
     config = ConditionalConfig.from_profile(profile("full"), **overrides)
     train_minutes = None
     if args.reuse and (out / "config.json").is_file():
@@ -138,20 +154,34 @@ def main() -> None:
         if args.train_only:
             return
     size = config.image_size
+    attributes = config.identity == "attributes"
     start = time.perf_counter()
-    prior = identity_prior(out, model, config, n_components=args.components)
+    prior = None if attributes else identity_prior(out, model, config, n_components=args.components)
     prior_seconds = time.perf_counter() - start
     classifier = course_classifier(size, progress=False)
 
     # -- identity consistency and pose accuracy ---------------------------------------------------
     results: dict[str, object] = {}
-    mixture_codes = sample_identities(args.n, config.latent_dim, seed=1, prior=prior)
-    codes = {"normal": sample_identities(args.n, config.latent_dim, seed=1),
-             "mixture": mixture_codes,
-             "mixture_refined": refine_identities(model, mixture_codes, steps=args.refine)}
+    if attributes:  # 4 categorical draws: no mixture to fit, nothing to refine
+        codes = {"attributes": sample_characters(config, args.n, seed=1)}
+    else:
+        mixture_codes = sample_identities(args.n, config.latent_dim, seed=1, prior=prior)
+        codes = {"normal": sample_identities(args.n, config.latent_dim, seed=1),
+                 "mixture": mixture_codes,
+                 "mixture_refined": refine_identities(model, mixture_codes, steps=args.refine)}
     for name, z in codes.items():
         results[f"generated_{name}_prior"] = score_generator(
             classifier, lambda a, d, z=z: generate_cycles(model, z, a, d), args.n, seed=1)
+    if attributes:  # does the character drawn have the attributes asked for?
+        asked = attributes_from_logits(codes["attributes"][:, :24])
+        frames = np.concatenate([generate_cycles(model, codes["attributes"], a, d)
+                                 for a in range(3) for d in range(3)], axis=1)
+        read = classifier.attributes(frames.reshape(-1, size, size, 3)).reshape(args.n, -1, 4)
+        results["generated_attributes_prior"]["requested_attributes_read"] = {
+            name: float(np.mean(read[..., i] == asked[:, None, i]))
+            for i, name in enumerate(sp.ATTRIBUTE_NAMES)}
+        results["generated_attributes_prior"]["all_requested_read"] = float(
+            np.mean(np.all(read == asked[:, None, :], axis=-1)))
     _, test_modes = sp.identity_split()
     real_attrs = sp.attributes_of(np.random.default_rng(2).choice(test_modes, size=args.n))
     results["real_held_out"] = score_generator(
@@ -201,8 +231,11 @@ def main() -> None:
     # -- figures ----------------------------------------------------------------------------------
     RESULTS.mkdir(exist_ok=True)
     FIGURES.mkdir(parents=True, exist_ok=True)
-    z_fig = refine_identities(model, sample_identities(6, config.latent_dim, seed=7, prior=prior),
-                              steps=args.refine)
+    if attributes:
+        z_fig = sample_characters(config, 6, seed=7)
+    else:
+        z_fig = refine_identities(model, sample_identities(6, config.latent_dim, seed=7, prior=prior),
+                                  steps=args.refine)
     rows = [generate_cycles(model, z_fig[i : i + 1], i % 3, (i // 3 + i) % 3)[0] for i in range(6)]
     name = args.name
     save_png(sprite_sheet(np.stack(rows)), RESULTS / f"{name}_cycles.png", scale=3)
@@ -239,7 +272,8 @@ def main() -> None:
                    "with other training jobs while it ran (timings are under load)",
         "conditional": {"steps": config.steps, "batch_size": config.batch_size, "image_size": size,
                         "train_wall_minutes": None if train_minutes is None else round(train_minutes, 2),
-                        "identity_prior_components": prior.n_components,
+                        "identity": config.identity,
+                        "identity_prior_components": None if prior is None else prior.n_components,
                         "identity_prior_fit_seconds": round(prior_seconds, 1),
                         "characters_per_prior": args.n, "refine_steps": args.refine,
                         "config": json.loads((out / "config.json").read_text())},
@@ -257,17 +291,28 @@ def main() -> None:
 def markdown(info: dict) -> str:
     """The results as a markdown table."""
     c = info["conditional"]
+    attributes = c.get("identity") == "attributes"
+    if attributes:
+        model_line = (f"Conditional VAE with attribute identities (4 categorical codes learnt from the "
+                      f"labels, no continuous part, plain decoder): {c['steps']} steps of batch "
+                      f"{c['batch_size']} at {c['image_size']} px, {c['train_wall_minutes']} min wall. New "
+                      "characters draw each attribute uniformly (`sample_characters`). Each row scores "
+                      f"{c['characters_per_prior']} characters, each in all 9 (action, direction) cycles "
+                      "of 8 frames, with `course_classifier(32)`.")
+    else:
+        model_line = (
+            f"Conditional VAE: {c['steps']} steps of batch {c['batch_size']} at {c['image_size']} px, "
+            f"{c['train_wall_minutes']} min wall; identity prior: a {c['identity_prior_components']}"
+            f"-component Gaussian mixture on the training identities' codes; refinement: {c['refine_steps']} "
+            "decode-encode steps (`refine_identities`). Each row scores {c['characters_per_prior']} "
+            "characters, each in all 9 (action, direction) cycles of 8 frames, with `course_classifier(32)`.")
     lines = [
         f"Command: `{info['command']}` on {info['machine']}.",
         "",
         *(["The model was trained first by `python benchmarks/animation_full.py --train-only --out DIR` "
            "(same folder; its wall time is read back from DIR/timing.json).", ""]
           if "--reuse" in info["command"] else []),
-        f"Conditional VAE: {c['steps']} steps of batch {c['batch_size']} at {c['image_size']} px, "
-        f"{c['train_wall_minutes']} min wall; identity prior: a {c['identity_prior_components']}-component "
-        f"Gaussian mixture on the training identities' codes; refinement: {c['refine_steps']} decode-encode "
-        f"steps (`refine_identities`). Each row scores {c['characters_per_prior']} "
-        "characters, each in all 9 (action, direction) cycles of 8 frames, with `course_classifier(32)`.",
+        model_line,
         "",
         "| cycles | cycle consistency (all 4 attributes on all 8 frames) "
         "| frame agreement with cycle majority | same character on all 72 frames "
@@ -275,11 +320,13 @@ def markdown(info: dict) -> str:
         "| of them held-out combinations |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    names = {"generated_normal_prior": "generated, z ~ N(0, I)",
+    names = {"generated_attributes_prior": "generated, 4 attributes drawn uniformly",
+             "generated_normal_prior": "generated, z ~ N(0, I)",
              "generated_mixture_prior": "generated, z ~ fitted mixture",
              "generated_mixture_refined_prior": "generated, mixture + decode-encode refinement",
              "held_out_from_one_frame": "held-out characters from one frame",
              "real_held_out": "real held-out cycles (ruler's ceiling)"}
+    names = {k: v for k, v in names.items() if k in info["scores"]}
     for key, label in names.items():
         s = info["scores"][key]["all"]
         lines.append(f"| {label} | {s['cycle_consistency']:.1%} | {s['frame_agreement']:.1%} | "
@@ -291,10 +338,17 @@ def markdown(info: dict) -> str:
     lines += ["", f"Held-out characters from one frame: all 4 attributes read as the true ones on "
               f"{one['all_attributes_correct']:.1%} of frames "
               f"({', '.join(f'{k} {v:.1%}' for k, v in one['attribute_accuracy'].items())}).", ""]
-    lines += ["Per action (generated, mixture prior with refinement):", "",
+    main = "generated_attributes_prior" if attributes else "generated_mixture_refined_prior"
+    if attributes:
+        g = info["scores"][main]
+        per = ", ".join(f"{k} {v:.1%}" for k, v in g["requested_attributes_read"].items())
+        lines += [f"Generated characters: all 4 requested attributes read on {g['all_requested_read']:.1%} "
+                  f"of frames ({per}).",
+                  ""]
+    lines += [f"Per action ({names[main]}):", "",
               "| action | cycle consistency | frame agreement | action acc. | frame acc. |",
               "| --- | --- | --- | --- | --- |"]
-    for action, s in info["scores"]["generated_mixture_refined_prior"]["by_action"].items():
+    for action, s in info["scores"][main]["by_action"].items():
         lines.append(f"| {action} | {s['cycle_consistency']:.1%} | {s['frame_agreement']:.1%} | "
                      f"{s['action_accuracy']:.1%} | {s['frame_accuracy']:.1%} |")
     m = info["motion"]

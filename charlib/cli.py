@@ -101,6 +101,10 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {
         "data": args.data, "image_size": args.size, "seed": args.seed, "batch_size": args.batch_size,
     }.items() if v is not None}  # fmt: skip
+    if args.identity is not None:
+        if args.model != "conditional":
+            raise CharlibError("--identity is for the conditional VAE (charlib train conditional)")
+        overrides["identity"] = args.identity
     if args.loss is not None:
         if args.model != "gan":
             raise CharlibError("--loss is for GANs; a VAE always minimises the negative ELBO")
@@ -214,9 +218,12 @@ def _animate(args: argparse.Namespace) -> int:
 
         model, config = cv.load_conditional(args.checkpoint)
         action, direction = args.action or "walk", args.direction or "front"
-        prior = cv.identity_prior(args.checkpoint, model, config) if args.prior == "mixture" else None
-        z = cv.sample_identities(args.n, config.latent_dim, seed=args.seed, prior=prior)
-        z = cv.refine_identities(model, z, steps=args.refine)
+        if config.identity == "attributes":  # 4 categorical draws: no mixture, nothing to refine
+            z = cv.sample_characters(config, args.n, seed=args.seed)
+        else:
+            prior = cv.identity_prior(args.checkpoint, model, config) if args.prior == "mixture" else None
+            z = cv.sample_identities(args.n, config.latent_dim, seed=args.seed, prior=prior)
+            z = cv.refine_identities(model, z, steps=args.refine)
         frames = an.side_by_side(*cv.generate_cycles(model, z, action, direction))
         what = f"{args.n} new characters ({action}, facing {direction})"
     elif kind in ("gan", "vae"):
@@ -325,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mixed precision (falls back to float32, with a notice, where it cannot help)")
     p.add_argument("--distribute", action="store_true",
                    help="tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)")
+    p.add_argument("--identity", choices=("latent", "attributes"),
+                   help="conditional VAE: a continuous identity code (default) or one categorical per "
+                        "appearance attribute, learnt from the sprites' labels (consistent cycles)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
@@ -348,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_positive, default=4, help="characters side by side (default 4)")
     p.add_argument("--seed", type=int, default=0, help="which characters (default 0)")
     p.add_argument("--prior", choices=("mixture", "normal"), default="mixture",
-                   help="identity codes from the fitted mixture (default) or from N(0, I)")
+                   help="identity codes from the fitted mixture (default) or from N(0, I); "
+                        "attribute-identity runs draw the 4 attributes instead")
     p.add_argument("--refine", type=int, default=3, metavar="STEPS",
                    help="decode-encode steps that pull sampled codes to real-looking characters "
                         "(default 3; 0 keeps the raw samples)")

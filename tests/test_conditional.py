@@ -9,7 +9,12 @@ from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.diagnostics.consistency import identity_consistency, pose_accuracy, score_cycles
 from charlib.errors import CharlibError, ShapeError
-from charlib.models.conditional import N_CONDITION, condition_vectors
+from charlib.models.conditional import (
+    N_CONDITION,
+    attribute_codes,
+    attributes_from_logits,
+    condition_vectors,
+)
 from charlib.training.conditional import (
     ConditionalConfig,
     generate_cycles,
@@ -36,8 +41,9 @@ def test_condition_vectors_are_three_one_hots():
 
 def test_pairs_show_one_training_character_in_two_poses_and_repeat_by_step():
     cfg = ConditionalConfig(image_size=32, batch_size=16, seed=5)
-    ref, cond, tgt = pair_batch(cfg, step=3)
+    ref, cond, tgt, labels = pair_batch(cfg, step=3)
     assert ref.shape == tgt.shape == (16, 32, 32, 3) and cond.shape == (16, 14)
+    assert labels.shape == (16, 24) and np.all(labels.sum(axis=1) == 4)
     assert ref.min() >= -1 and ref.max() <= 1
     np.testing.assert_array_equal(pair_batch(cfg, 3)[0], ref)
     assert not np.array_equal(pair_batch(cfg, 4)[0], ref)
@@ -48,6 +54,9 @@ def test_pairs_show_one_training_character_in_two_poses_and_repeat_by_step():
     found = [m for m in train_modes
              if np.array_equal(sp.render(sp.attributes_of(m), a[0], d[0], f[0], 32)[0], pixels)]
     assert found, "target is not a training character in the requested pose"
+    # ...and the labels name that character
+    named = sp.mode_id(attributes_from_logits(labels[:1]))[0]
+    assert named in found
 
 
 def test_pairs_refuse_the_test_split():
@@ -183,3 +192,79 @@ def test_refining_identities_maps_codes_to_encoder_codes(tmp_path):
     np.testing.assert_allclose(once, encode_identity(model, generate_poses(model, z, 0, 0, 0)), atol=1e-6)
     np.testing.assert_array_equal(refine_identities(model, z, steps=0), z)
     assert refine_identities(model, z, steps=2).shape == (5, config.latent_dim)
+
+
+ATTR = ConditionalConfig(image_size=16, latent_dim=0, width=8, batch_size=8, steps=4, log_every=2,
+                         sample_every=2, ckpt_every=2, n_samples=8, kl_warmup_steps=0,
+                         identity="attributes")
+
+
+def test_attribute_codes_are_four_one_hots_and_round_trip():
+    attrs = np.array([[0, 5, 2, 3], [5, 0, 0, 1]])
+    codes = attribute_codes(attrs)
+    assert codes.shape == (2, 24) and codes.dtype == np.float32
+    np.testing.assert_array_equal(codes.sum(axis=1), [4, 4])
+    assert codes[0, 0] == 1 and codes[0, 6 + 5] == 1 and codes[0, 12 + 2] == 1 and codes[0, 18 + 3] == 1
+    np.testing.assert_array_equal(attributes_from_logits(codes * 3.0 - 1.0), attrs)
+    with pytest.raises(ShapeError):
+        attribute_codes(np.array([[0, 6, 0, 0]]))
+    with pytest.raises(ShapeError):
+        attributes_from_logits(np.zeros((2, 23)))
+
+
+def test_attribute_identity_trains_resumes_and_decodes_chosen_characters(tmp_path):
+    from charlib.training.conditional import read_attributes, sample_characters
+
+    full = train_conditional(ATTR, tmp_path / "full", progress=False)
+    assert "classify" in full.history[-1]
+    half = train_conditional(ATTR, tmp_path / "half", steps=2, progress=False)
+    resumed = train_conditional(out=tmp_path / "half", resume=True, steps=4, progress=False)
+    assert half.history[-1]["step"] == 2
+    for a, b in zip(full.model.decoder.weights, resumed.model.decoder.weights, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    model, config = load_conditional(tmp_path / "full")
+    assert config.identity == "attributes" and config.code_dim == 24
+    chosen = np.array([[1, 2, 3, 4], [0, 0, 0, 0]])
+    codes = sample_characters(config, 2, seed=3, attributes=chosen)
+    np.testing.assert_array_equal(attributes_from_logits(codes[:, :24]), chosen)
+    np.testing.assert_array_equal(codes, sample_characters(config, 2, seed=3, attributes=chosen))
+    cycles = generate_cycles(model, codes, "wave", "right")
+    assert cycles.shape == (2, 8, 16, 16, 3)
+    assert read_attributes(model, cycles[:, 0]).shape == (2, 4)
+    drawn = sample_characters(config, 500, seed=0)[:, :24]
+    assert set(np.unique(attributes_from_logits(drawn)[:, 0])) == set(range(6))  # every skin is drawn
+    with pytest.raises(CharlibError, match="shape"):
+        generate_cycles(model, np.zeros((1, 4), np.float32))  # a code without all 4 attributes
+    with pytest.raises(CharlibError, match="no mixture"):
+        from charlib.training.conditional import identity_prior
+
+        identity_prior(tmp_path / "full", model, config)
+
+
+def test_attribute_identity_is_refused_where_it_makes_no_sense(tmp_path):
+    from charlib.training.conditional import read_attributes, sample_characters
+
+    with pytest.raises(CharlibError, match="identity must be one of"):
+        ConditionalConfig(identity="labels")
+    with pytest.raises(CharlibError, match="too small"):
+        ConditionalConfig(latent_dim=0)
+    with pytest.raises(CharlibError, match="only for identity='attributes'"):
+        sample_characters(TINY, 2, attributes=np.zeros((2, 4), int))
+    with pytest.raises(CharlibError, match="gave 1 attribute rows"):
+        sample_characters(ATTR, 2, attributes=np.zeros((1, 4), int))
+    train_conditional(TINY, tmp_path / "latent", progress=False)
+    model, _ = load_conditional(tmp_path / "latent")
+    with pytest.raises(CharlibError, match="continuous identity"):
+        read_attributes(model, np.zeros((1, 16, 16, 3), np.uint8))
+
+
+def test_attribute_identity_with_a_continuous_part_trains_too(tmp_path):
+    from charlib.training.conditional import encode_identity, sample_characters
+
+    cfg = ConditionalConfig(**{**ATTR.__dict__, "latent_dim": 2, "steps": 2})
+    run = train_conditional(cfg, tmp_path / "run", progress=False)
+    assert run.history[-1]["kl"] > 0
+    codes = sample_characters(cfg, 3, seed=0)
+    assert codes.shape == (3, 26)
+    frames = generate_cycles(run.model, codes)[:, 0]
+    assert encode_identity(run.model, frames).shape == (3, 26)

@@ -24,7 +24,18 @@ layer-weighted sum of the colours. Because the colours cannot depend on the pose
 keeps its colours in every frame by construction; the network still has to discover the layers
 and palettes itself, from pixels. What it does not fix: a code between two characters still gets
 a blended palette, which is why sampling uses an ex-post prior and a decode-encode refinement
-(:mod:`charlib.training.conditional`). Measured figures: ``benchmarks/results/animation_full.md``.
+(:mod:`charlib.training.conditional`).
+
+A second kind of identity code removes the blends altogether: the *attribute* code. When the
+training characters come with appearance labels (the sprites do: skin, hair, top, bottom, 6 values
+each), the identity can be a set of discrete latent variables, one categorical per attribute, as
+in the semi-supervised VAE of Kingma et al. (2014, "M2"): the encoder classifies the reference
+frame into the 4 attributes (:func:`make_attribute_encoder`) and still outputs a small continuous
+code for whatever the labels do not say; the decoder reads the 24 one-hot numbers and the continuous
+code. A new character is a new draw of the 4 categoricals, so its code always sits exactly where
+training put codes, and every frame of its cycle decodes the same identity. Measured figures:
+``benchmarks/results/animation_full.md`` (continuous codes) and
+``benchmarks/results/animation_attributes.md`` (attribute codes).
 """
 
 from __future__ import annotations
@@ -34,14 +45,19 @@ import numpy as np
 from keras import layers
 
 from charlib.data import skeleton as sk
+from charlib.data import sprites
 from charlib.errors import ShapeError
 from charlib.models.dcgan import _n_doublings
 from charlib.models.vae import make_encoder
 
 #: Length of the condition vector: one-hot action, one-hot direction, one-hot frame.
 N_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS) + sk.N_FRAMES
+#: Length of an attribute code: one one-hot per appearance attribute (6 + 6 + 6 + 6 = 24).
+N_ATTRIBUTE_CODE: int = int(sum(sprites.ATTRIBUTE_SIZES))
 
-__all__ = ["N_CONDITION", "condition_vectors", "make_conditional_decoder", "make_identity_encoder"]
+__all__ = ["N_ATTRIBUTE_CODE", "N_CONDITION", "attribute_codes", "attributes_from_logits",
+           "condition_vectors", "make_attribute_encoder", "make_conditional_decoder",
+           "make_identity_encoder"]
 
 
 def condition_vectors(action: np.ndarray | int, direction: np.ndarray | int,
@@ -61,6 +77,54 @@ def condition_vectors(action: np.ndarray | int, direction: np.ndarray | int,
     return np.concatenate(
         [eye(len(sk.ACTIONS))[a], eye(len(sk.DIRECTIONS))[d], eye(sk.N_FRAMES)[f]], axis=-1
     ).astype(np.float32)
+
+
+def attribute_codes(attributes: np.ndarray) -> np.ndarray:
+    """Appearance attributes (N, 4) of value indices to attribute codes (N, 24) float32.
+
+    Columns: skin one-hot, hair one-hot, top one-hot, bottom one-hot (the order of
+    :data:`charlib.data.sprites.ATTRIBUTES`).
+    """
+    a = np.asarray(attributes)
+    sizes = sprites.ATTRIBUTE_SIZES
+    if a.ndim != 2 or a.shape[1] != len(sizes):
+        raise ShapeError(f"attributes must have shape (N, {len(sizes)}), got {a.shape}")
+    if a.size and (a.min() < 0 or np.any(a >= np.array(sizes))):
+        raise ShapeError(f"attribute values out of range; sizes are {sizes}")
+    return np.concatenate([np.eye(n, dtype=np.float32)[a[:, i]] for i, n in enumerate(sizes)], axis=-1)
+
+
+def attributes_from_logits(logits: np.ndarray) -> np.ndarray:
+    """Attribute logits (N, 24), as :func:`make_attribute_encoder` outputs, to the most likely
+    value of each attribute: int (N, 4)."""
+    logits = np.asarray(logits)
+    if logits.ndim != 2 or logits.shape[1] != N_ATTRIBUTE_CODE:
+        raise ShapeError(f"attribute logits must have shape (N, {N_ATTRIBUTE_CODE}), got {logits.shape}")
+    bounds = np.cumsum((0,) + sprites.ATTRIBUTE_SIZES)
+    return np.stack([logits[:, lo:hi].argmax(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
+                    axis=1).astype(np.int64)
+
+
+def make_attribute_encoder(image_size: int = 32, latent_dim: int = 0, width: int = 32) -> keras.Model:
+    """Reference frames (N, S, S, 3) in [-1, 1] -> [mu, logvar, attribute logits], or only
+    [attribute logits] when ``latent_dim=0``.
+
+    ``mu`` and ``logvar`` (N, latent_dim) describe the continuous part of the identity; the logits
+    (N, 24) are 4 blocks of 6, one softmax classifier per appearance attribute (the discrete part).
+    The convolutional trunk is the course VAE's encoder, shared by both parts.
+
+    A continuous part is inferred from a picture of the same character, so it *can* carry the
+    appearance too, and a decoder that learns to read it first may never use the labels (we saw
+    exactly that on the sprites, whose appearance the labels describe completely). Keep
+    ``latent_dim=0`` unless the labels leave something out.
+    """
+    if latent_dim < 0:
+        raise ShapeError(f"latent_dim must be >= 0, got {latent_dim}")
+    base = make_encoder(image_size, max(latent_dim, 1), width, name="identity_trunk")
+    features = next(layer for layer in base.layers if isinstance(layer, layers.Flatten)).output
+    logits = layers.Dense(N_ATTRIBUTE_CODE, name="attribute_logits", dtype="float32")(features)
+    outputs = [*base.outputs, logits] if latent_dim else [logits]
+    return keras.Model(base.input, outputs, name="attribute_encoder")
 
 
 def make_identity_encoder(image_size: int = 32, latent_dim: int = 16, width: int = 32) -> keras.Model:

@@ -20,6 +20,16 @@ New characters come from z ~ N(0, I), or, better after a short run, from an *ex-
 Gaussian mixture fitted to the identity codes of the training characters
 (:func:`fit_identity_prior`, saved as ``identity_prior.npz`` in the run folder, see
 :mod:`charlib.models.latent_prior`), which avoids the holes that N(0, I) leaves in latent space.
+
+With ``identity="attributes"`` the identity is discrete instead (see
+:mod:`charlib.models.conditional`): the decoder reads the target character's 4 appearance labels as
+one-hot codes (teacher forcing, as in a semi-supervised VAE with every label observed) plus a small
+continuous code z, and the loss gains the encoder's classification of the reference frame,
+
+    -ELBO + sum over the 4 attributes of -log q(attribute | x_ref)   (nats per image).
+
+A new character is then 4 categorical draws plus z ~ N(0, I) (:func:`sample_characters`); a
+picture of an unseen character is animated through the attributes its encoder reads.
 """
 
 from __future__ import annotations
@@ -56,10 +66,12 @@ from charlib.training.trainer import (
 
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
-           "encode_identity", "identity_prior", "refine_identities", "sample_identities",
+           "encode_identity", "identity_prior", "read_attributes", "refine_identities",
+           "sample_characters", "sample_identities",
            "train_conditional"]
 
 PRIORS = ("normal", "mixture")
+IDENTITIES = ("latent", "attributes")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
 
 
@@ -68,7 +80,7 @@ class ConditionalConfig(RunConfig):
     """Everything that defines a conditional-VAE run; saved as the run folder's config.json."""
 
     kind: ClassVar[str] = "conditional"
-    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width", "palette")
+    architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "width", "palette", "identity")
 
     image_size: int = 32
     latent_dim: int = 16
@@ -79,6 +91,21 @@ class ConditionalConfig(RunConfig):
     kl_warmup_steps: int = 500
     lr: float = 1e-3
     flip: bool = False
+    identity: str = "latent"  # "latent": a continuous code; "attributes": 4 categoricals (+ latent_dim)
+
+    def __post_init__(self) -> None:
+        if self.identity not in IDENTITIES:
+            raise CharlibError(f"identity must be one of {IDENTITIES}, got {self.identity!r}")
+        if self.latent_dim < (0 if self.identity == "attributes" else 1):
+            raise CharlibError(f"latent_dim={self.latent_dim} is too small: a continuous identity needs "
+                               "at least 1 dimension (0 is allowed with identity='attributes')")
+
+    @property
+    def code_dim(self) -> int:
+        """Length of an identity code, the decoder's first input: latent_dim, plus 24 attribute
+        one-hots when ``identity="attributes"``."""
+        extra = cond_models.N_ATTRIBUTE_CODE if self.identity == "attributes" else 0
+        return self.latent_dim + extra
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> ConditionalConfig:
@@ -91,14 +118,21 @@ class ConditionalConfig(RunConfig):
             base = cls(image_size=32, latent_dim=16, width=32, batch_size=64, steps=6000,
                        sample_every=500, ckpt_every=500, kl_warmup_steps=1000, n_samples=64,
                        max_minutes=20.0, profile=profile.name)
+        if overrides.get("identity") == "attributes":
+            # the 4 labels say everything a sprite's appearance holds, so no continuous part (see
+            # make_attribute_encoder); and the palette decoder, fed one-hot codes alone, stayed
+            # stuck drawing one flat colour in our runs, while the plain decoder trains
+            base = replace(base, identity="attributes", latent_dim=0, palette=0)
         return replace(base, **overrides)
 
 
-def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The training pairs of one step: (x_ref, condition, x_target), repeatable for (seed, step).
+def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The training pairs of one step: (x_ref, condition, x_target, labels), repeatable for (seed, step).
 
     x_ref and x_target are float32 (B, S, S, 3) in [-1, 1] showing the same training characters in
-    independent random poses; condition (B, 14) is the target pose (see ``condition_vectors``).
+    independent random poses; condition (B, 14) is the target pose (see ``condition_vectors``);
+    labels (B, 24) are the characters' attribute codes (see ``attribute_codes``), which only
+    ``identity="attributes"`` uses.
     """
     rng = np.random.default_rng([config.seed, step])
     train_modes, _ = sprites.identity_split()
@@ -115,7 +149,8 @@ def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.nda
     scale = np.float32(1 / 127.5)
     return (ref.astype(np.float32) * scale - 1.0,
             cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
-            tgt.astype(np.float32) * scale - 1.0)
+            tgt.astype(np.float32) * scale - 1.0,
+            cond_models.attribute_codes(attrs))
 
 
 def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tuple[tf.Tensor, ...]]:
@@ -130,8 +165,9 @@ class ConditionalVAE(keras.Model):
     """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
 
     Args:
-        encoder: reference frames (N, S, S, 3) -> [mu, logvar], each (N, latent_dim).
-        decoder: [z (N, latent_dim), c (N, 14)] -> Gaussian means (N, S, S, 3) in [-1, 1].
+        encoder: reference frames (N, S, S, 3) -> [mu, logvar], each (N, latent_dim), plus attribute
+            logits (N, 24) when ``config.identity == "attributes"``.
+        decoder: [code (N, config.code_dim), c (N, 14)] -> Gaussian means (N, S, S, 3) in [-1, 1].
         config: the run's :class:`ConditionalConfig`.
     """
 
@@ -155,34 +191,68 @@ class ConditionalVAE(keras.Model):
         ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(self.config.kl_warmup_steps))
         return self.config.beta * ramp
 
-    def train_step(self, batch: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3))."""
-        x_ref, c, x_tgt = batch
+    def train_step(self, batch: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
+        """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3), labels (B,24))."""
+        x_ref, c, x_tgt, labels = batch
         seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step])
         beta = self.beta_now()
+        attributes = self.config.identity == "attributes"
         with tf.GradientTape() as tape:
-            mu, logvar = self.encoder(x_ref, training=True)
-            z = losses.reparameterize(mu, logvar, seed=seed)
-            mean = self.decoder([z, c], training=True)
+            outputs = encoder_outputs(self.encoder, x_ref, training=True)
+            if self.config.latent_dim:
+                mu, logvar = outputs[0], outputs[1]
+                z = losses.reparameterize(mu, logvar, seed=seed)
+                kl = tf.reduce_mean(tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1))
+            else:  # attribute identity only: nothing continuous to sample
+                z, kl = tf.zeros_like(labels[:, :0]), tf.constant(0.0)
+            code = tf.concat([labels, z], axis=-1) if attributes else z
+            mean = self.decoder([code, c], training=True)
             recon = tf.reduce_mean(losses.gaussian_nll(x_tgt, mean, log_sigma=math.log(self.config.sigma)))
-            kl = tf.reduce_mean(tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1))
             loss = recon + beta * kl
+            if attributes:
+                classify = attribute_cross_entropy(labels, outputs[-1])
+                loss += classify
         variables = self.trainable_variables
         self.cvae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         self.step.assign_add(1)
         mse = tf.reduce_mean(tf.square((mean - x_tgt) / 2.0))
-        return {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
+        metrics = {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
+        if attributes:
+            metrics["classify"] = classify
+        return metrics
 
     def checkpoint_objects(self) -> dict[str, object]:
         return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.cvae_optimizer,
                 "step": self.step}
 
 
+def encoder_outputs(encoder: keras.Model, x: tf.Tensor | np.ndarray, training: bool) -> list[tf.Tensor]:
+    """The encoder's outputs as a list, also when it has only one (attribute logits, latent_dim=0)."""
+    outputs = encoder(x, training=training)
+    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+
+
+def attribute_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """Sum over the 4 attributes of -log q(true value | x), averaged over the batch (nats per image).
+
+    labels and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block.
+    """
+    total = tf.constant(0.0)
+    start = 0
+    for n in sprites.ATTRIBUTE_SIZES:
+        total += tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
+            labels[:, start : start + n], logits[:, start : start + n]))
+        start += n
+    return total
+
+
 def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
+    make_encoder = (cond_models.make_attribute_encoder if config.identity == "attributes"
+                    else cond_models.make_identity_encoder)
     model = ConditionalVAE(
-        cond_models.make_identity_encoder(config.image_size, config.latent_dim, config.width),
-        cond_models.make_conditional_decoder(config.image_size, config.latent_dim, config.width,
+        make_encoder(config.image_size, config.latent_dim, config.width),
+        cond_models.make_conditional_decoder(config.image_size, config.code_dim, config.width,
                                              palette=config.palette),
         config,
     )
@@ -193,8 +263,11 @@ def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
 def generate_poses(model: ConditionalVAE, z: np.ndarray, action: np.ndarray | int,
                    direction: np.ndarray | int, frame: np.ndarray | int,
                    batch_size: int = 512) -> np.ndarray:
-    """Decode identities z (N, latent_dim) in poses (indices, scalars or (N,)): uint8 (N, S, S, 3)."""
+    """Decode identity codes z (N, code_dim) in poses (indices, scalars or (N,)): uint8 (N, S, S, 3)."""
     z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != model.config.code_dim:
+        raise CharlibError(f"identity codes must have shape (N, {model.config.code_dim}) for this model, "
+                           f"got {z.shape}")
     c = cond_models.condition_vectors(action, direction, frame)
     c = np.broadcast_to(c, (len(z), c.shape[1])) if len(c) == 1 else c
     if len(c) != len(z):
@@ -231,10 +304,25 @@ def pose_index(options: tuple[str, ...], value: int | str, what: str) -> int:
 
 
 def encode_identity(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
-    """Posterior means of the identity code for uint8 frames (N, S, S, 3): (N, latent_dim)."""
+    """Identity codes (N, code_dim) of uint8 frames (N, S, S, 3): the posterior means of z, after
+    the one-hot codes of the attributes the encoder reads when ``identity="attributes"``."""
     x = images.astype(np.float32) / 127.5 - 1.0
-    mu, _ = model.encoder(x, training=False)
-    return np.asarray(mu)
+    outputs = encoder_outputs(model.encoder, x, training=False)
+    if model.config.identity != "attributes":
+        return np.asarray(outputs[0])
+    mu = np.asarray(outputs[0]) if model.config.latent_dim else np.zeros((len(x), 0), np.float32)
+    attrs = cond_models.attributes_from_logits(np.asarray(outputs[-1]))
+    return np.concatenate([cond_models.attribute_codes(attrs), mu], axis=1)
+
+
+def read_attributes(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
+    """The appearance attributes (N, 4) an ``identity="attributes"`` model's encoder reads in uint8
+    frames (N, S, S, 3)."""
+    if model.config.identity != "attributes":
+        raise CharlibError("this model has a continuous identity code; only identity='attributes' "
+                           "models read attributes")
+    codes = encode_identity(model, images)
+    return cond_models.attributes_from_logits(codes[:, : cond_models.N_ATTRIBUTE_CODE])
 
 
 def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_components: int = 32,
@@ -253,6 +341,29 @@ def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_compo
                             config.image_size)
     codes = np.concatenate([encode_identity(model, images[i : i + 512]) for i in range(0, n, 512)])
     return fit_gaussian_mixture(codes, n_components=n_components, seed=seed)
+
+
+def sample_characters(config: ConditionalConfig, n: int, seed: int = 0,
+                      prior: GaussianMixturePrior | None = None,
+                      attributes: np.ndarray | None = None) -> np.ndarray:
+    """``n`` new identity codes (n, config.code_dim) float32 for a model of ``config``.
+
+    Continuous identities (``identity="latent"``) come from ``prior`` or N(0, I), as
+    :func:`sample_identities`. Attribute identities draw each of the 4 attributes uniformly (so
+    about 23% are combinations that training never showed), or take ``attributes`` (n, 4) as
+    given, followed by a continuous part z ~ N(0, I).
+    """
+    if config.identity != "attributes":
+        if attributes is not None:
+            raise CharlibError("attributes can be chosen only for identity='attributes' models")
+        return sample_identities(n, config.latent_dim, seed=seed, prior=prior)
+    rng = np.random.default_rng(seed)
+    if attributes is None:
+        attributes = np.stack([rng.integers(0, k, n) for k in sprites.ATTRIBUTE_SIZES], axis=1)
+    elif len(attributes) != n:
+        raise CharlibError(f"asked for {n} characters but gave {len(attributes)} attribute rows")
+    z = rng.standard_normal((n, config.latent_dim)).astype(np.float32)
+    return np.concatenate([cond_models.attribute_codes(attributes), z], axis=1)
 
 
 def sample_identities(n: int, latent_dim: int, seed: int = 0,
@@ -291,6 +402,9 @@ def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
     path = Path(run_dir) / IDENTITY_PRIOR_FILE
     if model is None or config is None:
         model, config = load_conditional(run_dir)
+    if config.identity == "attributes":
+        raise CharlibError("this run's identities are attribute codes, drawn from their categorical "
+                           "prior by sample_characters; there is no mixture to fit")
     step = int(model.step.numpy())
     components = fit_kwargs.get("n_components")
     if path.is_file():
@@ -309,6 +423,8 @@ def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
     through the three directions), flattened to (rows * 8, S, S, 3)."""
     rows = max(1, config.n_samples // sk.N_FRAMES)
     z = fixed_noise(config, rows)
+    if config.identity == "attributes":
+        z = sample_characters(config, rows, seed=config.seed)
     cycles = [generate_cycles(model, z[i : i + 1], 0, i % len(sk.DIRECTIONS))[0] for i in range(rows)]
     return np.concatenate(cycles)
 
