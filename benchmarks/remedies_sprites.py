@@ -11,8 +11,15 @@ Fréchet classifier distance against 10,000 real training sprites. Rows accumula
 row), and ``remedies_sprites.md`` is rewritten from all rows, with a sample grid per recipe in
 ``remedies_sprites_<recipe>_<steps>.png``.
 
+``--kl-parts`` splits a scored row's reverse KL (over the training modes S, against p uniform on S)
+into the KL of each attribute's marginal, ``KL(q_a ‖ p_a)`` for skin, hair, top and bottom, the
+real-sprite floor of the same protocol (what N samples cost even a perfect generator), and the rest:
+how far the *combinations* are from even once the marginals and the sampling noise are accounted
+for. It redraws the row's samples (same seed and batches as ``diagnose``) and checks that their KL
+is the row's before storing the split, with the share of samples classified as a held-out identity.
+
 Usage: python benchmarks/remedies_sprites.py --recipes dcgan,pacgan2 [--steps 3000] [--n 10000]
-       [--root outputs/bench/remedies] [--train-only | --score-only | --report-only]
+       [--root outputs/bench/remedies] [--train-only | --score-only | --report-only | --kl-parts]
 """
 
 from __future__ import annotations
@@ -21,9 +28,26 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = {"mode_coverage": 0.95, "kl": 0.1, "minutes": 15}
+# what each recipe of SPRITE_RECIPES changes, in words, for the markdown's recipe list
+DESCRIPTIONS = {
+    "dcgan": "the baseline: the full profile's DCGAN (latent 64, BatchNorm D, non-saturating loss, "
+             "Adam 2e-4 for both, EMA generator)",
+    "collapse-prone": "not a remedy: the baseline with a wider latent (128) and no EMA, the setting "
+                      "that collapsed in the course's first runs",
+    "minibatch-std": "D sees the batch's standard deviation as an extra feature map",
+    "pacgan2": "D judges packs of 2 samples (PacGAN); 64 images a batch, so 32 packs",
+    "pacgan2-batch128": "PacGAN2 with batch 128 (64 packs a step): twice the images per step",
+    "sn-hinge-ttur": "spectral-norm D, hinge loss, D learning 4x faster than G",
+    "wgan-gp": "Wasserstein critic with gradient penalty (weight 10), LayerNorm instead of BatchNorm "
+               "in D, Adam 1e-4 (0.5, 0.9), one critic step per generator step",
+}
 
 
 def _train(recipe: str, steps: int, out: Path) -> dict:
@@ -58,13 +82,96 @@ def _grid(out: Path, name: str) -> str:
     return name
 
 
+def split_kl(modes: np.ndarray) -> dict:
+    """Split the reverse KL of mode ids (N,) over the training modes S into marginals, floor, rest.
+
+    With q the histogram of the samples in S and p uniform on S,
+    ``KL(q ‖ p) = Σ_a KL(q_a ‖ p_a) + rest`` exactly, where q_a and p_a are the marginals of
+    attribute a (p_a: the training identities' share of each value, within 2% of 1/6). The rest is
+    then split into the sampling floor, the mean KL of a perfect generator with as many samples in S
+    (``uniform_floor``, 20 draws: samples classified outside S do not count, so a generator that draws
+    held-out identities has a higher floor than real sprites), and ``interactions = rest - floor``,
+    what uneven *combinations* add. Returns a JSON-ready dict.
+    """
+    import numpy as np
+
+    from charlib.data import sprites as sp
+    from charlib.diagnostics.modes import mode_report, uniform_floor
+
+    report = mode_report(modes, split="train")
+    support = report.support
+    in_s = sp.attributes_of(report.modes[np.isin(report.modes, support)])  # (M, 4)
+    true = sp.attributes_of(support)  # (1000, 4)
+    marginal = {}
+    for i, attr in enumerate(sp.ATTRIBUTES):
+        q = np.bincount(in_s[:, i], minlength=len(attr)) / len(in_s)
+        p = np.bincount(true[:, i], minlength=len(attr)) / len(true)
+        marginal[attr.name] = round(float(np.sum(q[q > 0] * np.log(q[q > 0] / p[q > 0]))), 6)
+    rest = report.kl - sum(marginal.values())
+    floor = uniform_floor(len(in_s), len(support), trials=20, seed=0)["kl_mean"]
+    return {"kl": round(report.kl, 6), "marginal_kl": marginal,
+            "marginal_total": round(sum(marginal.values()), 6), "n_in_support": len(in_s),
+            "floor": round(floor, 6), "interactions": round(rest - floor, 6),
+            "outside_fraction": round(report.outside_fraction, 6)}
+
+
+def _kl_parts(run: Path, row: dict, seed: int = 0, batch_size: int = 512) -> dict:
+    """:func:`split_kl` of a scored row: redraws ``row["n_scored"]`` samples exactly as
+    ``diagnose(run, seed=seed)`` does (same z batches) and classifies them into modes.
+
+    Raises:
+        SystemExit: the redrawn samples' KL differs from the row's (another classifier or run).
+    """
+    import numpy as np
+
+    from charlib.cli import load_sampler
+    from charlib.diagnostics.classifier import course_classifier
+
+    n = int(row["n_scored"])
+    sample, latent_dim = load_sampler(str(run))
+    rng = np.random.default_rng(seed)
+    images = np.concatenate([
+        sample(rng.standard_normal((min(batch_size, n - start), latent_dim)).astype(np.float32))
+        for start in range(0, n, batch_size)])
+    parts = split_kl(course_classifier(32, progress=False).mode_ids(images, batch_size=batch_size))
+    if abs(parts["kl"] - row["kl"]) > 1e-4:
+        raise SystemExit(f"error: {run} redrawn gives KL {parts['kl']:.6f}, the row says {row['kl']:.6f}; "
+                         "is the classifier the one that scored it?")
+    return parts
+
+
+def _kl_parts_markdown(rows: list[dict]) -> list[str]:
+    parts = [r for r in rows if r.get("kl_parts")]
+    if not parts:
+        return []
+    lines = ["", "Where the KL goes (`--kl-parts`, same 10,000 samples as the row): the reverse KL over "
+             "the 1,000 training modes is exactly the sum of each attribute's marginal KL against the "
+             "training identities' share (about 1/6 per value) and a rest. The rest less the sampling floor "
+             "is what the *combinations* add: attributes drawn together more or less often than the "
+             "data's even spread (plus the classifier's rare errors, about 0.002). The floor is a perfect "
+             "generator's KL with as many samples in the 1,000 modes as the row has (`uniform_floor`): "
+             "samples classified as one of the 296 held-out identities (*outside*) are left out of the "
+             "KL, so a generator that draws them has fewer samples there and a higher floor than the "
+             "real sprites' 0.053.", "",
+             "| recipe | steps | KL | marginals (skin + hair + top + bottom) | sampling floor (samples "
+             "in S) | interactions | outside |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in parts:
+        k = r["kl_parts"]
+        m = " + ".join(f"{v:.3f}" for v in k["marginal_kl"].values())
+        lines.append(f"| {r['recipe']} | {r['steps']} | {k['kl']:.3f} | {k['marginal_total']:.3f} ({m}) | "
+                     f"{k['floor']:.3f} ({k['n_in_support']:,}) | {k['interactions']:.3f} | "
+                     f"{100 * k['outside_fraction']:.1f}% |")
+    return lines
+
+
 def _markdown(rows: list[dict], floor: dict | None) -> str:
     lines = [
         "Command: `python benchmarks/remedies_sprites.py --recipes <names> --steps <steps>` "
         "(rows accumulate over invocations; each row's own command is in the JSON).",
         "",
         "Full-profile DCGAN (32x32, batch 64 unless the recipe says otherwise, 20,000 training sprites) "
-        "with one remedy per row, every run sized by **steps**. Scored with `charlib.diagnostics."
+        "with one recipe per row (a remedy, the baseline, or a collapse-prone setting: see the list "
+        "below), every run sized by **steps**. Scored with `charlib.diagnostics."
         "diagnose` on 10,000 samples: modes covered (of the appearance modes the training identities "
         "hold: 1,000 of the 1,296, since the test split's identities are never trained on), reverse KL "
         "of the generated mode histogram against the true one, precision / recall / density / coverage "
@@ -101,8 +208,9 @@ def _markdown(rows: list[dict], floor: dict | None) -> str:
               "Recipes (GanConfig overrides on the full profile):", ""]
     for name in dict.fromkeys(r["recipe"] for r in rows):
         overrides = next(r["overrides"] for r in rows if r["recipe"] == name)
-        lines.append(f"- `{name}`: `{json.dumps(overrides)}`")
-    return "\n".join(lines) + "\n"
+        about = f" — {DESCRIPTIONS[name]}" if name in DESCRIPTIONS else ""
+        lines.append(f"- `{name}`: `{json.dumps(overrides)}`{about}")
+    return "\n".join(lines + _kl_parts_markdown(rows)) + "\n"
 
 
 def main() -> None:
@@ -116,6 +224,8 @@ def main() -> None:
     mode.add_argument("--train-only", action="store_true")
     mode.add_argument("--score-only", action="store_true")
     mode.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON")
+    mode.add_argument("--kl-parts", action="store_true",
+                      help="split the scored rows' KL into marginals, floor and interactions")
     args = parser.parse_args()
 
     from charlib.config import output_dir
@@ -133,7 +243,21 @@ def main() -> None:
     def load() -> dict:  # read afresh before every write: several invocations may run at once
         return json.loads(json_path.read_text()) if json_path.is_file() else {"rows": [], "floor": None}
 
-    for recipe in [] if args.report_only else recipes:
+    if args.kl_parts:
+        for recipe in recipes:
+            saved = load()
+            row = next((r for r in saved["rows"] if (r["recipe"], r["steps"]) == (recipe, args.steps)
+                        and r.get("kl") is not None), None)
+            if row is None:
+                raise SystemExit(f"error: no scored row for {recipe} at {args.steps} steps")
+            parts = _kl_parts(Path(row["run"]), row)
+            print(json.dumps({"recipe": recipe, "steps": args.steps, **parts}), flush=True)
+            saved = load()  # afresh: another invocation may have written meanwhile
+            for r in saved["rows"]:
+                if (r["recipe"], r["steps"]) == (recipe, args.steps):
+                    r["kl_parts"] = parts
+            json_path.write_text(json.dumps(saved, indent=2) + "\n")
+    for recipe in [] if args.report_only or args.kl_parts else recipes:
         out = root / f"{recipe}_{args.steps}"
         if args.score_only and not (out / "config.json").is_file():
             print(f"skip {recipe}: no run in {out}")
@@ -148,8 +272,9 @@ def main() -> None:
             from charlib.diagnostics.report import diagnose
 
             d = diagnose(out, n=args.n, seed=0)
-            row.update({k: d[k] for k in ("modes_covered", "n_modes", "mode_coverage", "kl", "precision",
-                                          "recall", "density", "coverage", "frechet_distance")})
+            row.update({k: d[k] for k in ("modes_covered", "n_modes", "mode_coverage", "kl",
+                                          "outside_fraction", "precision", "recall", "density",
+                                          "coverage", "frechet_distance")})
             row["n_scored"] = args.n
             row["grid"] = _grid(out, f"remedies_sprites_{recipe}_{args.steps}.png")
             print(json.dumps({k: row[k] for k in ("recipe", "steps", "mode_coverage", "kl")}), flush=True)
@@ -161,7 +286,7 @@ def main() -> None:
         saved["rows"].append(row)
         json_path.write_text(json.dumps(saved, indent=2) + "\n")
     saved = load()
-    if not (args.train_only or args.report_only) and saved.get("floor") is None:
+    if not (args.train_only or args.report_only or args.kl_parts) and saved.get("floor") is None:
         from charlib.diagnostics.report import real_floor
 
         saved["floor"] = real_floor(32, n=args.n, split="train")
