@@ -96,14 +96,19 @@ class GanConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
-        """The course's settings for a profile: ``smoke`` finishes in seconds, ``full`` in minutes."""
+        """The course's settings for a profile: ``smoke`` finishes in seconds, ``full`` in minutes.
+
+        With ``nets="reference"`` the TF-tutorial DCGAN also gets the tutorial's ``latent_dim=100`` and
+        no EMA (as ``charlib bench`` times it), unless ``overrides`` set them.
+        """
         if profile.name == "smoke":
             base = cls(image_size=32, latent_dim=64, g_width=16, d_width=16, batch_size=32, steps=60,
                        n_data=512, sample_every=30, ckpt_every=30, log_every=5, n_samples=16,
                        ema_decay=0.99, profile="smoke")
         else:
             # 32x32: on 2 CPU cores this recipe gives diverse characters in about 5 minutes, while at
-            # 64x64 it collapses within 15 (benchmarks/results/gan_full64.md); image_size=64 still works
+            # 64x64 it collapses within 15 (benchmarks/results/gan_full64.md; speed_coverage.md: 40 of 1000
+            # modes where the TF-tutorial nets reach 612 in the same 10 minutes); image_size=64 still works
             base = cls(image_size=32, batch_size=profile.batch_size, n_data=profile.n_sprites,
                        steps=5000, max_minutes=15.0, profile=profile.name)
         if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
