@@ -71,7 +71,9 @@ class GanConfig(RunConfig):
     pack: int = 1
     augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
-    # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change
+    # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
+    # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
+    # uninterrupted one (the course's nets resume exactly)
     nets: str = "dcgan"
 
     def __post_init__(self) -> None:
