@@ -204,6 +204,15 @@ def _markdown(rows: list[dict], floor: dict | None) -> str:
                      f"({floor['modes_covered']}) | {floor['kl']:.3f} | {floor['precision']:.3f} | "
                      f"{floor['recall']:.3f} | {floor['density']:.3f} | {floor['coverage']:.3f} | "
                      f"{floor['frechet_distance']:.2f} | |")
+    scored = [r for r in rows if r.get("kl") is not None]
+    met = [f"{r['recipe']} at {r['steps']}" for r in scored
+           if r["mode_coverage"] >= TARGET["mode_coverage"] and r["kl"] <= TARGET["kl"]]
+    coverage_only = sorted({r["recipe"] for r in scored if r["mode_coverage"] >= TARGET["mode_coverage"]})
+    lines += ["", f"Rows meeting both the coverage and the KL target, whatever their minutes: "
+              f"{', '.join(met) or 'none'}"
+              + ("" if met else f" (coverage ≥ {100 * TARGET['mode_coverage']:.0f}% alone: "
+                 f"{', '.join(coverage_only) or 'none'}; lowest KL "
+                 f"{min((r['kl'] for r in scored), default=float('nan')):.3f})") + "."]
     lines += ["", "For scale: the same plain DCGAN config ran 5,000 steps in 4.6 wall minutes in an earlier, "
               "less loaded measurement (`gan_full.md`), and packing halves what D processes, so "
               "10,000 steps should fit in 15 minutes at that speed (an extrapolation, not measured); "
