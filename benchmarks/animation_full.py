@@ -310,7 +310,8 @@ def markdown(info: dict) -> str:
         f"Command: `{info['command']}` on {info['machine']}.",
         "",
         *(["The model was trained first by `python benchmarks/animation_full.py --train-only --out DIR` "
-           "(same folder; its wall time is read back from DIR/timing.json).", ""]
+           "with the same model options (same folder; its wall time is read back from DIR/timing.json)"
+           + (", in stages (resumed runs continue exactly as one run would)" if attributes else "") + ".", ""]
           if "--reuse" in info["command"] else []),
         model_line,
         "",
