@@ -95,8 +95,12 @@ def main() -> None:
                         help="continuous identity size (default: the profile's)")
     parser.add_argument("--palette", type=int, default=None, help="decoder palette layers (0: plain)")
     parser.add_argument("--kl-warmup", type=int, default=None, help="KL warm-up steps (default: profile's)")
+    parser.add_argument("--headline", action=argparse.BooleanOptionalAction, default=None,
+                        help="write the README's headline docs/figures/animation.gif (default: only "
+                             "with the default --name)")
     parser.add_argument("--name", default="animation_full",
-                        help="results file names (the headline figure is written for the default only)")
+                        help="results file names (the headline goes to docs/figures only with --headline "
+                             "or the default name)")
     args = parser.parse_args()
 
     import numpy as np
@@ -261,8 +265,9 @@ def main() -> None:
         clip = motion.sample(1, a, d, size, seed=200 + i)[0]
         bottoms.append(an.perform(attrs, clip, sk.DIRECTIONS[d], size))
     headline = an.stack_rows(an.side_by_side(*tops), an.side_by_side(*bottoms))
-    figures = FIGURES if name == "animation_full" else RESULTS
-    prefix = "animation" if name == "animation_full" else f"{name}_headline"
+    to_readme = args.headline if args.headline is not None else name == "animation_full"
+    figures = FIGURES if to_readme else RESULTS
+    prefix = "animation" if to_readme else f"{name}_headline"
     an.save_gif(headline, figures / f"{prefix}.gif", fps=8, scale=3)
     save_png(sprite_sheet(np.stack(tops + bottoms)), figures / f"{prefix}_sheet.png", scale=2)
 
