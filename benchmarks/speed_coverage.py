@@ -21,12 +21,16 @@ draws ``--n`` samples and reads them with the course's 32x32 sprite classifier (
 averaged down to 32x32; its accuracy on native 64x64 renders is in ``diagnostics_real.md``).
 ``--extra RECIPE`` adds one row after the measurement: a remedy recipe from
 ``charlib.training.remedies`` at 64x64 for the reference's wall time, labelled as not the default.
+``--extra-overrides JSON --extra-name NAME`` adds such a row for the default with ``GanConfig``
+overrides instead (e.g. ``'{"lr_d": 5e-5}'``), and ``--bench-only --extra-overrides JSON
+--extra-name NAME`` times that setting's step interleaved with the reference's and the default's.
 
 Results: ``benchmarks/results/speed_coverage.json`` and ``.md``, and a sample grid per row
 (``speed_coverage_<row>.png``, 32 samples of a fixed latent draw).
 
 Usage: CHARLIB_OUTPUTS=/tmp/x python benchmarks/speed_coverage.py [--minutes 10] [--n 10000]
-       [--root DIR] [--extra pacgan2] [--report-only]
+       [--root DIR] [--extra pacgan2] [--extra-overrides '{"lr_d": 5e-5}' --extra-name slow-d]
+       [--report-only]
 """
 
 from __future__ import annotations
@@ -114,17 +118,28 @@ def _config_summary(config) -> dict:
                      "d_width", "d_norm", "loss", "lr_g", "lr_d", "pack", "minibatch_std")}
 
 
-def _interleaved(steps: int, repeats: int, size: int, batch: int) -> dict:
-    """The reference's and the default's step, timed in alternating rounds (``charlib.bench``)."""
-    from charlib.bench import run_bench
+def _interleaved(steps: int, repeats: int, size: int, batch: int,
+                 extra: tuple[str, dict] | None = None) -> dict:
+    """The reference's and the default's step, timed in alternating rounds (``charlib.bench``).
 
+    ``extra`` (name, GanConfig overrides) times the default with those overrides in the same rounds.
+    """
+    from charlib.bench import Variant, run_bench
+
+    variants: tuple = ("reference", "default")
+    if extra:
+        variants += (Variant(extra[0], overrides=tuple(extra[1].items()), note=json.dumps(extra[1])),)
     load_start = _load()
-    report = run_bench(("reference", "default"), size=size, batch_size=batch, steps=steps, warmup=2,
-                       repeats=repeats)
+    report = run_bench(variants, size=size, batch_size=batch, steps=steps, warmup=2, repeats=repeats)
     rows = {r["name"]: r for r in report["results"]}
-    return {"steps": steps, "repeats": repeats, "load_start": load_start, "load_end": _load(),
-            **{f"{k}_img_per_s": rows[k]["img_per_s"] for k in rows},
-            **{k: rows["default"][k] for k in ("ratio_to_reference", "ratio_min", "ratio_max")}}
+    out = {"steps": steps, "repeats": repeats, "load_start": load_start, "load_end": _load(),
+           **{f"{k}_img_per_s": rows[k]["img_per_s"] for k in rows},
+           **{k: rows["default"][k] for k in ("ratio_to_reference", "ratio_min", "ratio_max")}}
+    if extra:
+        out["extra"] = {"name": extra[0], "overrides": extra[1],
+                        **{k: rows[extra[0]][k] for k in ("img_per_s", "ratio_to_reference", "ratio_min",
+                                                          "ratio_max", "d_params", "g_params")}}
+    return out
 
 
 def _verdict(rows: dict, interleaved: dict | None) -> str:
@@ -224,10 +239,21 @@ def _markdown(saved: dict) -> str:
                   f"{inter['reference_img_per_s']:.1f} img/s, default {inter['default_img_per_s']:.1f} "
                   f"img/s, **{inter['ratio_to_reference']:.2f}x** (rounds {inter['ratio_min']:.2f}–"
                   f"{inter['ratio_max']:.2f}x)."]
+    for name, t in saved.get("interleaved_extra", {}).items():
+        e = t["extra"]
+        lines += ["", f"Interleaved timing of the *extra* setting {name} "
+                  f"(`{json.dumps(e['overrides'])}`, not the default), with the reference and the default in "
+                  f"the same rounds (`{t['command']}`, "
+                  f"{t['repeats']} rounds of {t['steps']} steps; load average {t['load_start'][0]:.1f} → "
+                  f"{t['load_end'][0]:.1f}): reference {t['reference_img_per_s']:.1f} img/s, default "
+                  f"{t['default_img_per_s']:.1f} img/s ({t['ratio_to_reference']:.2f}x), {name} "
+                  f"{e['img_per_s']:.1f} img/s, **{e['ratio_to_reference']:.2f}x** the reference (rounds "
+                  f"{e['ratio_min']:.2f}–{e['ratio_max']:.2f}x)."]
     lines += ["", _verdict(rows, inter), ""]
     if any(k.startswith("extra_") for k in rows):
         lines += ["Rows marked *extra* are not the default: a remedy recipe from "
-                  "`charlib.training.remedies` at this size, trained for the reference's wall time after "
+                  "`charlib.training.remedies`, or the default with the `GanConfig` overrides shown, at "
+                  "this size, trained for the reference's wall time after "
                   "the measurement above (same machine, later, so its load may differ: see its column). "
                   "Command: " + ", ".join(f"`{rows[k]['command']}`" for k in rows
                                           if k.startswith("extra_") and rows[k].get("command")) + ".", ""]
@@ -248,6 +274,9 @@ def main() -> None:
                         help="where run folders go (default: $CHARLIB_OUTPUTS/bench/speed_coverage)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--extra", default=None, help="a remedy recipe to add as an extra equal-time row")
+    parser.add_argument("--extra-overrides", default=None,
+                        help="GanConfig overrides (JSON) of the default for an extra equal-time row")
+    parser.add_argument("--extra-name", default=None, help="the --extra-overrides row's name")
     parser.add_argument("--no-floor", action="store_true", help="skip the real-sprite floor row")
     parser.add_argument("--note", default="the 2 cores were shared with another training job",
                         help="what else ran on the machine (goes into the report)")
@@ -268,8 +297,14 @@ def main() -> None:
     full = profile("full")
     common = dict(image_size=args.size, batch_size=args.batch, n_data=args.n_data or full.n_sprites)
 
-    cmd = "python benchmarks/speed_coverage.py " + " ".join(sys.argv[1:])
-    if args.report_only or args.extra or args.bench_only:
+    cmd = "python benchmarks/speed_coverage.py " + " ".join(
+        f"'{a}'" if "{" in a or " " in a else a for a in sys.argv[1:])
+    overrides = json.loads(args.extra_overrides) if args.extra_overrides else None
+    if overrides is not None and not args.extra_name:
+        raise SystemExit("error: --extra-overrides needs --extra-name (the row's name)")
+    if overrides is not None and args.extra:
+        raise SystemExit("error: give --extra or --extra-overrides, not both")
+    if args.report_only or args.extra or overrides is not None or args.bench_only:
         saved = json.loads(json_path.read_text())
     else:
         for name in ("reference", "default"):
@@ -298,6 +333,13 @@ def main() -> None:
         return
 
     batch = saved["settings"]["batch"]
+    if args.bench_only and overrides is not None:  # the extra setting's step, with the reference's
+        timing = {**_interleaved(10, args.bench_repeats, saved["settings"]["size"], batch,
+                                 extra=(args.extra_name, overrides)), "command": cmd}
+        saved.setdefault("interleaved_extra", {})[args.extra_name] = timing
+        write()
+        print(json.dumps(timing))
+        return
     if args.bench_only:
         saved["interleaved"] = {**_interleaved(10, args.bench_repeats, saved["settings"]["size"], batch),
                                 "command": cmd}
@@ -313,6 +355,20 @@ def main() -> None:
         t = _timed_train(config, root / name)
         row = _row(name, f"*extra, not the default*: {args.extra} at equal time", [t], config.batch_size,
                    {**_config_summary(config), "overrides": SPRITE_RECIPES[args.extra]}, root / name)
+        row["command"] = cmd
+        put(row)
+        row.update(_score(root / name, saved["settings"]["n"], args.results, name))
+        put(row)
+        return
+    if overrides is not None:  # the default with GanConfig overrides, for the reference's wall time
+        ref = next(r for r in saved["rows"] if r["row"] == "reference")
+        name = f"extra_{args.extra_name}"
+        config = GanConfig.from_profile(full, **{**common, **overrides}, steps=BIG,
+                                        max_minutes=ref["train_seconds"] / 60)
+        t = _timed_train(config, root / name)
+        row = _row(name, f"*extra, not the default*: {args.extra_name} (`{json.dumps(overrides)}`) at "
+                   "equal time", [t], config.batch_size, {**_config_summary(config), "overrides": overrides},
+                   root / name)
         row["command"] = cmd
         put(row)
         row.update(_score(root / name, saved["settings"]["n"], args.results, name))

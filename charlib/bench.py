@@ -78,7 +78,8 @@ class Variant:
 
     ``model`` is "charlib" (the course's default DCGAN from the full profile, with ``width`` as both
     networks' base width) or "reference" (the TF-tutorial DCGAN); the other fields are the speed
-    options of :class:`charlib.training.trainer.RunConfig`.
+    options of :class:`charlib.training.trainer.RunConfig`, and ``overrides`` any other
+    :class:`~charlib.training.gan.GanConfig` settings of a "charlib" variant, as (name, value) pairs.
     """
 
     name: str
@@ -89,6 +90,7 @@ class Variant:
     width: int = 32
     note: str = ""
     force: bool = False  # run the precision even where charlib would fall back (to measure why)
+    overrides: tuple[tuple[str, object], ...] = ()  # e.g. (("d_width", 16), ("minibatch_std", True))
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
@@ -177,20 +179,22 @@ def _build(variant: Variant, size: int, batch_size: int):
                       latent_dim=100)
             gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
         else:
-            config = GanConfig.from_profile(profile("full"), image_size=size, batch_size=batch_size,
-                                            g_width=variant.width, d_width=variant.width,
-                                            precision=variant.precision, jit_compile=variant.jit_compile)
+            config = GanConfig.from_profile(profile("full"), **{
+                "image_size": size, "batch_size": batch_size, "g_width": variant.width,
+                "d_width": variant.width, "precision": variant.precision,
+                "jit_compile": variant.jit_compile, **dict(variant.overrides)})
             gan = build_gan(config)
     return plan.compile_step(gan.train_step), gan.generator.count_params(), gan.discriminator.count_params()
 
 
-def run_bench(variants: tuple[str, ...] = QUICK, size: int = 64, batch_size: int = 64, steps: int = 10,
-              warmup: int = 3, repeats: int = 3, n_images: int = 1024,
+def run_bench(variants: tuple[str | Variant, ...] = QUICK, size: int = 64, batch_size: int = 64,
+              steps: int = 10, warmup: int = 3, repeats: int = 3, n_images: int = 1024,
               log: Callable[[str], None] = print) -> dict[str, object]:
     """Time the GAN training step of each named variant (see :data:`VARIANTS`), interleaved.
 
     Args:
-        variants: names in :data:`VARIANTS`; "reference" is added when missing (ratios need it).
+        variants: names in :data:`VARIANTS`, or :class:`Variant` objects of your own (e.g. with
+            ``overrides``); "reference" is added when missing (ratios need it).
         size: image side (a multiple of 8 that is 4 * 2**k, e.g. 16, 32, 64).
         batch_size: images per step for variants that do not set their own.
         steps: timed steps per repeat; warmup: untimed steps first (the first one traces/compiles).
@@ -204,7 +208,9 @@ def run_bench(variants: tuple[str, ...] = QUICK, size: int = 64, batch_size: int
     """
     from charlib.errors import CharlibError
 
-    unknown = [v for v in variants if v not in VARIANTS]
+    table = {**VARIANTS, **{v.name: v for v in variants if isinstance(v, Variant)}}
+    variants = tuple(v.name if isinstance(v, Variant) else v for v in variants)
+    unknown = [v for v in variants if v not in table]
     if unknown:
         raise CharlibError(f"unknown bench variant(s) {', '.join(unknown)}; "
                            f"choose from {', '.join(VARIANTS)}")
@@ -214,12 +220,12 @@ def run_bench(variants: tuple[str, ...] = QUICK, size: int = 64, batch_size: int
     logger, level = tf.get_logger(), tf.get_logger().level
     logger.setLevel("ERROR")  # every variant traces GAN.train_step anew, on purpose: no retracing warnings
     try:
-        return _run(names, size, batch_size, steps, warmup, repeats, n_images, log)
+        return _run([table[n] for n in names], size, batch_size, steps, warmup, repeats, n_images, log)
     finally:
         logger.setLevel(level)
 
 
-def _run(names: list[str], size: int, batch_size: int, steps: int, warmup: int, repeats: int,
+def _run(chosen: list[Variant], size: int, batch_size: int, steps: int, warmup: int, repeats: int,
          n_images: int, log: Callable[[str], None]) -> dict[str, object]:
     """:func:`run_bench` once its arguments are checked: build, warm up, then interleaved rounds."""
     import os
@@ -232,8 +238,8 @@ def _run(names: list[str], size: int, batch_size: int, steps: int, warmup: int, 
     images = sample_sprites(max(n_images, 2 * batch_size, 256), size=size, seed=0).images
     memory = PeakMemory()
     skipped, runs = [], {}
-    for name in names:
-        variant = VARIANTS[name]
+    for variant in chosen:
+        name = variant.name
         why = skip_reason(variant)
         if why:
             skipped.append({"name": name, "reason": why})

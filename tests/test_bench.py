@@ -52,3 +52,16 @@ def test_unknown_variant_is_a_clear_error(capsys):
 def test_quick_grid_is_a_subset_of_the_full_grid_and_forced_variants_are_opt_in():
     assert set(QUICK) <= set(FULL) and "reference" in QUICK
     assert "fp16-forced" in VARIANTS and "fp16-forced" not in FULL
+
+
+def test_a_variant_of_your_own_times_the_course_dcgan_with_its_config_overrides():
+    from charlib.bench import Variant
+
+    small_d = Variant("small-d", overrides=(("d_width", 8),), note="D at width 8")
+    report = run_bench(("default", small_d), size=16, batch_size=8, steps=1, warmup=1, repeats=1,
+                       log=lambda line: None)
+    rows = {r["name"]: r for r in report["results"]}
+    assert list(rows) == ["reference", "default", "small-d"]
+    assert rows["small-d"]["d_params"] < rows["default"]["d_params"]  # the override reached the model
+    assert rows["small-d"]["g_params"] == rows["default"]["g_params"]
+    assert "small-d" not in VARIANTS  # nothing registered globally
