@@ -97,9 +97,6 @@ def main() -> None:
 
     overrides = json.loads(args.overrides)
     json_path = args.results / "speed_coverage_screen.json"
-    saved = json.loads(json_path.read_text()) if json_path.is_file() else {"rows": []}
-    for old in saved["rows"]:
-        old["kl"] = None if old["kl"] != old["kl"] else old["kl"]
     row: dict = {"name": args.name, "overrides": overrides,
                  "command": "CHARLIB_OUTPUTS=... python benchmarks/speed_coverage_screen.py "
                             + " ".join(f"'{a}'" if " " in a or "{" in a else a for a in sys.argv[1:])}
@@ -124,6 +121,8 @@ def main() -> None:
     d = diagnose(run_dir, n=args.n, seed=0)
     row.update({k: None if d[k] != d[k] else d[k] for k in METRICS}, n=args.n)  # NaN (no mode hit): None
     print(json.dumps({k: row[k] for k in ("name", "modes_covered", "kl", "d")}), flush=True)
+    # read just before writing: rows another invocation added while this one trained are kept
+    saved = json.loads(json_path.read_text()) if json_path.is_file() else {"rows": []}
     saved["rows"] = [r for r in saved["rows"] if r["name"] != args.name] + [row]
     json_path.write_text(json.dumps(saved, indent=2) + "\n")
     (args.results / "speed_coverage_screen.md").write_text(_markdown(saved))
