@@ -171,6 +171,30 @@ def _verdict(rows: dict, interleaved: dict | None) -> str:
     return f"**Target {'met' if met else 'not met'}.** {speed_text} {cover_text}"
 
 
+def _options_verdict(rows: dict, interleaved_extra: dict) -> str:
+    """Which *extra* settings (the default with options switched on) meet the target: coverage at
+    least the reference's at equal time (modes and KL) and an interleaved step ratio of at least 2x."""
+    ref = rows.get("reference")
+    if not ref or "kl" not in ref:
+        return ""
+    verdicts = []
+    for name, timing in interleaved_extra.items():
+        row = rows.get(f"extra_{name}")
+        if not row or "kl" not in row:
+            continue
+        ratio = timing["extra"]["ratio_to_reference"]
+        met = (ratio >= TARGET_RATIO and row["modes_covered"] >= ref["modes_covered"]
+               and row["kl"] <= ref["kl"])
+        verdicts.append(f"{name} (`{json.dumps(timing['extra']['overrides'])}`): "
+                        f"{'**meets the target**' if met else 'does not meet the target'}: "
+                        f"{row['modes_covered']} modes (KL {row['kl']:.3f}) at equal time against the "
+                        f"reference's {ref['modes_covered']} (KL {ref['kl']:.3f}), and its step "
+                        f"{ratio:.2f}x the reference's img/s in interleaved rounds")
+    if not verdicts:
+        return ""
+    return "**With options switched on**, the course's DCGAN: " + "; ".join(verdicts) + "."
+
+
 def _markdown(saved: dict) -> str:
     rows = {r["row"]: r for r in saved["rows"]}
     ref = rows.get("reference")
@@ -250,6 +274,9 @@ def _markdown(saved: dict) -> str:
                   f"{e['img_per_s']:.1f} img/s, **{e['ratio_to_reference']:.2f}x** the reference (rounds "
                   f"{e['ratio_min']:.2f}–{e['ratio_max']:.2f}x)."]
     lines += ["", _verdict(rows, inter), ""]
+    options = _options_verdict(rows, saved.get("interleaved_extra", {}))
+    if options:
+        lines += [options, ""]
     if any(k.startswith("extra_") for k in rows):
         lines += ["Rows marked *extra* are not the default: a remedy recipe from "
                   "`charlib.training.remedies`, or the default with the `GanConfig` overrides shown, at "
