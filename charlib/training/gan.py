@@ -110,7 +110,8 @@ class GanConfig(RunConfig):
         else:
             # 32x32: on 2 CPU cores this recipe gives diverse characters in about 5 minutes, while at
             # 64x64 it collapses within 15 (benchmarks/results/gan_full64.md; speed_coverage.md: 40 of 1000
-            # modes where the TF-tutorial nets reach 612 in the same 10 minutes); image_size=64 still works
+            # modes where the TF-tutorial nets reach 612 in the same 10 minutes, and 660 with
+            # augment="translation,cutout" and pack=2 switched on); image_size=64 still works
             base = cls(image_size=32, batch_size=profile.batch_size, n_data=profile.n_sprites,
                        steps=5000, max_minutes=15.0, profile=profile.name)
         if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
