@@ -47,6 +47,8 @@ DESCRIPTIONS = {
     "sn-hinge-ttur": "spectral-norm D, hinge loss, D learning 4x faster than G",
     "wgan-gp": "Wasserstein critic with gradient penalty (weight 10), LayerNorm instead of BatchNorm "
                "in D, Adam 1e-4 (0.5, 0.9), one critic step per generator step",
+    "diffaugment-pacgan2": "PacGAN2 with DiffAugment (translation and cutout on every image D sees, "
+                           "real and fake), the pair that stops the 64x64 collapse",
 }
 
 

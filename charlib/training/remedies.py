@@ -35,6 +35,8 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     "pacgan2-batch128": {"pack": 2, "batch_size": 128},
     "sn-hinge-ttur": {"d_norm": "spectral", "loss": "hinge", "lr_d": 4e-4, "lr_g": 1e-4},
     "wgan-gp": {"loss": "wgan-gp", "lr_d": 1e-4, "lr_g": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+    # the pair that stops the 64x64 collapse (benchmarks/results/speed_coverage.md), here at 32x32
+    "diffaugment-pacgan2": {"augment": "translation,cutout", "pack": 2},
 }
 
 
