@@ -111,7 +111,7 @@ def main() -> None:
     from charlib.data import sprites as sp
     from charlib.diagnostics import motion as dm
     from charlib.diagnostics.classifier import course_classifier
-    from charlib.models.conditional import attributes_from_logits
+    from charlib.models.conditional import N_ATTRIBUTE_CODE, attributes_from_logits
     from charlib.models.motion import MotionVAE
     from charlib.training.conditional import (
         ConditionalConfig,
@@ -177,7 +177,7 @@ def main() -> None:
         results[f"generated_{name}_prior"] = score_generator(
             classifier, lambda a, d, z=z: generate_cycles(model, z, a, d), args.n, seed=1)
     if attributes:  # does the character drawn have the attributes asked for?
-        asked = attributes_from_logits(codes["attributes"][:, :24])
+        asked = attributes_from_logits(codes["attributes"][:, :N_ATTRIBUTE_CODE])
         frames = np.concatenate([generate_cycles(model, codes["attributes"], a, d)
                                  for a in range(3) for d in range(3)], axis=1)
         read = classifier.attributes(frames.reshape(-1, size, size, 3)).reshape(args.n, -1, 4)

@@ -142,6 +142,11 @@ def _interleaved(steps: int, repeats: int, size: int, batch: int,
     return out
 
 
+def _covers(row: dict, ref: dict) -> bool:
+    """Coverage as diagnose counts it: at least as many modes as the reference, and a reverse KL no worse."""
+    return row["modes_covered"] >= ref["modes_covered"] and row["kl"] <= ref["kl"]
+
+
 def _verdict(rows: dict, interleaved: dict | None) -> str:
     ref, steps, time_ = rows.get("reference"), rows.get("default_equal_steps"), rows.get("default_equal_time")
     if not (ref and steps and time_) or "kl" not in ref or "kl" not in time_:
@@ -150,9 +155,7 @@ def _verdict(rows: dict, interleaved: dict | None) -> str:
     # the interleaved timing is the load-robust ratio; the trainings ran minutes apart
     speed = interleaved["ratio_to_reference"] if interleaved else ratio
     fast = speed >= TARGET_RATIO
-    # coverage as diagnose counts it: at least as many modes, and a reverse KL no worse
-    cover_time = time_["modes_covered"] >= ref["modes_covered"] and time_["kl"] <= ref["kl"]
-    cover_steps = steps["modes_covered"] >= ref["modes_covered"] and steps["kl"] <= ref["kl"]
+    cover_time, cover_steps = _covers(time_, ref), _covers(steps, ref)
     met = fast and cover_time
     timed = (f"{speed:.2f}x the reference's img/s in the interleaved timing ({ratio:.2f}x over the whole "
              "trainings, which ran under different loads)" if interleaved
@@ -183,8 +186,7 @@ def _options_verdict(rows: dict, interleaved_extra: dict) -> str:
         if not row or "kl" not in row:
             continue
         ratio = timing["extra"]["ratio_to_reference"]
-        met = (ratio >= TARGET_RATIO and row["modes_covered"] >= ref["modes_covered"]
-               and row["kl"] <= ref["kl"])
+        met = ratio >= TARGET_RATIO and _covers(row, ref)
         verdicts.append(f"{name} (`{json.dumps(timing['extra']['overrides'])}`): "
                         f"{'**meets the target**' if met else 'does not meet the target'}: "
                         f"{row['modes_covered']} modes (KL {row['kl']:.3f}) at equal time against the "

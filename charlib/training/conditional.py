@@ -326,8 +326,9 @@ def read_attributes(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     if model.config.identity != "attributes":
         raise CharlibError("this model has a continuous identity code; only identity='attributes' "
                            "models read attributes")
-    codes = encode_identity(model, images)
-    return cond_models.attributes_from_logits(codes[:, : cond_models.N_ATTRIBUTE_CODE])
+    x = images.astype(np.float32) / 127.5 - 1.0
+    logits = encoder_outputs(model.encoder, x, training=False)[-1]  # (N, 24)
+    return cond_models.attributes_from_logits(np.asarray(logits))
 
 
 def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_components: int = 32,
@@ -427,9 +428,10 @@ def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
     """The fixed sample grid: n_samples // 8 prior characters, one walk cycle each (rows turn
     through the three directions), flattened to (rows * 8, S, S, 3)."""
     rows = max(1, config.n_samples // sk.N_FRAMES)
-    z = fixed_noise(config, rows)
     if config.identity == "attributes":
         z = sample_characters(config, rows, seed=config.seed)
+    else:
+        z = fixed_noise(config, rows)
     cycles = [generate_cycles(model, z[i : i + 1], 0, i % len(sk.DIRECTIONS))[0] for i in range(rows)]
     return np.concatenate(cycles)
 
