@@ -18,14 +18,20 @@ how far the *combinations* are from even once the marginals and the sampling noi
 for. It redraws the row's samples (same seed and batches as ``diagnose``) and checks that their KL
 is the row's before storing the split, with the share of samples classified as a held-out identity.
 
+``--seed K`` trains with another seed, into ``<recipe>_<steps>_seed<K>`` and a row of its own, to see how
+much a row moves by chance. Each row records its training's share of all the CPU time the machine
+used meanwhile (``cpu_share``), and the markdown marks a row that had the machine to itself.
+
 Usage: python benchmarks/remedies_sprites.py --recipes dcgan,pacgan2 [--steps 3000] [--n 10000]
-       [--root outputs/bench/remedies] [--train-only | --score-only | --report-only | --kl-parts]
+       [--seed 0] [--root outputs/bench/remedies]
+       [--train-only | --score-only | --report-only | --kl-parts]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +40,22 @@ if TYPE_CHECKING:
     import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
+IDLE_SHARE = 0.9  # a row whose training had this share of all the CPU time the machine used ran alone
+
+
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds every process on the machine has used since boot (Linux /proc/stat; else None)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
 TARGET = {"mode_coverage": 0.95, "kl": 0.1, "minutes": 15}
 # what each recipe of SPRITE_RECIPES changes, in words, for the markdown's recipe list
 DESCRIPTIONS = {
@@ -49,10 +71,21 @@ DESCRIPTIONS = {
                "in D, Adam 1e-4 (0.5, 0.9), one critic step per generator step",
     "diffaugment-pacgan2": "PacGAN2 with DiffAugment (translation and cutout on every image D sees, "
                            "real and fake), the pair that stops the 64x64 collapse",
+    "pacgan2-decay": "PacGAN2 whose two learning rates stay at 2e-4 for the first half of the run, then "
+                     "fall linearly to 0 at its last step (GanConfig.lr_decay = 0.5)",
 }
 
 
-def _train(recipe: str, steps: int, out: Path) -> dict:
+def _key(row: dict) -> tuple[str, int, int]:
+    """What identifies a row: recipe, steps and training seed (rows from before seeds were seed 0)."""
+    return row["recipe"], row["steps"], row.get("seed", 0)
+
+
+def _label(row: dict) -> str:
+    return row["recipe"] + (f" (seed {row['seed']})" if row.get("seed") else "")
+
+
+def _train(recipe: str, steps: int, out: Path, seed: int = 0) -> dict:
     """Train ``out`` to ``steps`` (new, resumed, or already done); returns its config and timing."""
     from charlib.training.gan import train_gan
     from charlib.training.remedies import recipe_config
@@ -62,11 +95,15 @@ def _train(recipe: str, steps: int, out: Path) -> dict:
                                                                                  "steps": 0}
     if timing["steps"] < steps:
         resume = (out / "config.json").is_file()
+        busy, own = _machine_busy_seconds(), _own_seconds()
         start = time.perf_counter()
-        train_gan(None if resume else recipe_config(recipe, steps=steps, max_minutes=None), out,
+        train_gan(None if resume else recipe_config(recipe, steps=steps, max_minutes=None, seed=seed), out,
                   resume=resume, steps=steps, progress=False)
         timing = {"train_seconds": round(timing["train_seconds"] + time.perf_counter() - start, 1),
                   "steps": steps}
+        if busy is not None:  # the training's share of the CPU time the whole machine used meanwhile
+            machine = _machine_busy_seconds() - busy
+            timing["cpu_share"] = round((_own_seconds() - own) / machine, 3) if machine > 0 else None
         timing_file.write_text(json.dumps(timing) + "\n")
     config = json.loads((out / "config.json").read_text())
     return {"config": config, **timing}
@@ -163,7 +200,7 @@ def _kl_parts_markdown(rows: list[dict]) -> list[str]:
     for r in parts:
         k = r["kl_parts"]
         m = " + ".join(f"{v:.3f}" for v in k["marginal_kl"].values())
-        lines.append(f"| {r['recipe']} | {r['steps']} | {k['kl']:.3f} | {k['marginal_total']:.3f} ({m}) | "
+        lines.append(f"| {_label(r)} | {r['steps']} | {k['kl']:.3f} | {k['marginal_total']:.3f} ({m}) | "
                      f"{k['floor']:.3f} ({k['n_in_support']:,}) | {k['interactions']:.3f} | "
                      f"{100 * k['outside_fraction']:.1f}% |")
     return lines
@@ -181,23 +218,26 @@ def _markdown(rows: list[dict], floor: dict | None) -> str:
         "hold: 1,000 of the 1,296, since the test split's identities are never trained on), reverse KL "
         "of the generated mode histogram against the true one, precision / recall / density / coverage "
         "(k = 5) and the Fréchet distance in the attribute classifier's feature space (FCD, not "
-        "Inception-based). Wall minutes were measured on 2 CPU cores **shared with other jobs**, so "
-        "they overstate what the same steps take on an idle machine; compare steps.",
+        "Inception-based). Wall minutes are training only, on 2 CPU cores. Rows marked *idle* used at "
+        f"least {100 * IDLE_SHARE:.0f}% of the CPU time the whole machine spent while they trained (from "
+        "/proc/stat); the others ran beside other jobs, or before this was recorded, so their minutes "
+        "may overstate what the same steps take on an idle machine; compare steps.",
         "",
         f"Issue 5's target: ≥ {100 * TARGET['mode_coverage']:.0f}% of modes with KL ≤ {TARGET['kl']} "
         f"in ≤ {TARGET['minutes']} minutes on 2 CPU cores.",
         "",
-        "| recipe | steps | wall minutes (loaded CPU) | modes covered | KL | precision | recall | density "
+        "| recipe | steps | wall minutes | modes covered | KL | precision | recall | density "
         "| coverage | FCD | samples |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if r.get("modes_covered") is None:
-            lines.append(f"| {r['recipe']} | {r['steps']} | {r['train_minutes']:.1f} | not scored yet "
+            lines.append(f"| {_label(r)} | {r['steps']} | {r['train_minutes']:.1f} | not scored yet "
                          "| | | | | | | |")
             continue
+        idle = " (idle)" if r.get("cpu_share", 0.0) >= IDLE_SHARE else ""
         lines.append(
-            f"| {r['recipe']} | {r['steps']} | {r['train_minutes']:.1f} | "
+            f"| {_label(r)} | {r['steps']} | {r['train_minutes']:.1f}{idle} | "
             f"{100 * r['mode_coverage']:.1f}% ({r['modes_covered']}) | {r['kl']:.3f} | "
             f"{r['precision']:.3f} | {r['recall']:.3f} | {r['density']:.3f} | {r['coverage']:.3f} | "
             f"{r['frechet_distance']:.2f} | ![{r['recipe']}]({r['grid']}) |")
@@ -232,6 +272,8 @@ def main() -> None:
     parser.add_argument("--recipes", default="dcgan,pacgan2,minibatch-std")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--n", type=int, default=10_000, help="samples scored per run")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="training seed (another seed shows how much a row moves by chance)")
     parser.add_argument("--root", type=Path, default=None,
                         help="where run folders go (default: $CHARLIB_OUTPUTS/bench/remedies)")
     mode = parser.add_mutually_exclusive_group()
@@ -260,27 +302,31 @@ def main() -> None:
     if args.kl_parts:
         for recipe in recipes:
             saved = load()
-            row = next((r for r in saved["rows"] if (r["recipe"], r["steps"]) == (recipe, args.steps)
+            row = next((r for r in saved["rows"] if _key(r) == (recipe, args.steps, args.seed)
                         and r.get("kl") is not None), None)
             if row is None:
-                raise SystemExit(f"error: no scored row for {recipe} at {args.steps} steps")
+                raise SystemExit(f"error: no scored row for {recipe} at {args.steps} steps, seed {args.seed}")
             parts = _kl_parts(Path(row["run"]), row)
             print(json.dumps({"recipe": recipe, "steps": args.steps, **parts}), flush=True)
             saved = load()  # afresh: another invocation may have written meanwhile
             for r in saved["rows"]:
-                if (r["recipe"], r["steps"]) == (recipe, args.steps):
+                if _key(r) == (recipe, args.steps, args.seed):
                     r["kl_parts"] = parts
             json_path.write_text(json.dumps(saved, indent=2) + "\n")
     for recipe in [] if args.report_only or args.kl_parts else recipes:
-        out = root / f"{recipe}_{args.steps}"
+        suffix = f"_seed{args.seed}" if args.seed else ""
+        out = root / f"{recipe}_{args.steps}{suffix}"
         if args.score_only and not (out / "config.json").is_file():
             print(f"skip {recipe}: no run in {out}")
             continue
-        info = _train(recipe, args.steps, out)
+        info = _train(recipe, args.steps, out, args.seed)
         row = {"recipe": recipe, "overrides": SPRITE_RECIPES[recipe], "steps": info["steps"],
                "train_minutes": round(info["train_seconds"] / 60, 2),
-               "command": f"python benchmarks/remedies_sprites.py --recipes {recipe} --steps {args.steps}",
+               "command": f"python benchmarks/remedies_sprites.py --recipes {recipe} --steps {args.steps}"
+                          + (f" --seed {args.seed}" if args.seed else ""), "seed": args.seed,
                "batch_size": info["config"]["batch_size"], "run": str(out)}
+        if info.get("cpu_share") is not None:
+            row["cpu_share"] = info["cpu_share"]
         print(json.dumps(row), flush=True)
         if not args.train_only:
             from charlib.diagnostics.report import diagnose
@@ -290,13 +336,13 @@ def main() -> None:
                                           "outside_fraction", "precision", "recall", "density",
                                           "coverage", "frechet_distance")})
             row["n_scored"] = args.n
-            row["grid"] = _grid(out, f"remedies_sprites_{recipe}_{args.steps}.png")
+            row["grid"] = _grid(out, f"remedies_sprites_{recipe}_{args.steps}{suffix}.png")
             print(json.dumps({k: row[k] for k in ("recipe", "steps", "mode_coverage", "kl")}), flush=True)
         saved = load()
-        old = {(r["recipe"], r["steps"]): r for r in saved["rows"]}.get((recipe, row["steps"]), {})
+        old = {_key(r): r for r in saved["rows"]}.get(_key(row), {})
         if args.train_only and "kl" in old:  # keep the scores of a run that has not changed
             row = {**old, **row}
-        saved["rows"] = [r for r in saved["rows"] if (r["recipe"], r["steps"]) != (recipe, row["steps"])]
+        saved["rows"] = [r for r in saved["rows"] if _key(r) != _key(row)]
         saved["rows"].append(row)
         json_path.write_text(json.dumps(saved, indent=2) + "\n")
     saved = load()
@@ -305,7 +351,7 @@ def main() -> None:
 
         saved["floor"] = real_floor(32, n=args.n, split="train")
         json_path.write_text(json.dumps(saved, indent=2) + "\n")
-    saved["rows"].sort(key=lambda r: (r["steps"], r["recipe"]))
+    saved["rows"].sort(key=lambda r: (r["steps"], r["recipe"], r.get("seed", 0)))
     (RESULTS / "remedies_sprites.md").write_text(_markdown(saved["rows"], saved.get("floor")))
     print(f"wrote {RESULTS / 'remedies_sprites.md'}")
 

@@ -45,6 +45,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {value}")
+    return value
+
+
 def _sprites(args: argparse.Namespace) -> int:
     from charlib.data import skeleton as sk
     from charlib.data.sprites import sample_sprites
@@ -118,10 +125,11 @@ def _train(args: argparse.Namespace) -> int:
             raise CharlibError("--augment is for GANs (DiffAugment changes what the discriminator sees)")
         overrides["augment"] = args.augment
     for flag, key, value in (("--pack", "pack", args.pack), ("--minibatch-std", "minibatch_std",
-                                                              args.minibatch_std or None)):
+                                                              args.minibatch_std or None),
+                             ("--lr-decay", "lr_decay", args.lr_decay)):
         if value is not None:  # mode-collapse remedies (charlib.training.remedies)
             if args.model != "gan":
-                raise CharlibError(f"{flag} is for GANs (it changes the discriminator)")
+                raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
             overrides[key] = value
     if args.precision is not None:  # changes what a step computes, so it is fixed at the start
         overrides["precision"] = args.precision
@@ -325,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: PacGAN, the discriminator scores M images at once (must divide the batch)")
     p.add_argument("--minibatch-std", action="store_true",
                    help="GAN: a minibatch standard-deviation layer in the discriminator")
+    p.add_argument("--lr-decay", type=_fraction, metavar="F",
+                   help="GAN: both learning rates fall linearly to 0 over the last fraction F of the steps")
     p.add_argument("--init-from", metavar="RUN",
                    help="fine-tune: start from the weights of this earlier run folder (same kind)")
     p.add_argument("--xla", action="store_true", help="compile the training step with XLA")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -139,3 +140,67 @@ def test_cli_trains_with_packing_and_minibatch_std(tmp_path):
                  "--quiet", "--out", str(out)]) == 0
     saved = json.loads((out / "config.json").read_text())
     assert saved["pack"] == 2 and saved["minibatch_std"] is True
+
+
+# ------------------------------------------------------------------------------- learning-rate decay
+
+
+def test_linear_tail_is_constant_then_falls_linearly_to_zero_at_the_last_step():
+    from charlib.training.gan import LinearTail
+
+    lr = LinearTail(1e-3, steps=100, fraction=0.25)
+    got = [float(lr(t)) for t in (0, 50, 75, 87.5, 100, 150)]
+    np.testing.assert_allclose(got, [1e-3, 1e-3, 1e-3, 5e-4, 0.0, 0.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5])
+def test_lr_decay_outside_zero_to_one_is_a_clear_error(fraction):
+    with pytest.raises(CharlibError, match="lr_decay"):
+        GanConfig(**TINY, lr_decay=fraction)
+
+
+def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedule(tmp_path, images,
+                                                                                    monkeypatch):
+    from charlib.training import trainer
+
+    config = GanConfig(steps=8, lr_decay=0.5, **{**TINY, "ckpt_every": 100})
+    straight = train_gan(config, tmp_path / "a", images=images, progress=False)
+    assert float(straight.model.g_optimizer.learning_rate) == 0.0  # the schedule ran to its end
+    constant = train_gan(replace(config, lr_decay=0.0), tmp_path / "c", images=images, progress=False)
+    assert float(constant.model.g_optimizer.learning_rate) == pytest.approx(config.lr_g)
+
+    real_stream = trainer.batch_stream
+
+    def interrupting_stream(*args, **kwargs):
+        for i, batch in enumerate(real_stream(*args, **kwargs)):
+            if i == 5:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(trainer, "batch_stream", interrupting_stream)
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(config, tmp_path / "b", images=images, progress=False)
+    monkeypatch.setattr(trainer, "batch_stream", real_stream)
+    resumed = train_gan(out=tmp_path / "b", resume=True, images=images, progress=False)
+    weights = [w.numpy() for w in straight.model.generator.weights]
+    for a, b in zip(weights, [w.numpy() for w in resumed.model.generator.weights], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # and the decay changed what was learnt: the constant-rate run ends elsewhere
+    assert not all(np.allclose(a, w.numpy()) for a, w in zip(weights, constant.model.generator.weights,
+                                                               strict=True))
+
+
+def test_cli_lr_decay_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys):
+    from charlib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--lr-decay", "0.5", "--quiet",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["lr_decay"] == 0.5
+    with pytest.raises(SystemExit):
+        main(["train", "gan", "--lr-decay", "1.5", "--out", str(tmp_path / "bad")])
+    assert "fraction" in capsys.readouterr().err
+    assert main(["train", "vae", "--profile", "smoke", "--lr-decay", "0.5", "--out",
+                 str(tmp_path / "vae")]) == 2
+    assert "--lr-decay is for GANs" in capsys.readouterr().err
+    assert not (tmp_path / "vae").exists() and not (tmp_path / "bad").exists()

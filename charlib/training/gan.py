@@ -6,7 +6,9 @@ networks from one forward pass (the discriminator to tell them apart, the genera
 Noise is drawn from a stateless generator keyed by (seed, step), so a run resumed from a checkpoint
 continues exactly as if it had never stopped. An optional exponential moving average (EMA) of the
 generator's weights gives smoother samples; its decay ramps up as (1 + t) / (10 + t) towards
-``ema_decay``, so early samples are not an average with the random initial weights.
+``ema_decay``, so early samples are not an average with the random initial weights. With
+``lr_decay`` > 0 both learning rates fall linearly to zero over that last fraction of the run
+(:class:`LinearTail`), which lets the two networks settle instead of circling each other to the end.
 
 :func:`train_gan` is the one call that does everything around it (data, run folder, checkpoints,
 resume, samples, TensorBoard, NaN guard), and :func:`load_generator` rebuilds a trained generator
@@ -40,8 +42,8 @@ from charlib.training.trainer import (
     train_or_load,
 )
 
-__all__ = ["GAN", "GanConfig", "build_gan", "course_gan", "fixed_noise", "generate", "load_generator",
-           "train_gan"]
+__all__ = ["GAN", "GanConfig", "LinearTail", "build_gan", "course_gan", "fixed_noise", "generate",
+           "load_generator", "train_gan"]
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference")
@@ -66,6 +68,9 @@ class GanConfig(RunConfig):
     lr_d: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
+    # the last fraction of the run over which both learning rates fall linearly to 0 (0: constant).
+    # The schedule follows config.steps, so extending a finished run (--resume --steps) raises them again
+    lr_decay: float = 0.0
     ema_decay: float | None = 0.995
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
@@ -94,6 +99,9 @@ class GanConfig(RunConfig):
         if self.minibatch_std and self.batch_size // self.pack < 2:
             raise CharlibError("minibatch_std needs at least 2 discriminator inputs per batch, got "
                                f"batch_size={self.batch_size} with pack={self.pack}")
+        if not 0.0 <= self.lr_decay <= 1.0:
+            raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
+                               f"got {self.lr_decay}")
         parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
 
     @classmethod
@@ -117,6 +125,32 @@ class GanConfig(RunConfig):
         if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
             base = replace(base, **REFERENCE_DEFAULTS)
         return replace(base, **overrides)
+
+
+class LinearTail(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning rate that is constant, then falls linearly to 0 over the last ``fraction`` of ``steps``.
+
+    ``lr(t) = base * clip((steps - t) / (fraction * steps), 0, 1)`` for the optimiser's update count t,
+    which checkpoints keep, so a resumed run continues on the same schedule.
+    """
+
+    def __init__(self, base: float, steps: int, fraction: float) -> None:
+        if not (0.0 < fraction <= 1.0 and steps > 0):
+            raise CharlibError(f"LinearTail needs 0 < fraction <= 1 and steps > 0, got {fraction}, {steps}")
+        self.base, self.steps, self.fraction = float(base), int(steps), float(fraction)
+
+    def __call__(self, step):
+        t = keras.ops.cast(step, "float32")
+        left = (self.steps - t) / (self.fraction * self.steps)
+        return self.base * keras.ops.clip(left, 0.0, 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"base": self.base, "steps": self.steps, "fraction": self.fraction}
+
+
+def learning_rate(base: float, config: GanConfig) -> float | LinearTail:
+    """Adam's learning rate for a run: ``base``, or a :class:`LinearTail` when ``config.lr_decay`` > 0."""
+    return LinearTail(base, config.steps, config.lr_decay) if config.lr_decay else base
 
 
 class GAN(keras.Model):
@@ -244,10 +278,12 @@ def build_gan(config: GanConfig) -> GAN:
         augment=config.augment,
     )  # fmt: skip
     gan.compile(
-        g_optimizer=hardware.loss_scaled(keras.optimizers.Adam(config.lr_g, beta_1=config.beta_1,
-                                                               beta_2=config.beta_2), config.precision),
-        d_optimizer=hardware.loss_scaled(keras.optimizers.Adam(config.lr_d, beta_1=config.beta_1,
-                                                               beta_2=config.beta_2), config.precision),
+        g_optimizer=hardware.loss_scaled(keras.optimizers.Adam(learning_rate(config.lr_g, config),
+                                                               beta_1=config.beta_1, beta_2=config.beta_2),
+                                         config.precision),
+        d_optimizer=hardware.loss_scaled(keras.optimizers.Adam(learning_rate(config.lr_d, config),
+                                                               beta_1=config.beta_1, beta_2=config.beta_2),
+                                         config.precision),
     )
     return gan
 

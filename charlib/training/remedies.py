@@ -37,6 +37,8 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     "wgan-gp": {"loss": "wgan-gp", "lr_d": 1e-4, "lr_g": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
     # the pair that stops the 64x64 collapse (benchmarks/results/speed_coverage.md), here at 32x32
     "diffaugment-pacgan2": {"augment": "translation,cutout", "pack": 2},
+    # PacGAN2 whose learning rates fall linearly to 0 over the second half of the run
+    "pacgan2-decay": {"pack": 2, "lr_decay": 0.5},
 }
 
 
