@@ -206,6 +206,28 @@ def _kl_parts_markdown(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _seeds_markdown(scored: list[dict]) -> list[str]:
+    """A table of the KL of every recipe scored with more than one training seed (none: no lines)."""
+    kls: dict[tuple[str, int], dict[int, float]] = {}
+    for r in scored:
+        kls.setdefault((r["recipe"], r["steps"]), {})[r.get("seed", 0)] = r["kl"]
+    several = {key: by_seed for key, by_seed in kls.items() if len(by_seed) > 1}
+    if not several:
+        return []
+    seeds = sorted({s for by_seed in several.values() for s in by_seed})
+    lines = ["Seeds (`--seed K`): the KL of each recipe trained with more than one seed. Differences "
+             "between recipes smaller than the spread between one recipe's seeds can be chance; "
+             "compare seed by seed.", "",
+             "| recipe | steps | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | spread |",
+             "| --- | --- | " + " | ".join("---" for _ in seeds) + " | --- | --- |"]
+    for (name, steps), by_seed in several.items():
+        values = list(by_seed.values())
+        lines.append(f"| {name} | {steps} | "
+                     + " | ".join(f"{by_seed[s]:.3f}" if s in by_seed else "" for s in seeds)
+                     + f" | {sum(values) / len(values):.3f} | {max(values) - min(values):.3f} |")
+    return lines + [""]
+
+
 def _markdown(rows: list[dict], floor: dict | None) -> str:
     lines = [
         "Command: `python benchmarks/remedies_sprites.py --recipes <names> --steps <steps>` "
@@ -255,11 +277,13 @@ def _markdown(rows: list[dict], floor: dict | None) -> str:
               + ("" if met else f" (coverage ≥ {100 * TARGET['mode_coverage']:.0f}% alone: "
                  f"{', '.join(coverage_only) or 'none'}; lowest KL "
                  f"{min((r['kl'] for r in scored), default=float('nan')):.3f})") + "."]
-    lines += ["", "For scale: the same plain DCGAN config ran 5,000 steps in 4.6 wall minutes in an earlier, "
-              "less loaded measurement (`gan_full.md`), and packing halves what D processes, so "
-              "10,000 steps should fit in 15 minutes at that speed (an extrapolation, not measured); "
-              "the minutes above were measured under load.", "",
-              "Recipes (GanConfig overrides on the full profile):", ""]
+    idle = [f"{_label(r)}, {r['steps']:,} steps in {r['train_minutes']:.1f} min" for r in rows
+            if r.get("cpu_share", 0.0) >= IDLE_SHARE]
+    lines += ["", "Training time on 2 idle cores, for scale against the 15-minute budget: "
+              + ("; ".join(idle) if idle else "no row was trained on an idle machine yet")
+              + ". The other rows' minutes were measured beside other jobs.", ""]
+    lines += _seeds_markdown(scored)
+    lines += ["Recipes (GanConfig overrides on the full profile):", ""]
     for name in dict.fromkeys(r["recipe"] for r in rows):
         overrides = next(r["overrides"] for r in rows if r["recipe"] == name)
         about = f" — {DESCRIPTIONS[name]}" if name in DESCRIPTIONS else ""
