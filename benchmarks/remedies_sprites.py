@@ -73,6 +73,7 @@ DESCRIPTIONS = {
                            "real and fake), the pair that stops the 64x64 collapse",
     "pacgan2-decay": "PacGAN2 whose two learning rates stay at 2e-4 for the first half of the run, then "
                      "fall linearly to 0 at its last step (GanConfig.lr_decay = 0.5)",
+    "pacgan2-batch128-decay": "pacgan2-decay with batch 128 (64 packs a step): twice the images per step",
 }
 
 

@@ -7,7 +7,7 @@ Noise is drawn from a stateless generator keyed by (seed, step), so a run resume
 continues exactly as if it had never stopped. An optional exponential moving average (EMA) of the
 generator's weights gives smoother samples; its decay ramps up as (1 + t) / (10 + t) towards
 ``ema_decay``, so early samples are not an average with the random initial weights. With
-``lr_decay`` > 0 both learning rates fall linearly to zero over that last fraction of the run
+``lr_decay = f`` > 0 both learning rates fall linearly to zero over the last fraction f of the run
 (:class:`LinearTail`), which lets the two networks settle instead of circling each other to the end.
 
 :func:`train_gan` is the one call that does everything around it (data, run folder, checkpoints,
@@ -69,7 +69,8 @@ class GanConfig(RunConfig):
     beta_1: float = 0.5
     beta_2: float = 0.999
     # the last fraction of the run over which both learning rates fall linearly to 0 (0: constant).
-    # The schedule follows config.steps, so extending a finished run (--resume --steps) raises them again
+    # The schedule follows config.steps: extending a finished run (--resume --steps) raises them again,
+    # and a run stopped early by max_minutes ends before they reach 0
     lr_decay: float = 0.0
     ema_decay: float | None = 0.995
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
