@@ -48,7 +48,7 @@ from charlib import losses
 from charlib.config import Profile, seed_everything
 from charlib.data import skeleton as sk
 from charlib.data import sprites
-from charlib.data.pipeline import to_uint8
+from charlib.data.pipeline import to_float, to_uint8
 from charlib.errors import CharlibError
 from charlib.models import conditional as cond_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
@@ -308,14 +308,18 @@ def pose_index(options: tuple[str, ...], value: int | str, what: str) -> int:
     return int(value)
 
 
+def _encode_frames(model: ConditionalVAE, images: np.ndarray) -> list[tf.Tensor]:
+    """The encoder's outputs (inference mode) for uint8 frames (N, S, S, 3)."""
+    return encoder_outputs(model.encoder, to_float(images), training=False)
+
+
 def encode_identity(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     """Identity codes (N, code_dim) of uint8 frames (N, S, S, 3): the posterior means of z, after
     the one-hot codes of the attributes the encoder reads when ``identity="attributes"``."""
-    x = images.astype(np.float32) / 127.5 - 1.0
-    outputs = encoder_outputs(model.encoder, x, training=False)
+    outputs = _encode_frames(model, images)
     if model.config.identity != "attributes":
         return np.asarray(outputs[0])
-    mu = np.asarray(outputs[0]) if model.config.latent_dim else np.zeros((len(x), 0), np.float32)
+    mu = np.asarray(outputs[0]) if model.config.latent_dim else np.zeros((len(images), 0), np.float32)
     attrs = cond_models.attributes_from_logits(np.asarray(outputs[-1]))
     return np.concatenate([cond_models.attribute_codes(attrs), mu], axis=1)
 
@@ -326,8 +330,7 @@ def read_attributes(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     if model.config.identity != "attributes":
         raise CharlibError("this model has a continuous identity code; only identity='attributes' "
                            "models read attributes")
-    x = images.astype(np.float32) / 127.5 - 1.0
-    logits = encoder_outputs(model.encoder, x, training=False)[-1]  # (N, 24)
+    logits = _encode_frames(model, images)[-1]  # (N, 24)
     return cond_models.attributes_from_logits(np.asarray(logits))
 
 
