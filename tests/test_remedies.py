@@ -160,27 +160,15 @@ def test_lr_decay_outside_zero_to_one_is_a_clear_error(fraction):
 
 
 def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedule(tmp_path, images,
-                                                                                    monkeypatch):
-    from charlib.training import trainer
-
+                                                                                    interrupted_at_batch):
     config = GanConfig(steps=8, lr_decay=0.5, **{**TINY, "ckpt_every": 100})
     straight = train_gan(config, tmp_path / "a", images=images, progress=False)
     assert float(straight.model.g_optimizer.learning_rate) == 0.0  # the schedule ran to its end
     constant = train_gan(replace(config, lr_decay=0.0), tmp_path / "c", images=images, progress=False)
     assert float(constant.model.g_optimizer.learning_rate) == pytest.approx(config.lr_g)
 
-    real_stream = trainer.batch_stream
-
-    def interrupting_stream(*args, **kwargs):
-        for i, batch in enumerate(real_stream(*args, **kwargs)):
-            if i == 5:
-                raise KeyboardInterrupt
-            yield batch
-
-    monkeypatch.setattr(trainer, "batch_stream", interrupting_stream)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_at_batch(5):
         train_gan(config, tmp_path / "b", images=images, progress=False)
-    monkeypatch.setattr(trainer, "batch_stream", real_stream)
     resumed = train_gan(out=tmp_path / "b", resume=True, images=images, progress=False)
     weights = [w.numpy() for w in straight.model.generator.weights]
     for a, b in zip(weights, [w.numpy() for w in resumed.model.generator.weights], strict=True):

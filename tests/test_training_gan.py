@@ -96,23 +96,11 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images)
     assert np.all(np.isfinite(np.asarray(generator(z, training=False))))
 
 
-def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, monkeypatch):
-    from charlib.training import trainer as gan_module
-
-    real_stream = gan_module.batch_stream
-
-    def interrupting_stream(*args, **kwargs):
-        for i, batch in enumerate(real_stream(*args, **kwargs)):
-            if i == 7:
-                raise KeyboardInterrupt
-            yield batch
-
-    monkeypatch.setattr(gan_module, "batch_stream", interrupting_stream)
-    with pytest.raises(KeyboardInterrupt):
+def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, interrupted_at_batch):
+    with interrupted_at_batch(7):
         train_gan(GanConfig(steps=20, **{**TINY, "ckpt_every": 100}), tmp_path / "r", images=images,
                   progress=False)
     assert (tmp_path / "r" / "ckpt" / "ckpt-7.index").is_file()
-    monkeypatch.setattr(gan_module, "batch_stream", real_stream)
     resumed = train_gan(out=tmp_path / "r", resume=True, images=images, progress=False)
     assert int(resumed.model.step.numpy()) == 20
 

@@ -1,0 +1,33 @@
+"""Shared pytest fixtures for the charlib tests."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+
+@pytest.fixture
+def interrupted_at_batch(monkeypatch):
+    """``with interrupted_at_batch(k): train_...(...)`` stops that training with a KeyboardInterrupt
+    when it asks for batch k (0-based), as Ctrl-C would, and expects it; batches flow normally after."""
+    from charlib.training import trainer
+
+    real_stream = trainer.batch_stream
+
+    @contextmanager
+    def interrupted(k: int):
+        def interrupting_stream(*args, **kwargs):
+            for i, batch in enumerate(real_stream(*args, **kwargs)):
+                if i == k:
+                    raise KeyboardInterrupt
+                yield batch
+
+        monkeypatch.setattr(trainer, "batch_stream", interrupting_stream)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                yield
+        finally:
+            monkeypatch.setattr(trainer, "batch_stream", real_stream)
+
+    return interrupted
