@@ -76,6 +76,10 @@ class GanConfig(RunConfig):
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
     augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
+    # standard deviation of Gaussian noise added to every image D sees, real and fake alike (pixels in
+    # [-1, 1]); 0: none. It stops D from winning on exact colours the generator cannot hit
+    instance_noise: float = 0.0
+    r1: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇D(real)‖² on D (Mescheder et al. 2018); 0: off
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
@@ -103,6 +107,11 @@ class GanConfig(RunConfig):
         if not 0.0 <= self.lr_decay <= 1.0:
             raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
                                f"got {self.lr_decay}")
+        if self.r1 < 0:
+            raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
+        if not 0.0 <= self.instance_noise <= 1.0:
+            raise CharlibError(f"instance_noise is a pixel standard deviation in [0, 1], "
+                               f"got {self.instance_noise}")
         parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
 
     @classmethod
@@ -165,11 +174,14 @@ class GAN(keras.Model):
         ema_decay: keep an exponential moving average of the generator's weights (None: off).
         seed: keys the noise of every step.
         augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
+        instance_noise: standard deviation of the Gaussian noise added to every image D sees.
+        r1: γ of the R1 penalty on D's gradient at real images (0: off).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
                  loss: str = "nonsaturating", ema_decay: float | None = None, seed: int = 0,
-                 augment: str = "", **kwargs: Any) -> None:
+                 augment: str = "", instance_noise: float = 0.0, r1: float = 0.0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -178,6 +190,8 @@ class GAN(keras.Model):
         self.seed = seed
         self.ema_decay = ema_decay
         self.augment = parse_policy(augment)
+        self.instance_noise = float(instance_noise)
+        self.r1 = float(r1)
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -205,6 +219,14 @@ class GAN(keras.Model):
         return (diff_augment(real, self.augment, seed=fold(base, 101)),
                 diff_augment(fake, self.augment, seed=fold(base, 202)))
 
+    def noisy_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Real and fake images (N, H, W, 3) plus noise N(0, instance_noise^2), keyed by (seed, step)."""
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        fold = tf.random.experimental.stateless_fold_in
+        real_noise, fake_noise = (tf.random.stateless_normal(tf.shape(x), seed=fold(base, k), dtype=x.dtype)
+                                  for x, k in ((real, 303), (fake, 404)))
+        return real + self.instance_noise * real_noise, fake + self.instance_noise * fake_noise
+
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
         if isinstance(real, tuple):  # (images, labels) from a labelled dataset
@@ -215,6 +237,8 @@ class GAN(keras.Model):
             fake = self.generator(z, training=True)
             if self.augment:  # DiffAugment: reals and fakes alike, before every look D takes
                 real, fake = self.augment_pair(real, fake)
+            if self.instance_noise:  # blur both distributions alike, so they overlap
+                real, fake = self.noisy_pair(real, fake)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.gan_loss.d_loss(real_logits, fake_logits)
@@ -222,6 +246,8 @@ class GAN(keras.Model):
                 gp_seed = tf.stack([tf.cast(self.seed + 1, tf.int64), hardware.replica_key(self.step)])
                 gp = losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed)
                 d_loss += self.gan_loss.gradient_penalty_weight * gp
+            if self.r1:  # keep D smooth around the data: no sharp edges to push fakes off
+                d_loss += 0.5 * self.r1 * losses.r1_penalty(self.discriminator, real)
             g_loss = self.gan_loss.g_loss(fake_logits)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
@@ -276,7 +302,8 @@ def build_gan(config: GanConfig) -> GAN:
     gan = GAN(
         *nets,
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
-        augment=config.augment,
+        augment=config.augment, instance_noise=config.instance_noise,
+        r1=config.r1,
     )  # fmt: skip
     gan.compile(
         g_optimizer=hardware.loss_scaled(keras.optimizers.Adam(learning_rate(config.lr_g, config),
