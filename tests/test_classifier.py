@@ -99,3 +99,35 @@ def test_course_classifier_trains_once_then_loads_and_retrains_a_stale_cache(sma
     C.course_classifier(32, folder=folder, quick=True)  # another recipe: retrained
     C.course_classifier(32, folder=folder, quick=True)
     assert calls == [(32, False)] * 3 + [(32, True)]
+
+
+def test_degrade_without_blur_or_jitter_is_plain_pixel_noise():
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype("float32"))
+    seed = tf.constant([3, 4], tf.int64)
+    expected = x + 5.0 * tf.random.stateless_normal(tf.shape(x), seed=seed)
+    np.testing.assert_allclose(np.asarray(C.degrade(x, seed, 5.0)), np.asarray(expected), rtol=1e-6)
+
+
+def test_degrade_blurs_edges_keeps_flat_colour_and_shifts_each_image_by_one_colour():
+    import tensorflow as tf
+
+    seed = tf.constant([0, 1], tf.int64)
+    flat = tf.fill((8, 6, 6, 3), 100.0)  # a flat colour has nothing to blur, even at the border
+    np.testing.assert_allclose(np.asarray(C.degrade(flat, seed, 0.0, blur=1.0)), 100.0, rtol=1e-5)
+    dot = np.zeros((64, 7, 7, 3), "float32")
+    dot[:, 3, 3] = 255.0
+    blurred = np.asarray(C.degrade(tf.constant(dot), seed, 0.0, blur=1.0))
+    assert (blurred[:, 3, 3] <= 255.0).all() and blurred[:, 3, 3].min() < 200.0  # some were blurred
+    np.testing.assert_allclose(blurred.sum(axis=(1, 2)), 255.0, rtol=1e-4)  # blur moves, keeps light
+    shifted = np.asarray(C.degrade(flat, seed, 0.0, jitter=10.0)) - 100.0
+    np.testing.assert_allclose(shifted, shifted[:, :1, :1, :] * np.ones((1, 6, 6, 1)), atol=1e-4)
+    assert 3.0 < float(shifted[:, 0, 0].std()) < 20.0
+
+
+def test_blur_and_jitter_are_recorded_in_the_recipe_and_do_not_hit_the_course_cache(tmp_path):
+    clf = C.train_classifier(32, quick=True, n_train=128, epochs=1, progress=False, n_eval=64, blur=1.0,
+                             colour_jitter=0.03)
+    assert clf.info["recipe"]["blur"] == 1.0 and clf.info["recipe"]["colour_jitter"] == 0.03
+    assert clf.info["recipe"] != C.QUICK_RECIPE  # course_classifier would retrain rather than reuse it
