@@ -40,6 +40,9 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     # PacGAN2 whose learning rates fall linearly to 0 over the second half of the run
     "pacgan2-decay": {"pack": 2, "lr_decay": 0.5},
     "pacgan2-batch128-decay": {"pack": 2, "batch_size": 128, "lr_decay": 0.5},
+    # pacgan2-decay with D's inputs blurred by instance noise, or with D smoothed by an R1 penalty
+    "pacgan2-decay-noise": {"pack": 2, "lr_decay": 0.5, "instance_noise": 0.3},
+    "pacgan2-decay-r1": {"pack": 2, "lr_decay": 0.5, "r1": 0.1},
 }
 
 
