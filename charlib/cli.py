@@ -52,6 +52,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _sprites(args: argparse.Namespace) -> int:
     from charlib.data import skeleton as sk
     from charlib.data.sprites import sample_sprites
@@ -126,7 +133,9 @@ def _train(args: argparse.Namespace) -> int:
         overrides["augment"] = args.augment
     for flag, key, value in (("--pack", "pack", args.pack), ("--minibatch-std", "minibatch_std",
                                                               args.minibatch_std or None),
-                             ("--lr-decay", "lr_decay", args.lr_decay)):
+                             ("--lr-decay", "lr_decay", args.lr_decay),
+                             ("--instance-noise", "instance_noise", args.instance_noise),
+                             ("--r1", "r1", args.r1)):
         if value is not None:  # mode-collapse remedies (charlib.training.remedies)
             if args.model != "gan":
                 raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
@@ -335,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: a minibatch standard-deviation layer in the discriminator")
     p.add_argument("--lr-decay", type=_fraction, metavar="F",
                    help="GAN: both learning rates fall linearly to 0 over the last fraction F of the steps")
+    p.add_argument("--instance-noise", type=_fraction, metavar="SIGMA",
+                   help="GAN: Gaussian noise of this std on every image D sees (pixels in -1..1)")
+    p.add_argument("--r1", type=_non_negative, metavar="GAMMA",
+                   help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
     p.add_argument("--init-from", metavar="RUN",
                    help="fine-tune: start from the weights of this earlier run folder (same kind)")
     p.add_argument("--xla", action="store_true", help="compile the training step with XLA")

@@ -234,3 +234,19 @@ def test_instance_noise_and_r1_change_what_d_learns_and_resume_exactly(tmp_path,
     assert not all(np.allclose(a, w.numpy()) for a, w in
                    zip(d_weights, plain.model.discriminator.trainable_weights, strict=True))
     assert all(np.isfinite(row["d_loss"]) for row in straight.history)
+
+
+def test_cli_instance_noise_and_r1_are_saved_checked_and_refused_for_a_vae(tmp_path, capsys):
+    from charlib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--instance-noise", "0.2",
+                 "--r1", "0.5", "--quiet", "--out", str(out)]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["instance_noise"] == 0.2 and saved["r1"] == 0.5
+    for flag, bad in (("--instance-noise", "2"), ("--r1", "-1"), ("--r1", "nan")):
+        with pytest.raises(SystemExit):
+            main(["train", "gan", flag, bad, "--out", str(tmp_path / "bad")])
+    assert not (tmp_path / "bad").exists()
+    assert main(["train", "vae", "--profile", "smoke", "--r1", "1", "--out", str(tmp_path / "vae")]) == 2
+    assert "--r1 is for GANs" in capsys.readouterr().err

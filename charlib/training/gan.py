@@ -107,7 +107,7 @@ class GanConfig(RunConfig):
         if not 0.0 <= self.lr_decay <= 1.0:
             raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
                                f"got {self.lr_decay}")
-        if self.r1 < 0:
+        if not self.r1 >= 0:  # also refuses nan
             raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
         if not 0.0 <= self.instance_noise <= 1.0:
             raise CharlibError(f"instance_noise is a pixel standard deviation in [0, 1], "
