@@ -250,3 +250,32 @@ def test_cli_instance_noise_and_r1_are_saved_checked_and_refused_for_a_vae(tmp_p
     assert not (tmp_path / "bad").exists()
     assert main(["train", "vae", "--profile", "smoke", "--r1", "1", "--out", str(tmp_path / "vae")]) == 2
     assert "--r1 is for GANs" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- palette generator
+
+
+def test_palette_generator_paints_every_pixel_from_its_own_k_colours_and_reloads(tmp_path):
+    g = dcgan.make_generator(latent_dim=8, image_size=16, width=4, palette=5)
+    z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+    images = np.asarray(g(z))
+    assert images.shape == (3, 16, 16, 3) and float(np.abs(images).max()) <= 1.0
+    parts = keras.Model(g.input, [g.get_layer("layers").output, g.get_layer("palette").output])
+    weights, colours = (np.asarray(x) for x in parts(z))
+    assert colours.shape == (3, 5, 3) and weights.shape == (3, 16, 16, 5)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(images, np.einsum("nhwk,nkc->nhwc", weights, colours), atol=1e-5)
+    g.save(tmp_path / "g.keras")
+    again = keras.models.load_model(tmp_path / "g.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(z)), images, atol=1e-6)
+
+
+def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
+    with pytest.raises(ShapeError, match="palette"):
+        dcgan.make_generator(latent_dim=8, image_size=16, width=4, palette=1)
+    with pytest.raises(CharlibError, match="palette"):
+        GanConfig(**{**TINY, "image_size": 32}, nets="reference", palette=8)
+    with pytest.raises(CharlibError, match="palette"):
+        GanConfig(**TINY, palette=1)
+    run = train_gan(GanConfig(steps=2, palette=4, **TINY), tmp_path / "run", images=images, progress=False)
+    assert run.model.generator.get_layer("palette").output.shape[1:] == (4, 3)

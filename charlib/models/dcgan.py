@@ -113,12 +113,20 @@ class Pack(layers.Layer):
 
 
 def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
-                   name: str = "generator") -> keras.Model:
+                   name: str = "generator", palette: int = 0) -> keras.Model:
     """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1].
 
     Channels halve at every doubling, from ``width * 2**(k-1)`` at 4x4 to ``width`` just before the
     last layer, where k = log2(image_size / 4). ``width=32`` at 64x64 gives about 1.1M parameters.
+
+    ``palette=K`` >= 2 draws the picture the way pixel art is made: the last upsampling keeps
+    ``width`` channels, a 3x3 convolution turns them into K layer weights per pixel (softmax), and a
+    small network of z alone gives each layer one colour (N, K, 3); every pixel is the weighted sum
+    of the colours. One colour serves every pixel of its layer, so a face, its arms and its legs
+    cannot drift apart in colour.
     """
+    if palette < 0 or palette == 1:
+        raise ShapeError(f"palette must be 0 (RGB output) or at least 2 colour layers, got {palette}")
     k = _n_doublings(image_size)
     channels = [width * 2 ** (k - 1 - i) for i in range(k)]  # e.g. 256, 128, 64, 32
     z = keras.Input((latent_dim,), name="z")
@@ -130,8 +138,20 @@ def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
         x = layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
-    images = layers.Activation("tanh", dtype="float32", name="image")(x)
+    if not palette:
+        x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
+        images = layers.Activation("tanh", dtype="float32", name="image")(x)
+        return keras.Model(z, images, name=name)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(x))
+    weights = layers.Reshape((image_size * image_size, palette))(weights)  # (N, S*S, K)
+    colours = layers.Dense(4 * palette, activation="relu")(z)
+    colours = layers.Dense(3 * palette, activation="tanh")(colours)
+    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from z alone
+    mixed = layers.Reshape((image_size, image_size, 3))(layers.Dot(axes=(2, 1))([weights, colours]))
+    images = layers.Activation("linear", dtype="float32", name="image")(mixed)
     return keras.Model(z, images, name=name)
 
 

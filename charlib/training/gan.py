@@ -47,7 +47,8 @@ __all__ = ["GAN", "GanConfig", "LinearTail", "build_gan", "course_gan", "fixed_n
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference")
-REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}  # options the reference lacks
+# options the reference lacks
+REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0}
 REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
 
 
@@ -57,7 +58,7 @@ class GanConfig(RunConfig):
 
     kind: ClassVar[str] = "gan"
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "g_width", "d_width", "d_norm",
-                                               "minibatch_std", "pack", "nets")
+                                               "minibatch_std", "pack", "nets", "palette")
 
     latent_dim: int = 64  # 128 collapsed reliably in our runs on the sprites; 64 trains
     g_width: int = 32
@@ -79,6 +80,7 @@ class GanConfig(RunConfig):
     # standard deviation of Gaussian noise added to every image D sees, real and fake alike (pixels in
     # [-1, 1]); 0: none. It stops D from winning on exact colours the generator cannot hit
     instance_noise: float = 0.0
+    palette: int = 0  # 0: the generator ends in RGB; K: K colour layers (charlib.models.dcgan.make_generator)
     r1: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇D(real)‖² on D (Mescheder et al. 2018); 0: off
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
@@ -107,6 +109,8 @@ class GanConfig(RunConfig):
         if not 0.0 <= self.lr_decay <= 1.0:
             raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
                                f"got {self.lr_decay}")
+        if self.palette < 0 or self.palette == 1:
+            raise CharlibError(f"palette is 0 (RGB output) or a number of colour layers >= 2, got {self.palette}")
         if not self.r1 >= 0:  # also refuses nan
             raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
         if not 0.0 <= self.instance_noise <= 1.0:
@@ -292,7 +296,8 @@ def build_gan(config: GanConfig) -> GAN:
                 dcgan.reference_discriminator(config.image_size))
     else:
         nets = (
-            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
+            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
+                                 palette=config.palette),
             # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
             dcgan.make_discriminator(config.image_size, config.d_width,
                                      norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
