@@ -110,7 +110,7 @@ class GanConfig(RunConfig):
             raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
                                f"got {self.lr_decay}")
         if self.palette < 0 or self.palette == 1:
-            raise CharlibError(f"palette is 0 (RGB output) or a number of colour layers >= 2, got {self.palette}")
+            raise CharlibError(f"palette is 0 (RGB output) or >= 2 colour layers, got {self.palette}")
         if not self.r1 >= 0:  # also refuses nan
             raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
         if not 0.0 <= self.instance_noise <= 1.0:
