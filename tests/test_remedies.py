@@ -279,3 +279,15 @@ def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
         GanConfig(**TINY, palette=1)
     run = train_gan(GanConfig(steps=2, palette=4, **TINY), tmp_path / "run", images=images, progress=False)
     assert run.model.generator.get_layer("palette").output.shape[1:] == (4, 3)
+
+
+def test_cli_palette_is_saved_and_one_colour_is_refused(tmp_path, capsys):
+    from charlib.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--palette", "6", "--quiet",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["palette"] == 6
+    with pytest.raises(SystemExit):
+        main(["train", "gan", "--palette", "1", "--out", str(tmp_path / "bad")])
+    assert "colour layers" in capsys.readouterr().err and not (tmp_path / "bad").exists()
