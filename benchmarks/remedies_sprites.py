@@ -81,6 +81,9 @@ DESCRIPTIONS = {
                            "exact palette colours (Sønderby et al. 2017)",
     "pacgan2-decay-r1": "pacgan2-decay with the R1 penalty (γ = 0.1) on D's gradient at real images "
                         "(Mescheder et al. 2018)",
+    "pacgan2-decay-palette": "pacgan2-decay whose generator paints 16 colour layers (a softmax per pixel) "
+                             "and gives each layer one colour computed from z alone, the way pixel art "
+                             "is coloured (GanConfig.palette = 16)",
 }
 
 

@@ -43,6 +43,8 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     # pacgan2-decay with D's inputs blurred by instance noise, or with D smoothed by an R1 penalty
     "pacgan2-decay-noise": {"pack": 2, "lr_decay": 0.5, "instance_noise": 0.3},
     "pacgan2-decay-r1": {"pack": 2, "lr_decay": 0.5, "r1": 0.1},
+    # pacgan2-decay with a generator that paints 16 colour layers, one colour each
+    "pacgan2-decay-palette": {"pack": 2, "lr_decay": 0.5, "palette": 16},
 }
 
 
