@@ -31,3 +31,20 @@ def interrupted_at_batch(monkeypatch):
             monkeypatch.setattr(trainer, "batch_stream", real_stream)
 
     return interrupted
+
+
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """``benchmark_script("remedies_sprites")`` loads ``benchmarks/remedies_sprites.py`` as a module, so
+    tests can check a script's helpers (the scripts are not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name: str):
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

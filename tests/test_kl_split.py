@@ -7,24 +7,16 @@ balanced marginals over too few combinations (all in the interactions).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from charlib.data import sprites as sp
 from charlib.diagnostics.modes import mode_report, split_modes, uniform_floor
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "remedies_sprites.py"
-
 
 @pytest.fixture(scope="module")
-def split_kl():
-    spec = importlib.util.spec_from_file_location("remedies_sprites", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.split_kl
+def split_kl(benchmark_script):
+    return benchmark_script("remedies_sprites").split_kl
 
 
 def _parts_sum(parts: dict) -> float:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ruler_check.py"
-
 
 @pytest.fixture(scope="module")
-def ruler_check():
-    spec = importlib.util.spec_from_file_location("ruler_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def ruler_check(benchmark_script):
+    return benchmark_script("ruler_check")
 
 
 def test_gaussian_blur_keeps_flat_images_and_spreads_a_dot_by_sigma(ruler_check):
