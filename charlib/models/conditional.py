@@ -47,7 +47,7 @@ from keras import layers
 from charlib.data import skeleton as sk
 from charlib.data import sprites
 from charlib.errors import ShapeError
-from charlib.models.dcgan import _n_doublings
+from charlib.models.dcgan import _n_doublings, palette_mix
 from charlib.models.vae import make_encoder
 
 #: Length of the condition vector: one-hot action, one-hot direction, one-hot frame.
@@ -168,13 +168,6 @@ def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: 
     if not palette:
         out = layers.Activation("tanh", dtype="float32", name="gaussian_params")(x)
         return keras.Model([z, c], out, name="conditional_decoder")
-    weights = layers.Conv2D(palette, 3, padding="same")(x)
-    weights = layers.Softmax(axis=-1, name="layers")(weights)  # (N, S, S, K)
-    weights = layers.Reshape((image_size * image_size, palette))(weights)
-    colours = layers.Dense(4 * palette, activation="gelu")(z)
-    colours = layers.Dense(3 * palette, activation="tanh")(colours)
-    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from z alone
-    mixed = layers.Dot(axes=(2, 1))([weights, colours])  # (N, S*S, 3)
-    mixed = layers.Reshape((image_size, image_size, 3))(mixed)
+    mixed = palette_mix(x, z, palette, hidden_activation="gelu")  # colours from z alone, not the pose
     out = layers.Activation("linear", dtype="float32", name="gaussian_params")(mixed)
     return keras.Model([z, c], out, name="conditional_decoder")

@@ -145,14 +145,26 @@ def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
     x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(x))
-    weights = layers.Reshape((image_size * image_size, palette))(weights)  # (N, S*S, K)
-    colours = layers.Dense(4 * palette, activation="relu")(z)
-    colours = layers.Dense(3 * palette, activation="tanh")(colours)
-    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from z alone
-    mixed = layers.Reshape((image_size, image_size, 3))(layers.Dot(axes=(2, 1))([weights, colours]))
-    images = layers.Activation("linear", dtype="float32", name="image")(mixed)
+    images = layers.Activation("linear", dtype="float32", name="image")(palette_mix(x, z, palette))
     return keras.Model(z, images, name=name)
+
+
+def palette_mix(features, code, palette: int, hidden_activation: str = "relu"):
+    """A picture painted in ``palette`` colour layers: features (N, S, S, C) and a code (N, D) ->
+    (N, S, S, 3).
+
+    A 3x3 convolution turns the features into K layer weights per pixel (a softmax, layer named
+    ``"layers"``); a small network of the code alone (``4K`` units with ``hidden_activation``, then
+    ``tanh``) gives each layer one colour, (N, K, 3) (layer named ``"palette"``); every pixel is the
+    weighted sum of the colours. The GAN generator and the conditional VAE's decoder both end in it.
+    """
+    size = features.shape[1]
+    weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(features))
+    weights = layers.Reshape((size * size, palette))(weights)  # (N, S*S, K)
+    colours = layers.Dense(4 * palette, activation=hidden_activation)(code)
+    colours = layers.Dense(3 * palette, activation="tanh")(colours)
+    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from the code alone
+    return layers.Reshape((size, size, 3))(layers.Dot(axes=(2, 1))([weights, colours]))
 
 
 def make_discriminator(image_size: int = 64, width: int = 32, norm: str = "batch",
