@@ -216,20 +216,22 @@ class GAN(keras.Model):
         seed = tf.stack([tf.cast(self.seed, tf.int64), hardware.replica_key(step)])
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
+    def step_seed(self, salt: int) -> tf.Tensor:
+        """A stateless seed for one of this step's draws: (seed, step) folded with ``salt``."""
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        return tf.random.experimental.stateless_fold_in(base, salt)
+
     def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """DiffAugment real and fake images (N, H, W, 3), each with its own draw keyed by (seed, step)."""
-        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
-        fold = tf.random.experimental.stateless_fold_in
-        return (diff_augment(real, self.augment, seed=fold(base, 101)),
-                diff_augment(fake, self.augment, seed=fold(base, 202)))
+        return (diff_augment(real, self.augment, seed=self.step_seed(101)),
+                diff_augment(fake, self.augment, seed=self.step_seed(202)))
 
     def noisy_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Real and fake images (N, H, W, 3) plus noise N(0, instance_noise^2), keyed by (seed, step)."""
-        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
-        fold = tf.random.experimental.stateless_fold_in
-        real_noise, fake_noise = (tf.random.stateless_normal(tf.shape(x), seed=fold(base, k), dtype=x.dtype)
-                                  for x, k in ((real, 303), (fake, 404)))
-        return real + self.instance_noise * real_noise, fake + self.instance_noise * fake_noise
+        def noise(x: tf.Tensor, salt: int) -> tf.Tensor:
+            return tf.random.stateless_normal(tf.shape(x), seed=self.step_seed(salt), dtype=x.dtype)
+
+        return real + self.instance_noise * noise(real, 303), fake + self.instance_noise * noise(fake, 404)
 
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
