@@ -178,22 +178,6 @@ def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedu
                                                                strict=True))
 
 
-def test_cli_lr_decay_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys):
-    from charlib.cli import main
-
-    out = tmp_path / "run"
-    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--lr-decay", "0.5", "--quiet",
-                 "--out", str(out)]) == 0
-    assert json.loads((out / "config.json").read_text())["lr_decay"] == 0.5
-    with pytest.raises(SystemExit):
-        main(["train", "gan", "--lr-decay", "1.5", "--out", str(tmp_path / "bad")])
-    assert "fraction" in capsys.readouterr().err
-    assert main(["train", "vae", "--profile", "smoke", "--lr-decay", "0.5", "--out",
-                 str(tmp_path / "vae")]) == 2
-    assert "--lr-decay is for GANs" in capsys.readouterr().err
-    assert not (tmp_path / "vae").exists() and not (tmp_path / "bad").exists()
-
-
 # ------------------------------------------------------------------- instance noise and R1 penalty
 
 
@@ -236,22 +220,6 @@ def test_instance_noise_and_r1_change_what_d_learns_and_resume_exactly(tmp_path,
     assert all(np.isfinite(row["d_loss"]) for row in straight.history)
 
 
-def test_cli_instance_noise_and_r1_are_saved_checked_and_refused_for_a_vae(tmp_path, capsys):
-    from charlib.cli import main
-
-    out = tmp_path / "run"
-    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--instance-noise", "0.2",
-                 "--r1", "0.5", "--quiet", "--out", str(out)]) == 0
-    saved = json.loads((out / "config.json").read_text())
-    assert saved["instance_noise"] == 0.2 and saved["r1"] == 0.5
-    for flag, bad in (("--instance-noise", "2"), ("--r1", "-1"), ("--r1", "nan")):
-        with pytest.raises(SystemExit):
-            main(["train", "gan", flag, bad, "--out", str(tmp_path / "bad")])
-    assert not (tmp_path / "bad").exists()
-    assert main(["train", "vae", "--profile", "smoke", "--r1", "1", "--out", str(tmp_path / "vae")]) == 2
-    assert "--r1 is for GANs" in capsys.readouterr().err
-
-
 # ------------------------------------------------------------------------------- palette generator
 
 
@@ -281,13 +249,27 @@ def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
     assert run.model.generator.get_layer("palette").output.shape[1:] == (4, 3)
 
 
-def test_cli_palette_is_saved_and_one_colour_is_refused(tmp_path, capsys):
+# ------------------------------------------------------------------------- the remedies' CLI flags
+
+
+@pytest.mark.parametrize("flag, key, good, expected, bad, message", [
+    ("--lr-decay", "lr_decay", "0.5", 0.5, ["1.5"], "fraction"),
+    ("--instance-noise", "instance_noise", "0.2", 0.2, ["2"], "fraction"),
+    ("--r1", "r1", "0.5", 0.5, ["-1", "nan"], ">= 0"),
+    ("--palette", "palette", "6", 6, ["1"], "colour layers"),
+])
+def test_cli_gan_flag_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys, flag, key, good, expected,
+                                                              bad, message):
     from charlib.cli import main
 
     out = tmp_path / "run"
-    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--palette", "6", "--quiet",
+    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", flag, good, "--quiet",
                  "--out", str(out)]) == 0
-    assert json.loads((out / "config.json").read_text())["palette"] == 6
-    with pytest.raises(SystemExit):
-        main(["train", "gan", "--palette", "1", "--out", str(tmp_path / "bad")])
-    assert "colour layers" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    assert json.loads((out / "config.json").read_text())[key] == expected
+    for value in bad:
+        with pytest.raises(SystemExit):
+            main(["train", "gan", flag, value, "--out", str(tmp_path / "bad")])
+        assert message in capsys.readouterr().err
+    assert main(["train", "vae", "--profile", "smoke", flag, good, "--out", str(tmp_path / "vae")]) == 2
+    assert f"{flag} is for GANs" in capsys.readouterr().err
+    assert not (tmp_path / "vae").exists() and not (tmp_path / "bad").exists()
