@@ -66,6 +66,13 @@ def _palette(text: str) -> int:
     return value
 
 
+def _clusters(text: str) -> int:
+    value = int(text)
+    if value < 0 or value == 1:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or at least 2 clusters, got {value}")
+    return value
+
+
 def _sprites(args: argparse.Namespace) -> int:
     from charlib.data import skeleton as sk
     from charlib.data.sprites import sample_sprites
@@ -142,7 +149,8 @@ def _train(args: argparse.Namespace) -> int:
                                                               args.minibatch_std or None),
                              ("--lr-decay", "lr_decay", args.lr_decay),
                              ("--instance-noise", "instance_noise", args.instance_noise),
-                             ("--r1", "r1", args.r1), ("--palette", "palette", args.palette)):
+                             ("--r1", "r1", args.r1), ("--palette", "palette", args.palette),
+                             ("--clusters", "clusters", args.clusters)):
         if value is not None:  # mode-collapse remedies (charlib.training.remedies)
             if args.model != "gan":
                 raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
@@ -357,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
     p.add_argument("--palette", type=_palette, metavar="K",
                    help="GAN: the generator paints K colour layers, one colour each (0: plain RGB output)")
+    p.add_argument("--clusters", type=_clusters, metavar="K",
+                   help="GAN: condition on K colour clusters of the training images, drawn as often as "
+                        "the data holds them (charlib.models.clusters; 0: off)")
     p.add_argument("--init-from", metavar="RUN",
                    help="fine-tune: start from the weights of this earlier run folder (same kind)")
     p.add_argument("--xla", action="store_true", help="compile the training step with XLA")

@@ -257,6 +257,7 @@ def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
     ("--instance-noise", "instance_noise", "0.2", 0.2, ["2"], "fraction"),
     ("--r1", "r1", "0.5", 0.5, ["-1", "nan"], ">= 0"),
     ("--palette", "palette", "6", 6, ["1"], "colour layers"),
+    ("--clusters", "clusters", "4", 4, ["1", "-3"], "at least 2 clusters"),
 ])
 def test_cli_gan_flag_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys, flag, key, good, expected,
                                                               bad, message):

@@ -29,7 +29,7 @@ from charlib import losses
 from charlib.augment import diff_augment, parse_policy
 from charlib.config import Profile
 from charlib.errors import CharlibError
-from charlib.models import dcgan
+from charlib.models import clusters, dcgan
 from charlib.training import hardware
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
@@ -48,7 +48,7 @@ __all__ = ["GAN", "GanConfig", "LinearTail", "build_gan", "course_gan", "fixed_n
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference")
 # options the reference lacks
-REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0}
+REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0, "clusters": 0}
 REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
 
 
@@ -58,7 +58,7 @@ class GanConfig(RunConfig):
 
     kind: ClassVar[str] = "gan"
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "g_width", "d_width", "d_norm",
-                                               "minibatch_std", "pack", "nets", "palette")
+                                               "minibatch_std", "pack", "nets", "palette", "clusters")
 
     latent_dim: int = 64  # 128 collapsed reliably in our runs on the sprites; 64 trains
     g_width: int = 32
@@ -82,6 +82,11 @@ class GanConfig(RunConfig):
     instance_noise: float = 0.0
     palette: int = 0  # 0: the generator ends in RGB; K: K colour layers (charlib.models.dcgan.make_generator)
     r1: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇D(real)‖² on D (Mescheder et al. 2018); 0: off
+    # K >= 2: condition G on K k-means clusters of the training images' colour histograms, drawn as
+    # often as the data holds them, and hold each sample to its cluster with an auxiliary classifier
+    # (charlib.models.clusters); 0: off. cluster_weight scales that classifier's loss in G's loss
+    clusters: int = 0
+    cluster_weight: float = 1.0
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
@@ -111,6 +116,15 @@ class GanConfig(RunConfig):
                                f"got {self.lr_decay}")
         if self.palette < 0 or self.palette == 1:
             raise CharlibError(f"palette is 0 (RGB output) or >= 2 colour layers, got {self.palette}")
+        if self.clusters < 0 or self.clusters == 1:
+            raise CharlibError(f"clusters is 0 (off) or >= 2 k-means clusters, got {self.clusters}")
+        if self.clusters and self.clusters > self.n_data and self.data == "sprites":
+            raise CharlibError(f"clusters={self.clusters} needs at least as many training images; "
+                               f"n_data is {self.n_data}")
+        if self.clusters and self.latent_dim < 2:
+            raise CharlibError("clusters needs latent_dim >= 2: z's last coordinate picks the cluster")
+        if not self.cluster_weight >= 0:  # also refuses nan
+            raise CharlibError(f"cluster_weight is a loss weight, >= 0; got {self.cluster_weight}")
         if not self.r1 >= 0:  # also refuses nan
             raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
         if not 0.0 <= self.instance_noise <= 1.0:
@@ -180,11 +194,16 @@ class GAN(keras.Model):
         augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
         instance_noise: standard deviation of the Gaussian noise added to every image D sees.
         r1: γ of the R1 penalty on D's gradient at real images (0: off).
+        cluster_reader: for cluster conditioning (:mod:`charlib.models.clusters`; the generator then
+            has a ``cluster_code`` layer): images -> cluster logits (N, K), trained on real images
+            labelled by their nearest colour-histogram cluster; G pays ``cluster_weight`` times its
+            cross-entropy on the fakes, against the cluster each fake was drawn for.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
                  loss: str = "nonsaturating", ema_decay: float | None = None, seed: int = 0,
                  augment: str = "", instance_noise: float = 0.0, r1: float = 0.0,
+                 cluster_reader: keras.Model | None = None, cluster_weight: float = 1.0,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
@@ -196,6 +215,11 @@ class GAN(keras.Model):
         self.augment = parse_policy(augment)
         self.instance_noise = float(instance_noise)
         self.r1 = float(r1)
+        self.cluster_reader = cluster_reader
+        self.cluster_weight = float(cluster_weight)
+        if cluster_reader is not None:
+            k = generator.get_layer("cluster_code").clusters
+            self.labeller = clusters.ClusterLabeller(k, name="cluster_labeller")
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -204,12 +228,29 @@ class GAN(keras.Model):
                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
-                d_optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
+                d_optimizer: keras.optimizers.Optimizer,
+                reader_optimizer: keras.optimizers.Optimizer | None = None, **kwargs: Any) -> None:
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
+        if self.cluster_reader is not None:
+            if reader_optimizer is None:
+                raise CharlibError("a GAN with a cluster reader needs a reader_optimizer")
+            self.reader_optimizer = reader_optimizer
+            reader_optimizer.build(self.cluster_reader.trainable_variables)
+
+    def fit_clusters(self, images: np.ndarray) -> clusters.Clusters:
+        """k-means the uint8 training images (N, H, W, 3) into the generator's K clusters: the
+        labeller gets the centroids, the generator (and its EMA copy) the clusters' frequencies."""
+        code = self.generator.get_layer("cluster_code")
+        fitted = clusters.fit_clusters(images, code.clusters, seed=self.seed)
+        self.labeller.set_centroids(fitted.centroids)
+        for g in (self.generator, self.ema_generator):
+            if g is not None:
+                g.get_layer("cluster_code").set_frequencies(fitted.frequencies)
+        return fitted
 
     def noise(self, n: int, step: tf.Tensor) -> tf.Tensor:
         """Latent vectors (n, latent_dim) for a given step: the same step always gives the same z."""
@@ -239,8 +280,10 @@ class GAN(keras.Model):
             real = real[0]
         n = tf.shape(real)[0]
         z = self.noise(n, self.step)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape, tf.GradientTape() as r_tape:
             fake = self.generator(z, training=True)
+            if self.cluster_reader is not None:  # on the images themselves, before D's augmentation
+                reader_loss, cluster_loss = self.cluster_losses(z, real, fake)
             if self.augment:  # DiffAugment: reals and fakes alike, before every look D takes
                 real, fake = self.augment_pair(real, fake)
             if self.instance_noise:  # blur both distributions alike, so they overlap
@@ -255,6 +298,8 @@ class GAN(keras.Model):
             if self.r1:  # keep D smooth around the data: no sharp edges to push fakes off
                 d_loss += 0.5 * self.r1 * losses.r1_penalty(self.discriminator, real)
             g_loss = self.gan_loss.g_loss(fake_logits)
+            if self.cluster_reader is not None:
+                g_loss += self.cluster_weight * cluster_loss
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         # both gradients from the same D, before either network changes (loss-scaled, replica-averaged)
@@ -262,6 +307,12 @@ class GAN(keras.Model):
         g_grads = hardware.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
+        metrics = {}
+        if self.cluster_reader is not None:
+            r_vars = self.cluster_reader.trainable_variables
+            r_grads = hardware.gradients(r_tape, reader_loss, r_vars, self.reader_optimizer)
+            self.reader_optimizer.apply_gradients(zip(r_grads, r_vars, strict=True))
+            metrics = {"cluster_loss": cluster_loss, "reader_loss": reader_loss}
         if self.ema_generator is not None:
             # warm-up: early on the average would be dominated by the random initial weights
             t = tf.cast(self.step, tf.float32)
@@ -274,7 +325,19 @@ class GAN(keras.Model):
             "g_loss": g_loss,
             "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            **metrics,
         }
+
+    def cluster_losses(self, z: tf.Tensor, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The cluster reader's cross-entropy on real images (N, H, W, 3), against their nearest
+        cluster, and on the fakes, against the cluster their z drew: (reader loss, G's cluster loss)."""
+        def cross_entropy(labels: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
+            logits = tf.cast(self.cluster_reader(images, training=True), tf.float32)
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+        real_clusters = tf.stop_gradient(self.labeller(real))
+        fake_clusters = self.generator.get_layer("cluster_code").cluster(z)
+        return cross_entropy(real_clusters, real), cross_entropy(fake_clusters, fake)
 
     @property
     def sampler(self) -> keras.Model:
@@ -288,7 +351,20 @@ class GAN(keras.Model):
         }  # fmt: skip
         if self.ema_generator is not None:
             objects["ema_generator"] = self.ema_generator
+        if self.cluster_reader is not None:
+            objects.update(cluster_reader=self.cluster_reader, reader_optimizer=self.reader_optimizer,
+                           cluster_labeller=self.labeller)
         return objects
+
+
+def _generator(config: GanConfig) -> keras.Model:
+    """The course generator for a config; with clusters, wrapped to take plain Gaussian z."""
+    if not config.clusters:
+        return dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
+                                    palette=config.palette)
+    base = dcgan.make_generator(config.latent_dim - 1 + clusters.CLUSTER_EMBEDDING, config.image_size,
+                                config.g_width, name="base_generator", palette=config.palette)
+    return clusters.make_cluster_generator(base, config.latent_dim, config.clusters)
 
 
 def build_gan(config: GanConfig) -> GAN:
@@ -298,8 +374,7 @@ def build_gan(config: GanConfig) -> GAN:
                 dcgan.reference_discriminator(config.image_size))
     else:
         nets = (
-            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
-                                 palette=config.palette),
+            _generator(config),
             # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
             dcgan.make_discriminator(config.image_size, config.d_width,
                                      norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
@@ -310,16 +385,17 @@ def build_gan(config: GanConfig) -> GAN:
         *nets,
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
         augment=config.augment, instance_noise=config.instance_noise,
-        r1=config.r1,
+        r1=config.r1, cluster_weight=config.cluster_weight,
+        cluster_reader=clusters.make_cluster_reader(config.image_size, config.d_width, config.clusters)
+        if config.clusters else None,
     )  # fmt: skip
-    gan.compile(
-        g_optimizer=hardware.loss_scaled(keras.optimizers.Adam(learning_rate(config.lr_g, config),
-                                                               beta_1=config.beta_1, beta_2=config.beta_2),
-                                         config.precision),
-        d_optimizer=hardware.loss_scaled(keras.optimizers.Adam(learning_rate(config.lr_d, config),
-                                                               beta_1=config.beta_1, beta_2=config.beta_2),
-                                         config.precision),
-    )
+    def adam(base: float) -> keras.optimizers.Optimizer:
+        return hardware.loss_scaled(keras.optimizers.Adam(learning_rate(base, config), beta_1=config.beta_1,
+                                                          beta_2=config.beta_2), config.precision)
+
+    # the cluster reader (if any) learns at D's pace
+    gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d),
+                reader_optimizer=adam(config.lr_d) if config.clusters else None)
     return gan
 
 
@@ -348,8 +424,13 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
         z = fixed_noise(cfg)
         return lambda: generate(gan.sampler, z)
 
+    def prepare(gan: GAN, data: np.ndarray) -> None:
+        if gan.cluster_reader is not None:
+            gan.fit_clusters(data)
+
     return train(GanConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler, init_from=init_from)
+                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler, init_from=init_from,
+                 prepare=prepare)
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:

@@ -185,7 +185,8 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
           images: np.ndarray | None, progress: bool, build: Callable[[C], keras.Model],
           sampler: Callable[[keras.Model, C], Callable[[], np.ndarray]],
           exported: Callable[[keras.Model], keras.Model],
-          init_from: str | Path | None = None) -> TrainedRun:
+          init_from: str | Path | None = None,
+          prepare: Callable[[keras.Model, np.ndarray], None] | None = None) -> TrainedRun:
     """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
@@ -216,6 +217,8 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         print(f"Resuming {run.path} from step {start} of {config.steps}.")
     if init_from is not None and start == 0:
         run.update_config(init_from=init_weights(model, config_cls, init_from, build))
+    if prepare is not None and start == 0:
+        prepare(model, data)
     batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
     return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
                            batches, sampler(model, config), exported(model), progress,
