@@ -100,6 +100,16 @@ def test_real_floor_has_the_same_keys(untrained):
     assert all(k in r for k in METRICS) and r["n_modes"] == 1296
 
 
+def test_a_copy_of_a_small_training_set_covers_no_more_modes_than_it_holds(untrained):
+    plain = real_floor(32, n=200, split="train", classifier=untrained)
+    copy = real_floor(32, n=200, split="train", classifier=untrained, copy_of=5)
+    assert copy["copy_of"] == 5 and copy["model"] == "a copy of 5 sprites"
+    assert copy["modes_covered"] <= 5 < plain["modes_covered"]
+    assert copy["kl"] > plain["kl"]
+    with pytest.raises(ShapeError, match="copy_of"):
+        real_floor(32, n=40, classifier=untrained, copy_of=0)
+
+
 def test_cli_diagnose_json_prints_only_json(gan_run, untrained, monkeypatch, capsys):
     monkeypatch.setattr(C, "course_classifier", lambda size, progress=True: untrained)
     assert main(["diagnose", "--checkpoint", str(gan_run), "--n", "40", "--json"]) == 0

@@ -140,20 +140,32 @@ def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: in
 
 
 def real_floor(image_size: int = 32, n: int = 10_000, split: str = "all", seed: int = 0, k: int = 5,
-               classifier=None, progress: bool = False) -> dict[str, object]:
+               classifier=None, progress: bool = False, copy_of: int | None = None) -> dict[str, object]:
     """The diagnosis of a perfect generator: ``n`` real sprites (seed) against ``n`` others (seed + 1).
 
     Same protocol and keys as :func:`diagnose`, so its numbers are the floor (KL, FCD) and ceiling
     (coverage, precision, recall) that ``n`` samples allow.
+
+    ``copy_of=M`` scores instead a generator that copies a training set exactly: the ``n`` samples
+    are drawn with replacement from M sprites (the set ``train_gan`` draws for ``n_data=M`` and
+    ``seed``). Its mode histogram inherits the training set's own unevenness, so its KL is the floor
+    of a generator that learns its M training sprites perfectly and nothing else.
     """
     split_modes(split)  # a clear error for an unknown split, before any work
+    if copy_of is not None and copy_of < 1:
+        raise ShapeError(f"copy_of is a number of training sprites, >= 1; got {copy_of}")
     clf = _classifier_for(image_size, classifier, progress)
-    fake = sp.sample_sprites(n, size=image_size, seed=seed, split=split).images
+    if copy_of is None:
+        fake = sp.sample_sprites(n, size=image_size, seed=seed, split=split).images
+    else:
+        pool = sp.sample_sprites(copy_of, size=image_size, seed=seed, split=split).images
+        fake = pool[np.random.default_rng(seed).integers(0, copy_of, n)]
     real = sp.sample_sprites(n, size=image_size, seed=seed + 1, split=split).images
     report = count_modes(fake, clf, split=split)
     summary = report.summary()
-    out: dict[str, object] = {"model": "real sprites", "image_size": image_size, "n": n, "seed": seed,
-                              "reference": split, "k": k}
+    out: dict[str, object] = {"model": "real sprites" if copy_of is None else f"a copy of {copy_of} sprites",
+                              "image_size": image_size, "n": n, "seed": seed, "reference": split, "k": k,
+                              "copy_of": copy_of}
     out.update({key: summary[key] for key in
                 ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
     out.update(_metrics(real, fake, clf, k, 512))

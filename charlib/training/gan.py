@@ -386,8 +386,9 @@ def build_gan(config: GanConfig) -> GAN:
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
         augment=config.augment, instance_noise=config.instance_noise,
         r1=config.r1, cluster_weight=config.cluster_weight,
-        cluster_reader=clusters.make_cluster_reader(config.image_size, config.d_width, config.clusters)
-        if config.clusters else None,
+        # half D's width: reading a cluster off a real image is an easier job than D's
+        cluster_reader=clusters.make_cluster_reader(config.image_size, max(config.d_width // 2, 4),
+                                                    config.clusters) if config.clusters else None,
     )  # fmt: skip
     def adam(base: float) -> keras.optimizers.Optimizer:
         return hardware.loss_scaled(keras.optimizers.Adam(learning_rate(base, config), beta_1=config.beta_1,

@@ -45,6 +45,9 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     "pacgan2-decay-r1": {"pack": 2, "lr_decay": 0.5, "r1": 0.1},
     # pacgan2-decay with a generator that paints 16 colour layers, one colour each
     "pacgan2-decay-palette": {"pack": 2, "lr_decay": 0.5, "palette": 16},
+    # pacgan2-decay drawing each of 1000 colour clusters of the training images as often as the data
+    # holds it, held to its cluster by an auxiliary reader (charlib.models.clusters)
+    "pacgan2-decay-clusters": {"pack": 2, "lr_decay": 0.5, "clusters": 1000, "cluster_weight": 3.0},
 }
 
 
