@@ -182,7 +182,9 @@ class ClusterLabeller(layers.Layer):
     def call(self, images):
         levels = tf.cast(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), tf.int32)
         cells = tf.reshape(_cells(tf.clip_by_value(levels, 0, 255), self.bins), (tf.shape(images)[0], -1))
-        hist = tf.sqrt(tf.reduce_mean(tf.one_hot(cells, self.bins**3), axis=1))  # (N, bins**3)
+        n_cells = self.bins**3  # a count per row, not an (N, pixels, cells) one-hot: this runs every step
+        counts = tf.math.bincount(cells, minlength=n_cells, maxlength=n_cells, axis=-1)
+        hist = tf.sqrt(tf.cast(counts, tf.float32) / tf.cast(tf.shape(cells)[1], tf.float32))  # (N, cells)
         c = tf.convert_to_tensor(self.centroids)
         dist = tf.reduce_sum(c**2, 1)[None] - 2.0 * hist @ tf.transpose(c)
         return tf.cast(tf.argmin(dist, axis=1), tf.int32)
