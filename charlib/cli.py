@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +59,15 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _palette(text: str) -> int:
-    value = int(text)
-    if value < 0 or value == 1:
-        raise argparse.ArgumentTypeError(f"must be 0 (RGB output) or at least 2 colour layers, got {value}")
-    return value
+def _off_or_at_least_two(zero: str, things: str) -> Callable[[str], int]:
+    """An argparse type for a count that is 0 (meaning ``zero``) or at least 2 ``things``."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < 0 or value == 1:
+            raise argparse.ArgumentTypeError(f"must be 0 ({zero}) or at least 2 {things}, got {value}")
+        return value
 
-
-def _clusters(text: str) -> int:
-    value = int(text)
-    if value < 0 or value == 1:
-        raise argparse.ArgumentTypeError(f"must be 0 (off) or at least 2 clusters, got {value}")
-    return value
+    return parse
 
 
 def _sprites(args: argparse.Namespace) -> int:
@@ -363,9 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: Gaussian noise of this std on every image D sees (pixels in -1..1)")
     p.add_argument("--r1", type=_non_negative, metavar="GAMMA",
                    help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
-    p.add_argument("--palette", type=_palette, metavar="K",
+    p.add_argument("--palette", type=_off_or_at_least_two("RGB output", "colour layers"), metavar="K",
                    help="GAN: the generator paints K colour layers, one colour each (0: plain RGB output)")
-    p.add_argument("--clusters", type=_clusters, metavar="K",
+    p.add_argument("--clusters", type=_off_or_at_least_two("off", "clusters"), metavar="K",
                    help="GAN: condition on K colour clusters of the training images, drawn as often as "
                         "the data holds them (charlib.models.clusters; 0: off)")
     p.add_argument("--init-from", metavar="RUN",
