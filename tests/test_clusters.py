@@ -8,6 +8,7 @@ from dataclasses import replace
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from charlib.data.pipeline import to_float
 from charlib.data.sprites import sample_sprites
@@ -121,6 +122,21 @@ def test_cluster_generator_takes_gaussian_z_and_reloads_with_its_frequencies(tmp
 def test_bad_cluster_settings_are_clear_errors(overrides, message):
     with pytest.raises(CharlibError, match=message):
         GanConfig(**{**TINY, **overrides})
+
+
+def test_too_few_images_for_the_clusters_stops_before_a_run_folder_exists(tmp_path, sprites):
+    folder = tmp_path / "art"
+    folder.mkdir()
+    for i, image in enumerate(sprites.images[:12]):
+        Image.fromarray(image).save(folder / f"c_{i:02d}.png")
+    out = tmp_path / "run"
+    with pytest.raises(CharlibError, match="clusters=20 needs at least as many training images; got 12"):
+        train_gan(GanConfig(**{**TINY, "steps": 2, "clusters": 20, "data": str(folder)}), out, progress=False)
+    assert not out.exists()
+    with pytest.raises(CharlibError, match="got 12"):  # images passed directly are checked alike
+        train_gan(GanConfig(**{**TINY, "steps": 2, "clusters": 20}), out, images=sprites.images[:12],
+                  progress=False)
+    assert not out.exists()
 
 
 def test_cluster_gan_trains_fits_its_clusters_resumes_exactly_and_exports(tmp_path, interrupted_at_batch):

@@ -132,6 +132,13 @@ class GanConfig(RunConfig):
                                f"got {self.instance_noise}")
         parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
 
+    def check_images(self, n_images: int) -> None:
+        """k-means needs at least ``clusters`` images: an image folder with fewer stops here,
+        before its run folder is made."""
+        if self.clusters > n_images:
+            raise CharlibError(f"clusters={self.clusters} needs at least as many training images; got "
+                               f"{n_images} (use fewer clusters or more images); nothing was trained")
+
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
         """The course's settings for a profile: ``smoke`` finishes in seconds, ``full`` in minutes.

@@ -72,6 +72,10 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, **asdict(self), "versions": versions()}
 
+    def check_images(self, n_images: int) -> None:
+        """Raise :class:`CharlibError` if this config cannot train on ``n_images`` images; checked
+        before a new run folder is made. Any number works here; a model kind may ask for more."""
+
 
 def versions() -> dict[str, str]:
     return {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
@@ -200,6 +204,7 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         if images is None:
             images = load_training_images(config)
         config = fit_batch_size(config, len(images))
+        config.check_images(len(images))
         if init_from is not None:
             check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
     run, config = open_run(config_cls, config, out, resume, steps)
