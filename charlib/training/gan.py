@@ -118,9 +118,8 @@ class GanConfig(RunConfig):
             raise CharlibError(f"palette is 0 (RGB output) or >= 2 colour layers, got {self.palette}")
         if self.clusters < 0 or self.clusters == 1:
             raise CharlibError(f"clusters is 0 (off) or >= 2 k-means clusters, got {self.clusters}")
-        if self.clusters and self.clusters > self.n_data and self.data == "sprites":
-            raise CharlibError(f"clusters={self.clusters} needs at least as many training images; "
-                               f"n_data is {self.n_data}")
+        if self.data == "sprites":  # their number is known now; an image folder's, once it is read
+            self.check_images(self.n_data)
         if self.clusters and self.latent_dim < 2:
             raise CharlibError("clusters needs latent_dim >= 2: z's last coordinate picks the cluster")
         if not self.cluster_weight >= 0:  # also refuses nan
@@ -133,11 +132,12 @@ class GanConfig(RunConfig):
         parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
 
     def check_images(self, n_images: int) -> None:
-        """k-means needs at least ``clusters`` images: an image folder with fewer stops here,
-        before its run folder is made."""
+        """k-means needs at least ``clusters`` images: too few stop here, before a run folder is made
+        (sprites when the config is built, an image folder once the trainer has read it)."""
         if self.clusters > n_images:
             raise CharlibError(f"clusters={self.clusters} needs at least as many training images; got "
-                               f"{n_images} (use fewer clusters or more images); nothing was trained")
+                               f"{n_images} (use fewer clusters, or more images: n_data for sprites); "
+                               "nothing was trained")
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
