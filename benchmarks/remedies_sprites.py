@@ -75,6 +75,8 @@ DESCRIPTIONS = {
                            "real and fake), the pair that stops the 64x64 collapse",
     "pacgan2-decay": "PacGAN2 whose two learning rates stay at 2e-4 for the first half of the run, then "
                      "fall linearly to 0 at its last step (GanConfig.lr_decay = 0.5)",
+    "dcgan-decay": "the baseline DCGAN whose two learning rates fall linearly to 0 over the second half "
+                   "of the run (GanConfig.lr_decay = 0.5)",
     "pacgan2-batch128-decay": "pacgan2-decay with batch 128 (64 packs a step): twice the images per step",
     "pacgan2-decay-noise": "pacgan2-decay with instance noise: Gaussian noise of standard deviation 0.3 "
                            "(pixels in [-1, 1]) on every image D sees, real and fake, so D cannot win on "

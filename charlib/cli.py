@@ -4,7 +4,7 @@ Subcommands:
 
 * ``charlib sprites --n N --size 64 --seed S --out DIR``: draw N sprites into DIR as PNG files, with
   ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
-* ``charlib train gan|vae --profile smoke|full --out DIR [--resume]``: train a DCGAN or a VAE in a
+* ``charlib train gan|vae [--profile learner|smoke|full] --out DIR [--resume]``: train a DCGAN or a VAE in a
   run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
   checkpoint). ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment,
   ``--init-from RUN`` fine-tunes from an earlier run's weights.
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from charlib.config import DEFAULT_PROFILE, ENV_PROFILE, PROFILES
 from charlib.errors import CharlibError
 
 
@@ -337,8 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model in a run folder")
     p.add_argument("model", choices=("gan", "vae", "conditional"), help="what to train")
-    p.add_argument("--profile", choices=("smoke", "full"), default=None,
-                   help="sizes and steps (default: $CHARLIB_PROFILE, else smoke)")
+    p.add_argument("--profile", choices=tuple(PROFILES), default=None,
+                   help=f"sizes and steps (default: ${ENV_PROFILE}, else {DEFAULT_PROFILE})")
     p.add_argument("--out", required=True, help="run folder (new or empty, or an earlier run with --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--steps", type=_positive, help="total training steps (also to extend a resumed run)")

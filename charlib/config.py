@@ -1,10 +1,18 @@
-"""Profiles: one switch between a quick `smoke` run and a `full` run that gives real results.
+"""Profiles: how big a run is, chosen one way by every notebook, command and test.
 
-Every notebook and command reads the profile the same way, through :func:`profile`: an explicit
-argument wins, else the ``CHARLIB_PROFILE`` environment variable, else ``smoke``. The smoke profile
-keeps data and training tiny so the whole course runs headless in minutes (that is what the notebook
-tests use); the full profile uses real sizes. Where outputs go is decided here too
-(:func:`output_dir`): ``outputs/`` at the top of the course repo, or ``CHARLIB_OUTPUTS`` if set.
+Three profiles, as data (:data:`PROFILES`):
+
+* ``learner`` (the default when nothing is set): real results, sized so that each notebook runs in a
+  few minutes on a 2-core laptop. This is what a person gets by opening a notebook, ``make course``
+  or ``charlib train``.
+* ``smoke``: tiny data and a handful of steps, so the whole course runs headless in minutes. Its
+  pictures are not meant to be looked at; the tests select it explicitly.
+* ``full``: the long runs behind the benchmarks and the best results (tens of minutes per model).
+
+:func:`profile` reads the choice: an explicit argument wins, else the ``CHARLIB_PROFILE``
+environment variable, else ``learner``. :func:`describe` is the line every notebook prints first.
+Where outputs go is decided here too (:func:`output_dir`): ``outputs/`` at the top of the course
+repo, or ``CHARLIB_OUTPUTS`` if set.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import os
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,14 +33,15 @@ ENV_OUTPUTS = "CHARLIB_OUTPUTS"
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes that differ between a smoke run and a full run.
+    """Sizes that differ between profiles (each model kind keeps its own table keyed by ``name``).
 
     Attributes:
-        name: ``"smoke"`` or ``"full"``.
+        name: ``"smoke"``, ``"learner"`` or ``"full"``.
         n_sprites: how many sprites a notebook draws for its data set.
         image_size: side of the images models train on (pixels).
         batch_size: training batch size.
         n_preview: how many images grids and sheets show.
+        purpose: one line on what the profile is for, printed by :func:`describe`.
     """
 
     name: str
@@ -39,26 +49,64 @@ class Profile:
     image_size: int
     batch_size: int
     n_preview: int
+    purpose: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
+DEFAULT_PROFILE = "learner"
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", n_sprites=512, image_size=32, batch_size=32, n_preview=16),
-    "full": Profile("full", n_sprites=20_000, image_size=64, batch_size=64, n_preview=64),
+    "smoke": Profile("smoke", n_sprites=512, image_size=32, batch_size=32, n_preview=16,
+                     purpose="tiny data and a few steps, for the tests: the pictures are not results"),
+    "learner": Profile("learner", n_sprites=20_000, image_size=32, batch_size=64, n_preview=64,
+                       purpose="real results, each notebook in minutes on a 2-core laptop"),
+    "full": Profile("full", n_sprites=20_000, image_size=64, batch_size=64, n_preview=64,
+                    purpose="the long runs behind the benchmarks: tens of minutes per model"),
 }
 
 
 def profile(name: str | None = None) -> Profile:
-    """The profile to use: ``name`` if given, else ``$CHARLIB_PROFILE``, else ``smoke``."""
-    chosen = (name or os.environ.get(ENV_PROFILE) or "smoke").strip().lower()
+    """The profile to use: ``name`` if given, else ``$CHARLIB_PROFILE``, else ``learner``."""
+    chosen = (name or os.environ.get(ENV_PROFILE) or DEFAULT_PROFILE).strip().lower()
     if chosen not in PROFILES:
         raise CharlibError(
             f"Unknown profile {chosen!r} (from {'argument' if name else ENV_PROFILE}); "
             f"choose one of {sorted(PROFILES)}."
         )
     return PROFILES[chosen]
+
+
+def settings_for(table: dict[str, dict[str, Any]], chosen: Profile) -> dict[str, Any]:
+    """A model kind's settings for ``chosen`` from its table keyed by profile name (a copy)."""
+    if chosen.name not in table:
+        raise CharlibError(f"No settings for profile {chosen.name!r} here; known: {sorted(table)}")
+    return dict(table[chosen.name])
+
+
+def describe(chosen: Profile) -> str:
+    """The first thing a notebook prints: the active profile, what it is for and how to change it."""
+    default = " (the default)" if chosen.name == DEFAULT_PROFILE else ""
+    others = " or ".join(f'PROFILE = "{name}"' for name in PROFILES if name != chosen.name)
+    return (f"Profile {chosen.name!r}{default}: {chosen.purpose}.\n"
+            f"{chosen.n_sprites} sprites of {chosen.image_size}x{chosen.image_size} px, batch "
+            f"{chosen.batch_size}. To change it, set {others} in this cell, or {ENV_PROFILE} in the "
+            "shell before starting Jupyter.")
+
+
+def code_version() -> str:
+    """A short hash of the charlib package's source: cached models made by other code are not reused.
+
+    Any change to a ``.py`` file of the package changes it, so a cache keyed by it is never stale.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def course_root(start: Path | None = None) -> Path | None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pytest
+
+
+def pytest_configure(config):
+    """The tests run the ``smoke`` profile, chosen here explicitly: a person who sets nothing gets
+    ``learner``, which trains for minutes. Subprocesses (the CLI, JupyterLab) inherit the choice."""
+    os.environ["CHARLIB_PROFILE"] = "smoke"
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from charlib import config
 from charlib.errors import CharlibError
 
 
-def test_profile_defaults_to_smoke_and_reads_the_environment(monkeypatch):
+def test_profile_defaults_to_learner_and_reads_the_environment(monkeypatch):
     monkeypatch.delenv(config.ENV_PROFILE, raising=False)
-    assert config.profile().name == "smoke"
+    assert config.profile().name == "learner"
     monkeypatch.setenv(config.ENV_PROFILE, "FULL")
     assert config.profile().name == "full"
     assert config.profile("smoke").name == "smoke"  # an explicit argument wins
@@ -25,6 +25,19 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 def test_full_profile_is_bigger_than_smoke():
     smoke, full = config.PROFILES["smoke"], config.PROFILES["full"]
     assert full.n_sprites > smoke.n_sprites and full.image_size >= smoke.image_size
+
+
+def test_the_tests_run_the_smoke_profile():
+    assert config.profile().name == "smoke"  # set by conftest, inherited by subprocesses
+
+
+@pytest.mark.parametrize("name", sorted(config.PROFILES))
+def test_describe_names_the_profile_and_how_to_change_it(name):
+    text = config.describe(config.profile(name))
+    assert f"Profile {name!r}" in text and config.ENV_PROFILE in text
+    assert ("(the default)" in text) == (name == config.DEFAULT_PROFILE)
+    others = [other for other in config.PROFILES if other != name]
+    assert all(f'PROFILE = "{other}"' in text for other in others)
 
 
 def test_output_dir_honours_env_and_creates_folders(tmp_path, monkeypatch):

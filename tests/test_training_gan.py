@@ -205,15 +205,35 @@ def test_course_gan_trains_once_then_loads_without_training(tmp_path, monkeypatc
     assert len(again.history) == len(first.history)
 
 
-def test_course_gan_keeps_changed_configs_in_their_own_folder(tmp_path, monkeypatch):
+def test_course_gan_is_keyed_by_its_config_and_the_code_version(tmp_path, monkeypatch):
     from charlib import config as config_module
     from charlib.training import gan as gan_module
+    from charlib.training import trainer
 
     monkeypatch.setenv(config_module.ENV_OUTPUTS, str(tmp_path))
     seen = []
     monkeypatch.setattr(gan_module, "train_or_load",
                         lambda cls, cfg, out, *a: seen.append((cfg.image_size, out.name)))
     gan_module.course_gan(profile("smoke"))
-    gan_module.course_gan(profile("smoke"), image_size=32)
+    gan_module.course_gan(profile("smoke"), image_size=32)  # the same config: the same folder
     gan_module.course_gan(profile("smoke"), image_size=16)
-    assert seen == [(32, "gan_smoke"), (32, "gan_smoke"), (16, "gan_smoke_image_size16")]
+    gan_module.course_gan(profile("smoke"), steps=61)
+    monkeypatch.setattr(trainer, "code_version", lambda: "edited-code")
+    gan_module.course_gan(profile("smoke"))
+    names = [name for _, name in seen]
+    assert all(name.startswith("gan_smoke_") for name in names)
+    assert names[0] == names[1] and len(set(names)) == 4  # changed size, steps or code: a new folder
+    assert [size for size, _ in seen] == [32, 32, 16, 32, 32]
+
+
+def test_code_version_changes_with_the_source(tmp_path, monkeypatch):
+    from charlib import config as config_module
+
+    before = config_module.code_version()
+    assert before == config_module.code_version() and len(before) == 12
+    fake = tmp_path / "config.py"  # code_version hashes the folder config.py lives in
+    fake.write_text("x = 1\n")
+    monkeypatch.setattr(config_module, "__file__", str(fake))
+    one = config_module.code_version()
+    fake.write_text("x = 2\n")
+    assert config_module.code_version() != one

@@ -45,7 +45,7 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
-from charlib.config import Profile, seed_everything
+from charlib.config import Profile, seed_everything, settings_for
 from charlib.data import skeleton as sk
 from charlib.data import sprites
 from charlib.data.pipeline import to_float, to_uint8
@@ -57,6 +57,7 @@ from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
+    course_folder,
     fixed_noise,
     loop_and_export,
     open_run,
@@ -109,26 +110,37 @@ class ConditionalConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> ConditionalConfig:
-        """The course's settings: ``smoke`` trains for seconds, ``full`` for about 10 minutes on 2 cores."""
-        if profile.name == "smoke":
-            base = cls(image_size=32, latent_dim=16, width=16, batch_size=32, steps=60,
-                       sample_every=30, ckpt_every=30, log_every=5, n_samples=16, kl_warmup_steps=30,
-                       profile="smoke")
-        else:
-            base = cls(image_size=32, latent_dim=16, width=32, batch_size=64, steps=6000,
-                       sample_every=500, ckpt_every=500, kl_warmup_steps=1000, n_samples=64,
-                       max_minutes=20.0, profile=profile.name)
+        """The course's settings for a profile (:data:`PROFILE_SETTINGS`), then ``overrides``; with
+        ``identity="attributes"``, that kind's own settings (:data:`ATTRIBUTE_SETTINGS`) on top."""
+        settings = settings_for(PROFILE_SETTINGS, profile)
         if overrides.get("identity") == "attributes":
-            # the 4 labels say everything a sprite's appearance holds, so no continuous part (see
-            # make_attribute_encoder); and the palette decoder, fed one-hot codes alone, stayed
-            # stuck drawing one flat colour in our runs, while the plain decoder trains. The plain
-            # decoder's thin limbs take long to get their colours right in jump frames: cycle
-            # consistency was 93.4% after 6000 steps, 94.8% after 14000 and 96.2% after 24000
-            # (benchmarks/results/animation_attributes.md), so the full profile trains 24000
-            base = replace(base, identity="attributes", latent_dim=0, palette=0)
-            if profile.name != "smoke":
-                base = replace(base, steps=24000, sample_every=2000, ckpt_every=1000, max_minutes=40.0)
-        return replace(base, **overrides)
+            settings.update(settings_for(ATTRIBUTE_SETTINGS, profile))
+        return replace(cls(**settings, profile=profile.name), **overrides)
+
+
+# The conditional VAE of each profile, as data (continuous identity codes).
+PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": {"image_size": 32, "latent_dim": 16, "width": 16, "batch_size": 32, "steps": 60,
+              "sample_every": 30, "ckpt_every": 30, "log_every": 5, "n_samples": 16, "kl_warmup_steps": 30},
+    "learner": {"image_size": 32, "latent_dim": 16, "width": 32, "batch_size": 64, "steps": 2000,
+                "sample_every": 500, "ckpt_every": 500, "kl_warmup_steps": 500, "n_samples": 64,
+                "max_minutes": 10.0},
+    "full": {"image_size": 32, "latent_dim": 16, "width": 32, "batch_size": 64, "steps": 6000,
+             "sample_every": 500, "ckpt_every": 500, "kl_warmup_steps": 1000, "n_samples": 64,
+             "max_minutes": 20.0},
+}
+# identity="attributes": the 4 labels say everything a sprite's appearance holds, so no continuous
+# part (see make_attribute_encoder); and the palette decoder, fed one-hot codes alone, stayed stuck
+# drawing one flat colour in our runs, while the plain decoder trains. The plain decoder's thin limbs
+# take long to get their colours right in jump frames, so cycle consistency keeps rising with steps
+# (benchmarks/results/animation_attributes.md for full, learner_quality.md for learner).
+ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": {"identity": "attributes", "latent_dim": 0, "palette": 0},
+    "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 4000,
+                "ckpt_every": 500, "max_minutes": 10.0},
+    "full": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 24000,
+             "sample_every": 2000, "ckpt_every": 1000, "max_minutes": 40.0},
+}
 
 
 def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -472,13 +484,10 @@ def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalCo
 
 def course_conditional(profile: Profile, out: str | Path | None = None, progress: bool = True,
                        **overrides: Any) -> TrainedRun:
-    """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>``
-    (a folder of its own per set of ``overrides``) and then reused."""
-    from charlib.config import output_dir
-
+    """The course's conditional VAE for a profile, trained once into
+    ``outputs/conditional_<profile>_<key>`` (keyed by the full config, the code and the library
+    versions, like :func:`charlib.training.gan.course_gan`) and then reused."""
     config = ConditionalConfig.from_profile(profile, **overrides)
-    if out is None:
-        suffix = "".join(f"_{k}{v}" for k, v in sorted(overrides.items()))
-        out = output_dir().joinpath(f"conditional_{profile.name}{suffix}")
-    return train_or_load(ConditionalConfig, config, Path(out), train_conditional, build_conditional,
+    out = Path(out) if out is not None else course_folder(config)
+    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional,
                          progress)

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.augment import diff_augment, parse_policy
-from charlib.config import Profile
+from charlib.config import Profile, settings_for
 from charlib.errors import CharlibError
 from charlib.models import clusters, dcgan
 from charlib.training import hardware
@@ -35,6 +35,7 @@ from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
+    course_folder,
     fixed_noise,
     generate,
     restore_for_inference,
@@ -141,25 +142,31 @@ class GanConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
-        """The course's settings for a profile: ``smoke`` finishes in seconds, ``full`` in minutes.
+        """The course's settings for a profile (:data:`PROFILE_SETTINGS`), then ``overrides``.
 
         With ``nets="reference"`` the TF-tutorial DCGAN also gets the tutorial's ``latent_dim=100`` and
         no EMA (as ``charlib bench`` times it), unless ``overrides`` set them.
         """
-        if profile.name == "smoke":
-            base = cls(image_size=32, latent_dim=64, g_width=16, d_width=16, batch_size=32, steps=60,
-                       n_data=512, sample_every=30, ckpt_every=30, log_every=5, n_samples=16,
-                       ema_decay=0.99, profile="smoke")
-        else:
-            # 32x32: on 2 CPU cores this recipe gives diverse characters in about 5 minutes, while at
-            # 64x64 it collapses within 15 (benchmarks/results/gan_full64.md; speed_coverage.md: 40 of 1000
-            # modes where the TF-tutorial nets reach 612 in the same 10 minutes, and 660 with
-            # augment="translation,cutout" and pack=2 switched on); image_size=64 still works
-            base = cls(image_size=32, batch_size=profile.batch_size, n_data=profile.n_sprites,
-                       steps=5000, max_minutes=15.0, profile=profile.name)
+        base = cls(**settings_for(PROFILE_SETTINGS, profile), profile=profile.name)
         if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
             base = replace(base, **REFERENCE_DEFAULTS)
         return replace(base, **overrides)
+
+
+# The GAN of each profile, as data. Every profile trains at 32x32: at 64x64 the plain DCGAN collapses
+# within 15 minutes on 2 CPU cores (benchmarks/results/gan_full64.md), so a 64x64 run is asked for by
+# name (image_size=64, ideally with augment="translation,cutout" and pack=2).
+# learner: PacGAN2 with the learning rates falling to 0 over the second half (the pacgan2-decay
+# recipe of notebook 08), which covers more modes per minute than the plain DCGAN
+# (benchmarks/results/learner_quality.md). full: the plain DCGAN that benchmarks compare against.
+PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": {"image_size": 32, "latent_dim": 64, "g_width": 16, "d_width": 16, "batch_size": 32,
+              "steps": 60, "n_data": 512, "sample_every": 30, "ckpt_every": 30, "log_every": 5,
+              "n_samples": 16, "ema_decay": 0.99},
+    "learner": {"image_size": 32, "batch_size": 64, "n_data": 20_000, "steps": 5000, "pack": 2,
+                "lr_decay": 0.5, "sample_every": 500, "ckpt_every": 500, "max_minutes": 12.0},
+    "full": {"image_size": 32, "batch_size": 64, "n_data": 20_000, "steps": 5000, "max_minutes": 15.0},
+}
 
 
 class LinearTail(keras.optimizers.schedules.LearningRateSchedule):
@@ -459,17 +466,13 @@ def course_gan(profile: Profile, out: str | Path | None = None, progress: bool =
                **overrides: Any) -> TrainedRun:
     """The course's DCGAN for a profile, trained once and reused (the run folder is the cache).
 
-    Trains into ``outputs/gan_<profile>`` (or ``out``) when the folder is missing, resumes it when a
-    run there stopped early, and otherwise just loads it. Later notebooks call this, so each of
-    them also runs on its own on a fresh clone. ``overrides`` change the profile's settings (e.g.
-    ``image_size=64``); a changed config gets its own folder, named after the changes.
+    The folder is ``outputs/gan_<profile>_<key>`` (or ``out``), where the key hashes the full config
+    (the profile's settings with ``overrides``, e.g. ``image_size=64``), the charlib source and the
+    library versions (:func:`charlib.training.trainer.cache_key`): a changed config or changed code
+    trains afresh instead of reusing a stale model. The first notebook that needs the GAN trains it
+    (a run that stopped early is resumed); later notebooks load it, and each of them also runs on
+    its own on a fresh clone.
     """
-    from charlib.config import output_dir
-
     config = GanConfig.from_profile(profile, **overrides)
-    if out is None:
-        default = GanConfig.from_profile(profile)
-        changed = sorted(k for k, v in overrides.items() if getattr(default, k) != v)
-        suffix = "".join(f"_{k}{overrides[k]}" for k in changed)
-        out = output_dir().joinpath(f"gan_{profile.name}{suffix}")
-    return train_or_load(GanConfig, config, Path(out), train_gan, build_gan, progress)
+    out = Path(out) if out is not None else course_folder(config)
+    return train_or_load(GanConfig, config, out, train_gan, build_gan, progress)

@@ -39,6 +39,8 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     "diffaugment-pacgan2": {"augment": "translation,cutout", "pack": 2},
     # PacGAN2 whose learning rates fall linearly to 0 over the second half of the run
     "pacgan2-decay": {"pack": 2, "lr_decay": 0.5},
+    # the plain DCGAN with the same falling learning rates
+    "dcgan-decay": {"lr_decay": 0.5},
     "pacgan2-batch128-decay": {"pack": 2, "batch_size": 128, "lr_decay": 0.5},
     # pacgan2-decay with D's inputs blurred by instance noise, or with D smoothed by an R1 penalty
     "pacgan2-decay-noise": {"pack": 2, "lr_decay": 0.5, "instance_noise": 0.3},

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import __version__
-from charlib.config import course_root, seed_everything
+from charlib.config import code_version, course_root, seed_everything
 from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
 from charlib.training import hardware
@@ -354,13 +354,38 @@ def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
     return rng.standard_normal((n or config.n_samples, config.latent_dim)).astype(np.float32)
 
 
+def cache_key(config: RunConfig) -> str:
+    """A short hash of everything that decides a trained model: the full config, the charlib source
+    (:func:`charlib.config.code_version`) and the TensorFlow and Keras versions."""
+    import hashlib
+    import json
+
+    described = {k: v for k, v in config.to_dict().items() if k != "versions"}
+    described["code"] = code_version()
+    described["libraries"] = {"tensorflow": tf.__version__, "keras": keras.__version__}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def course_folder(config: RunConfig, name: str | None = None) -> Path:
+    """Where the course keeps the model ``config`` trains: ``outputs/<kind>_<profile>_<cache key>``
+    (``name`` instead of the kind, e.g. ``"conditional_attributes"``)."""
+    from charlib.config import output_dir
+
+    return output_dir().joinpath(f"{name or config.kind}_{config.profile}_{cache_key(config)}")
+
+
 def train_or_load(config_cls: type[C], config: C, out: Path, train_fn: Callable[..., TrainedRun],
                   build: Callable[[C], keras.Model], progress: bool = True) -> TrainedRun:
     """A run folder used as a cache: train into ``out`` if it is new, resume it if it stopped
-    early, and just load it (no data, no training) if it has finished."""
+    early, and just load it (no data, no training) if it has finished. Says which, in one line."""
+    what = f"the course's {config.kind} ({config.profile} profile, {config.steps} steps)"
     if not (out / "config.json").is_file():
+        print(f"Training {what} into {out}; later notebooks reuse it.", flush=True)
         return train_fn(config, out, progress=progress)
     model, saved, run = restore_for_inference(config_cls, out, build)
     if model is not None and int(model.step.numpy()) >= saved.steps:
+        print(f"Reusing {what} from {out} (trained earlier with this config and code).", flush=True)
         return TrainedRun(run, model, saved, run.read_history())
+    done = int(model.step.numpy()) if model is not None else 0
+    print(f"Resuming {what} in {out} from step {done}.", flush=True)
     return train_fn(out=out, resume=True, progress=progress)
