@@ -1,6 +1,7 @@
 # charlib course: two commands do everything on a fresh machine.
-#   make course   builds .venv if missing, installs, runs every notebook headless (PROFILE=full
-#                 by default; `make course PROFILE=smoke` for a quick pass), outputs under outputs/
+#   make course   builds .venv if missing, installs, runs every notebook headless in the learner
+#                 profile (real results; `make course PROFILE=full` for the long runs,
+#                 PROFILE=smoke for a quick pass), outputs under outputs/
 #   make test     builds .venv if missing, installs, runs ruff, pytest and nbval (smoke profile)
 # Other targets: make lab (JupyterLab), make bench (benchmarks), make strip (clean notebook outputs).
 
@@ -8,7 +9,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-PROFILE ?= $(or $(CHARLIB_PROFILE),full)
+PROFILE ?= $(or $(CHARLIB_PROFILE),learner)
 
 .PHONY: install course test browser lint pytest nbval lab bench strip clean
 
@@ -46,7 +47,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check charlib tests tools benchmarks notebooks
 
 pytest: $(STAMP)
-	CHARLIB_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests -q
+	CHARLIB_PROFILE=smoke CHARLIB_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests -q
 
 nbval: $(STAMP)
 	CHARLIB_PROFILE=smoke MPLBACKEND=agg $(PY) -m pytest --nbval-lax --nbval-current-env \
