@@ -2,7 +2,9 @@
 
 This is what ``make course`` calls. Each notebook runs with its own folder as working directory,
 in the profile given by ``CHARLIB_PROFILE``; the executed copy goes to ``--out`` (default
-``outputs/notebooks/``) and a timing table to ``--out/timings.md``. The run stops at the first
+``outputs/notebooks/``), a timing table to ``--out/timings.md`` and the same seconds to
+``--out/timings.json`` (``profile``, ``machine``, ``notebooks``: name to seconds), the file that
+``benchmarks/results/course_timings.json`` is made from. The run stops at the first
 notebook that fails, naming it and the cell.
 
 Usage: python tools/run_notebooks.py [--out DIR] [--timeout SECONDS] [notebooks ...]
@@ -11,7 +13,9 @@ Usage: python tools/run_notebooks.py [--out DIR] [--timeout SECONDS] [notebooks 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -33,6 +37,12 @@ def run(path: Path, out_dir: Path, timeout: int) -> float:
     finally:
         nbformat.write(nb, out_dir / path.name)
     return time.perf_counter() - start
+
+
+def timings_record(profile: str, rows: list[tuple[str, float]]) -> dict[str, object]:
+    """What timings.json holds: the profile, the machine in words, and seconds per notebook."""
+    return {"profile": profile, "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
+            "notebooks": {Path(name).stem: round(seconds, 1) for name, seconds in rows}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     table = ["| notebook | profile | seconds |", "| --- | --- | --- |"]
     table += [f"| {name} | {profile} | {sec:.1f} |" for name, sec in rows]
     (args.out / "timings.md").write_text("\n".join(table) + "\n")
+    (args.out / "timings.json").write_text(json.dumps(timings_record(profile, rows), indent=2) + "\n")
     print("\n".join(table))
     return 0
 

@@ -1,0 +1,112 @@
+"""Prose and JSON agree: every measured number on the course's pages is what tools/render_docs.py
+renders from benchmarks/results/*.json, and a changed number in the JSON shows up as a stale page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import render_docs  # noqa: E402
+import run_notebooks  # noqa: E402
+
+TIMINGS = {"profile": "learner", "command": "make course", "machine": "2 CPU cores, x86_64",
+           "setup_seconds": 90.0, "total_seconds": 1800.0,
+           "notebooks": {"00_setup": 30.0, "05_vae": 330.0}}
+
+
+@pytest.fixture
+def results_twin(tmp_path: Path) -> Path:
+    """A copy of the committed results files, to change without touching the real ones."""
+    twin = tmp_path / "results"
+    twin.mkdir()
+    for path in render_docs.RESULTS.glob("*.json"):
+        shutil.copy(path, twin / path.name)
+    return twin
+
+
+def test_committed_pages_are_what_the_renderer_writes(capsys):
+    assert render_docs.main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_every_page_with_measured_numbers_uses_a_results_block():
+    for page in ("README.md", "notebooks/README.md", "docs/instructor_guide.md"):
+        assert "<!-- results:course_" in (ROOT / page).read_text(encoding="utf-8"), page
+    assert (ROOT / "docs" / "results.md").read_text(encoding="utf-8").startswith(render_docs.GENERATED_NOTE)
+
+
+def test_a_changed_number_in_the_json_changes_the_rendering_and_check_names_the_page(results_twin, capsys):
+    before = render_docs.sprite_speed(results_twin)
+    data = json.loads((results_twin / "sprites_speed.json").read_text())
+    data["results"][0]["cold_s"] = 9.87
+    (results_twin / "sprites_speed.json").write_text(json.dumps(data))
+    after = render_docs.sprite_speed(results_twin)
+    assert after != before and "9.9" in after
+    assert render_docs.main(["--check", "--results-dir", str(results_twin)]) == 1
+    assert "docs/results.md" in capsys.readouterr().out
+
+
+def test_check_writes_nothing(results_twin):
+    page = ROOT / "docs" / "results.md"
+    committed = page.read_text(encoding="utf-8")
+    (results_twin / "gan_full.json").write_text(
+        (results_twin / "gan_full.json").read_text().replace('"minutes_wall": ', '"minutes_wall": 1'))
+    render_docs.main(["--check", "--results-dir", str(results_twin)])
+    assert page.read_text(encoding="utf-8") == committed
+
+
+def test_remedies_report_the_mean_and_range_over_seeds_not_the_best_seed(results_twin):
+    data = json.loads((results_twin / "remedies_sprites.json").read_text())
+    kls = [r["kl"] for r in data["rows"] if r["recipe"] == "pacgan2-decay" and r["steps"] == 10000]
+    assert len(kls) > 1
+    row = next(line for line in render_docs.remedies(results_twin).splitlines()
+               if line.startswith("| `pacgan2-decay` | 10,000 |"))
+    mean = sum(kls) / len(kls)
+    assert f"{mean:.3f} ({min(kls):.3f}–{max(kls):.3f})" in row
+
+
+def test_course_times_says_not_measured_without_its_file(results_twin):
+    assert not (results_twin / "course_timings.json").exists()
+    assert render_docs.course_times(results_twin) == render_docs.NOT_MEASURED
+    assert "not measured yet" in render_docs.course_total(results_twin)
+
+
+def test_course_times_renders_minutes_per_notebook_and_the_total(results_twin):
+    (results_twin / "course_timings.json").write_text(json.dumps(TIMINGS))
+    text = render_docs.course_times(results_twin)
+    assert "| `00_setup` | 0.5 |" in text and "| `05_vae` | 5.5 |" in text
+    assert "**30 minutes**" in text and "1.5 minutes created the virtual environment" in text
+    assert render_docs.course_total(results_twin).startswith("about 30 minutes on 2 CPU cores")
+
+
+def test_run_notebooks_timings_json_fits_what_course_times_reads(results_twin):
+    record = run_notebooks.timings_record("learner", [("00_setup.ipynb", 12.34), ("01_data.ipynb", 60.0)])
+    assert set(record) == {"profile", "machine", "notebooks"}
+    assert record["notebooks"] == {"00_setup": 12.3, "01_data": 60.0}
+    record.update(setup_seconds=60.0, total_seconds=200.0)
+    (results_twin / "course_timings.json").write_text(json.dumps(record))
+    assert "| `01_data` | 1.0 |" in render_docs.course_times(results_twin)
+
+
+def test_blocks_render_inline_or_on_their_own_lines(results_twin):
+    text = ("Takes <!-- results:course_total -->old<!-- /results:course_total -->.\n"
+            "<!-- results:course_times -->\nold\n<!-- /results:course_times -->\n")
+    out = render_docs.render_blocks(text, results_twin)
+    assert f"<!-- results:course_total -->{render_docs.course_total(results_twin)}<!-- /" in out
+    assert f"<!-- results:course_times -->\n{render_docs.NOT_MEASURED}\n<!-- /" in out
+    assert "old" not in out
+
+
+def test_an_unknown_block_or_a_missing_results_file_is_one_clear_error(results_twin, capsys):
+    with pytest.raises(render_docs.RenderError, match="no renderer named 'nope'"):
+        render_docs.render_blocks("<!-- results:nope --><!-- /results:nope -->", results_twin, "X.md")
+    (results_twin / "vae_full.json").unlink()
+    assert render_docs.main(["--check", "--results-dir", str(results_twin)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "vae_full.json is missing" in err
