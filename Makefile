@@ -3,7 +3,8 @@
 #                 profile (real results; `make course PROFILE=full` for the long runs,
 #                 PROFILE=smoke for a quick pass), outputs under outputs/
 #   make test     builds .venv if missing, installs, runs ruff, pytest and nbval (smoke profile)
-# Other targets: make lab (JupyterLab), make bench (benchmarks), make strip (clean notebook outputs).
+# Other targets: make lab (JupyterLab), make bench (benchmarks), make strip (clean notebook outputs),
+# make render-docs (measured numbers from benchmarks/results/*.json into README.md and docs/).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= $(or $(CHARLIB_PROFILE),learner)
 
-.PHONY: install course test browser lint pytest nbval lab bench strip clean
+.PHONY: install course test browser lint pytest nbval lab bench strip render-docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,9 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/sprites_speed.py
 	$(VENV)/bin/charlib bench --quick --out outputs/bench
+
+render-docs: $(STAMP)
+	$(PY) tools/render_docs.py
 
 strip: $(STAMP)
 	$(PY) tools/strip_outputs.py notebooks/*.ipynb
