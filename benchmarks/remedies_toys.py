@@ -156,7 +156,7 @@ def main() -> None:
                       _fmt([r["reverse_kl"] for r in sel], 2, args.seeds)]
         lines.append(f"| {recipe} | " + " | ".join(cells) + f" | {np.mean(secs) if secs else np.nan:.0f} |")
     lines += ["", "Per-run numbers (every seed) are in the JSON file.", "",
-              "For comparison, VEEGAN (Srivastava et al. 2017) Table 1 as quoted in issue 5 (2,500 "
+              "For comparison, VEEGAN (Srivastava et al. 2017) Table 1 (2,500 "
               "samples, 5 runs; their networks and step counts, not ours): ring of 8 - GAN 1 / 99.3, "
               "Unrolled 7.6 / 35.6, VEEGAN 8 / 52.9; grid of 25 - GAN 3.3 / 0.5, Unrolled 23.6 / 16, "
               "VEEGAN 24.6 / 40 (modes / % high quality).", "",

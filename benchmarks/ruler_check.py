@@ -10,7 +10,7 @@ It trains a second classifier with the course recipe plus blur and colour-jitter
 (``train_classifier(32, blur=1.0, colour_jitter=0.03)``, see ``charlib.diagnostics.classifier.degrade``)
 and reports, for both rulers:
 
-1. held-out accuracy on clean renders of the 296 test identities (issue 5 asks for >= 99% per
+1. held-out accuracy on clean renders of the 296 test identities (the course asks for >= 99% per
    attribute);
 2. per-attribute accuracy and the reverse KL over the 1,000 training modes on 10,000 real training
    sprites degraded on purpose (pixel noise, Gaussian blur, a colour shift per sprite). Their labels

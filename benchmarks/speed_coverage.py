@@ -1,6 +1,6 @@
 """Speed and mode coverage of the course's default DCGAN against the TF-tutorial reference, at 64x64.
 
-Issue 7's speed target asks for the course's default DCGAN training step to reach at least twice the
+The course's speed target asks for the course's default DCGAN training step to reach at least twice the
 reference's img/s in the same run *at equal or better mode coverage*. ``charlib bench`` times the
 steps; this script trains both networks for real, one after the other on the same machine, and
 scores each run with ``charlib.diagnostics.diagnose``:
@@ -204,7 +204,7 @@ def _markdown(saved: dict) -> str:
     lines = [
         f"Command: `{saved['command']}`",
         "",
-        f"Issue 7's speed target at {s['size']}x{s['size']}, batch {s['batch']}, on the CPU: the course's "
+        f"The course's speed target at {s['size']}x{s['size']}, batch {s['batch']}, on the CPU: the course's "
         f"default DCGAN training step at least {TARGET_RATIO:.0f}x the reference's img/s in the same "
         "run, at equal or better mode coverage. The reference is the TF-tutorial DCGAN scaled to "
         f"{s['size']}x{s['size']} (`GanConfig(nets=\"reference\")`: 5x5 kernels, latent 100, no EMA, "
