@@ -4,20 +4,29 @@
 #                 PROFILE=smoke for a quick pass), outputs under outputs/
 #   make test     builds .venv if missing, installs, runs ruff, pytest and nbval (smoke profile)
 # Other targets: make lab (JupyterLab), make bench (benchmarks), make strip (clean notebook outputs),
-# make render-docs (measured numbers from benchmarks/results/*.json into README.md and docs/).
+#   make render-docs (measured numbers from benchmarks/results/*.json into README.md and docs/),
+#   make lock (refresh the version lock), make gpu-env (a separate GPU environment, see docs/gpu.md).
+# Installs take their exact versions from $(LOCK); `make install LOCK=` installs the ranges alone.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+LOCK ?= requirements/lock-py311-cpu.txt
+CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 PROFILE ?= $(or $(CHARLIB_PROFILE),learner)
 
-.PHONY: install course course-timings test browser lint pytest nbval lab bench strip render-docs clean
+.PHONY: install course course-timings test browser lint pytest nbval lab bench strip render-docs clean \
+	lock gpu-env
 
-$(STAMP): pyproject.toml
+# a GPU environment (made by make gpu-env) is never given the CPU install: the two TensorFlow
+# wheels write the same files
+$(STAMP): pyproject.toml $(LOCK)
+	@if [ -f $(VENV)/.gpu-env ]; then echo "$(VENV) is a GPU environment: update it with" \
+		"make gpu-env GPU_VENV=$(VENV) (see docs/gpu.md)"; exit 1; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet $(CONSTRAINTS) -e ".[dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -79,3 +88,37 @@ strip: $(STAMP)
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache
+
+# Refresh the lock: a fresh environment installs pyproject.toml's ranges with no constraints (so
+# it gets the newest versions they allow), and tools/lock.py writes what it installed to $(LOCK).
+# Then run make test, and commit the lock if it passes.
+LOCK_VENV ?= $(or $(TMPDIR),/tmp)/charlib-lock-venv
+
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	$(LOCK_VENV)/bin/python tools/lock.py --out $(or $(LOCK),requirements/lock-py311-cpu.txt)
+	rm -rf $(LOCK_VENV)
+
+# A separate GPU environment (docs/gpu.md): tensorflow[and-cuda] and the course's other packages
+# from requirements/gpu.txt, at the lock's versions, then charlib itself without its dependencies,
+# so pip never installs tensorflow-cpu there. It ends with charlib's GPU check.
+GPU_VENV ?= .venv-gpu
+GPU_STAMP := $(GPU_VENV)/.installed-stamp
+
+$(GPU_STAMP): pyproject.toml requirements/gpu.txt $(LOCK)
+	@test -x $(GPU_VENV)/bin/python || $(PYTHON) -m venv $(GPU_VENV)
+	@touch $(GPU_VENV)/.gpu-env
+	$(GPU_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GPU_VENV)/bin/python -m pip install --quiet $(CONSTRAINTS) -r requirements/gpu.txt
+	$(GPU_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@if $(GPU_VENV)/bin/python -m pip show --quiet tensorflow-cpu 2>/dev/null; then \
+		echo "make gpu-env: tensorflow-cpu is installed in $(GPU_VENV); remove the folder and run" \
+			"make gpu-env again"; exit 1; fi
+	$(GPU_VENV)/bin/python -m pip check
+	@touch $(GPU_STAMP)
+
+gpu-env: $(GPU_STAMP)
+	-$(GPU_VENV)/bin/charlib info --gpu

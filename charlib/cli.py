@@ -13,7 +13,8 @@ Subcommands:
   ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
   N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
   Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
-* ``charlib info``: versions, devices and the active profile.
+* ``charlib info``: versions, devices and the active profile; ``--gpu`` also checks that TensorFlow
+  sees a GPU (exit status 1, with the reason and what to do, when it does not).
 * ``charlib bench [--quick] [--variants ...] [--out DIR]``: time the GAN training step for a grid of
   speed options against the TF-tutorial reference DCGAN, interleaved; prints a table, writes
   ``bench.json``/``bench.csv``/``bench.md`` into DIR. ``charlib train`` takes the same options:
@@ -300,8 +301,16 @@ def _bench(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from charlib.system import format_report, report
 
+    if args.gpu and args.no_devices:
+        raise CharlibError("--gpu asks TensorFlow for its devices; drop --no-devices")
     print(format_report(report(include_devices=not args.no_devices)))
-    return 0
+    if not args.gpu:
+        return 0
+    from charlib.system import gpu_check
+
+    check = gpu_check()
+    print(check.message)
+    return 0 if check.ok else 1
 
 
 def _diagnose(args: argparse.Namespace) -> int:
@@ -424,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")
+    p.add_argument("--gpu", action="store_true",
+                   help="check that TensorFlow sees a GPU and computes on it; exit status 1, with the "
+                        "reason, when it does not (see docs/gpu.md)")
     p.set_defaults(func=_info)
 
     p = sub.add_parser("diagnose", help="mode coverage, KL, precision/recall/density/coverage and FCD "

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -15,7 +16,9 @@ import tensorflow as tf
 from charlib.cli import main
 from charlib.data.sprites import sample_sprites
 from charlib.training import hardware
+from charlib.training.conditional import ConditionalConfig, train_conditional
 from charlib.training.gan import GanConfig, train_gan
+from charlib.training.vae import VaeConfig, train_vae
 
 TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
             sample_every=2, ckpt_every=2, log_every=1, n_samples=4, ema_decay=0.9)
@@ -181,3 +184,117 @@ def test_cli_speed_flags_are_saved_and_xla_may_be_switched_on_when_resuming(tmp_
     assert rows[-1].startswith("3,") and "nan" not in rows[-1]
     assert main(["train", "vae", "--out", str(out), "--resume", "--precision", "float32"]) == 2
     assert "--precision" in capsys.readouterr().err
+
+
+TRAINERS = {"gan": ("charlib.training.gan", "train_gan"), "vae": ("charlib.training.vae", "train_vae"),
+            "conditional": ("charlib.training.conditional", "train_conditional")}
+FLAGS = {"xla": (["--xla"], {"jit_compile": True}),
+         "precision": (["--precision", "mixed_bfloat16"], {"precision": "mixed_bfloat16"}),
+         "distribute": (["--distribute"], {"distribute": True})}
+
+
+def test_every_trainer_the_cli_offers_is_covered_by_the_speed_tests():
+    from charlib.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    model = next(a for a in train._actions if a.dest == "model")
+    assert set(model.choices) == set(TRAINERS)
+
+
+@pytest.mark.parametrize("flag", FLAGS)
+@pytest.mark.parametrize("model", TRAINERS)
+def test_cli_hands_each_speed_flag_to_each_trainer(tmp_path, monkeypatch, capsys, model, flag):
+    import importlib
+
+    module, name = TRAINERS[model]
+    seen = {}
+
+    def fake_train(config, out, **kwargs):
+        seen["config"] = config
+        return SimpleNamespace(history=[], config=config,
+                               run=SimpleNamespace(samples_dir=out, logs_dir=out))
+
+    monkeypatch.setattr(importlib.import_module(module), name, fake_train)
+    args, expected = FLAGS[flag]
+    assert main(["train", model, "--profile", "smoke", "--out", str(tmp_path / "run"), *args]) == 0
+    config = seen["config"]
+    assert {k: getattr(config, k) for k in expected} == expected
+    untouched = {"jit_compile": False, "precision": "float32", "distribute": False}
+    assert all(getattr(config, k) == v for k, v in untouched.items() if k not in expected)
+
+
+def _tiny_run(model: str, out, images, **options):
+    common = dict(image_size=16, latent_dim=4, batch_size=8, steps=2, log_every=1, sample_every=2,
+                  ckpt_every=2, n_samples=8, **options)
+    if model == "gan":
+        return train_gan(GanConfig(g_width=4, d_width=4, n_data=64, **common), out, images=images,
+                         progress=False)
+    if model == "vae":
+        return train_vae(VaeConfig(width=4, n_data=64, kl_warmup_steps=2, **common), out, images=images,
+                         progress=False)
+    return train_conditional(ConditionalConfig(width=4, kl_warmup_steps=2, **common), out, progress=False)
+
+
+def _networks(trained) -> list[keras.Model]:
+    nets = trained.model.checkpoint_objects().values()
+    return [net for net in nets if isinstance(net, keras.Model)]
+
+
+@pytest.mark.parametrize("flag", FLAGS)
+@pytest.mark.parametrize("model", TRAINERS)
+def test_each_trainer_runs_its_step_through_the_speed_plan(tmp_path, monkeypatch, images, model, flag):
+    """A two-step run: the step is compiled by the plan the options ask for, the networks are built in
+    its scope, and config.json's ``runtime`` records what the step used."""
+    plans = []
+    real_compile = hardware.Plan.compile_step
+
+    def spy(self, train_step):
+        plans.append(self)
+        return real_compile(self, train_step)
+
+    monkeypatch.setattr(hardware.Plan, "compile_step", spy)
+    _, options = FLAGS[flag]
+    trained = _tiny_run(model, tmp_path / "run", images, **options)
+    runtime = json.loads((tmp_path / "run" / "config.json").read_text())["runtime"]
+    assert len(plans) == 1 and runtime == plans[0].as_dict()
+    assert np.all(np.isfinite([row["loss"] for row in trained.history if "loss" in row]))
+    assert int(trained.model.step.numpy()) == 2
+    compute = {layer.compute_dtype for net in _networks(trained) for layer in net.layers}
+    if flag == "xla":
+        assert runtime["jit_compile"] is True and plans[0].strategy is None
+    elif flag == "precision":
+        chosen = hardware.resolve_precision("mixed_bfloat16")[0]
+        assert runtime["precision"] == chosen
+        assert ("bfloat16" in compute) == (chosen == "mixed_bfloat16")
+    else:
+        assert plans[0].strategy is not None and runtime["replicas"] == plans[0].replicas
+    if flag != "precision":
+        assert compute == {"float32"}
+
+
+TWO_REPLICAS_CONDITIONAL = textwrap.dedent("""
+    import json, os, tempfile
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from charlib.training import hardware
+    from charlib.training.conditional import ConditionalConfig, train_conditional
+    two = hardware.plan(distribute=True, devices=["/cpu:0", "/cpu:1"])
+    hardware._STRATEGIES[None] = two.strategy   # distribute=True uses the two logical CPUs
+    out = tempfile.mkdtemp() + "/run"
+    cfg = ConditionalConfig(image_size=16, latent_dim=4, width=4, batch_size=8, steps=2, log_every=1,
+                            sample_every=2, ckpt_every=2, n_samples=8, kl_warmup_steps=2, distribute=True)
+    train_conditional(cfg, out, progress=False)
+    resumed = train_conditional(out=out, resume=True, steps=3, progress=False)
+    runtime = json.load(open(out + "/config.json"))["runtime"]
+    print(json.dumps({"replicas": runtime["replicas"], "step": int(resumed.model.step.numpy()),
+                      "finite": all(np.isfinite(v) for v in resumed.history[-1].values())}), flush=True)
+    os._exit(0)  # the strategy's threads can hold up a normal interpreter exit
+""")
+
+
+def test_conditional_trainer_splits_its_pairs_over_two_replicas_and_resumes():
+    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS_CONDITIONAL], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"replicas": 2, "step": 3, "finite": True}

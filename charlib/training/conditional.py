@@ -13,7 +13,8 @@ keyed by (seed, step): the data never repeats exactly, and a resumed run sees th
 uninterrupted run would have seen. Only the 1000 training identities are used.
 
 The run folder, checkpoints, loop (progress, samples, TensorBoard, NaN guard, interrupt, time
-budget), export and resume are the shared ones of :mod:`charlib.training.trainer` and
+budget), speed options (XLA, mixed precision, MirroredStrategy: see :mod:`charlib.training.hardware`),
+export and resume are the shared ones of :mod:`charlib.training.trainer` and
 :mod:`charlib.training.loop`; only the batches differ from the image-only trainers.
 
 New characters come from z ~ N(0, I), or, better after a short run, from an *ex-post* prior: a
@@ -52,6 +53,7 @@ from charlib.data.pipeline import to_float, to_uint8
 from charlib.errors import CharlibError
 from charlib.models import conditional as cond_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
+from charlib.training import hardware
 from charlib.training.loop import Checkpointer
 from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
@@ -62,6 +64,7 @@ from charlib.training.trainer import (
     loop_and_export,
     open_run,
     restore_for_inference,
+    speed_plan,
     train_or_load,
 )
 
@@ -194,7 +197,8 @@ class ConditionalVAE(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.config = config
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def compile(self, optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
         super().compile(**kwargs)
@@ -211,7 +215,7 @@ class ConditionalVAE(keras.Model):
     def train_step(self, batch: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
         """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3), labels (B,24))."""
         x_ref, c, x_tgt, labels = batch
-        seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step])
+        seed = tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
         beta = self.beta_now()
         attributes = self.config.identity == "attributes"
         with tf.GradientTape() as tape:
@@ -230,7 +234,8 @@ class ConditionalVAE(keras.Model):
                 classify = attribute_cross_entropy(labels, outputs[-1])
                 loss += classify
         variables = self.trainable_variables
-        self.cvae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        grads = hardware.gradients(tape, loss, variables, self.cvae_optimizer)  # scaled, replica-averaged
+        self.cvae_optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.step.assign_add(1)
         mse = tf.reduce_mean(tf.square((mean - x_tgt) / 2.0))
         metrics = {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
@@ -273,7 +278,7 @@ def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
                                              palette=config.palette),
         config,
     )
-    model.compile(keras.optimizers.Adam(config.lr))
+    model.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return model
 
 
@@ -464,12 +469,14 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
                            "conditional VAE; train it from scratch")
     run, config = open_run(ConditionalConfig, config, out, resume, steps)
     seed_everything(config.seed)
-    model = build_conditional(config)
+    speed = speed_plan(run, config)  # XLA, precision and replicas, as for the GAN and the VAE
+    with speed.scope():
+        model = build_conditional(config)
     checkpointer = Checkpointer(run, **model.checkpoint_objects())
     start = checkpointer.restore_latest()
     if resume and start:
         print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    return loop_and_export(run, model, config, checkpointer, tf.function(model.train_step, autograph=False),
+    return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
                            pair_stream(config, start), lambda: sample_grid(model, config), model.decoder,
                            progress, f"CVAE {config.image_size}px")
 

@@ -210,10 +210,7 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     run, config = open_run(config_cls, config, out, resume, steps)
     seed_everything(config.seed)
     data = images if images is not None else load_training_images(config)
-    speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
-    if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
-        print(speed.summary())  # the one-line notice of what this machine does with the options
-    run.update_config(runtime=speed.as_dict())
+    speed = speed_plan(run, config)
     with speed.scope():  # dtype policy, and the strategy's scope when distributed
         model = build(config)
     checkpointer = Checkpointer(run, **model.checkpoint_objects())
@@ -228,6 +225,20 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
                            batches, sampler(model, config), exported(model), progress,
                            f"{config.kind.upper()} {config.image_size}px")
+
+
+def speed_plan(run: RunFolder, config: RunConfig) -> hardware.Plan:
+    """How this machine runs the step for the run's speed options (:func:`hardware.plan`).
+
+    Prints the one-line notice when an option is set or falls back, and records what the step uses
+    as ``runtime`` in the run's config.json. Every trainer builds its model inside the plan's
+    :meth:`~hardware.Plan.scope` and compiles its step with :meth:`~hardware.Plan.compile_step`.
+    """
+    speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
+    if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
+        print(speed.summary())  # the one-line notice of what this machine does with the options
+    run.update_config(runtime=speed.as_dict())
+    return speed
 
 
 def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer: Checkpointer,
