@@ -232,6 +232,33 @@ def check_disjoint_js(js: object) -> Feedback:
                  "mixture m is p/2 where p lives; work out KL(p || m) from that.")
 
 
+def check_toy_mode_counts(result: object, counts: object) -> Feedback:
+    """02_gan_maths, exercises 3 and 4: ``counts``, your list of the modes captured at each snapshot
+    of ``result`` (a run of toys.train_toy_gan on the ring of 8 Gaussians)."""
+    if _unanswered(result, counts):
+        return _hint(NOT_ANSWERED)
+    snapshots = getattr(result, "snapshots", None)
+    if not snapshots:
+        return _hint("Pass the result of toys.train_toy_gan(...) first, then your counts.")
+    from charlib.diagnostics import toys
+
+    ring = toys.ring()
+    truth = [int(ring.metrics(s.samples)["modes_captured"]) for s in snapshots]
+    try:
+        got = [int(c) for c in counts]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return _hint("Give a list of whole numbers, one per snapshot (result.snapshots).")
+    if len(got) != len(truth):
+        return _hint(f"Your run has {len(truth)} snapshots (step 0 included); give one count for each.")
+    if got == truth:
+        return _ok(f"your run ends with {truth[-1]} of 8 modes. Compare the whole list with the "
+                   "non-saturating run's, not only the last number.")
+    if got == [int(ring.metrics(s.samples)["modes_captured"]) for s in snapshots[::-1]]:
+        return _hint("The counts are in reverse order: the first snapshot is step 0.")
+    return _hint("Count, at each snapshot, ring.metrics(snapshot.samples)['modes_captured'] (section 7 "
+                 "prints the same for the non-saturating run).")
+
+
 # ------------------------------------------------------------------------------------ 03_dcgan
 
 
@@ -611,6 +638,31 @@ def check_half_modes_kl(reverse_kl: object, forward_kl: object) -> Feedback:
         return _hint("A KL divergence is never negative.")
     return _ok("the reverse KL is finite and small, while the forward KL is infinite: reverse KL "
                "barely notices dropped modes, which is why mode dropping is hard to see with it.")
+
+
+def check_coverage_jump(real: np.ndarray, fake: np.ndarray, k_first: object) -> Feedback:
+    """08_mode_collapse, exercise 2: the smallest k at which the coverage of ``fake`` against
+    ``real`` (section 2.3's collapsed set) passes one half."""
+    if _unanswered(k_first):
+        return _hint(NOT_ANSWERED)
+    k = _number(k_first)
+    if k is None or k != int(k) or k < 1:
+        return _hint("Give k as one whole number, at least 1.")
+    from charlib.diagnostics.prdc import prdc
+
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    truth = next((j for j in range(1, len(real)) if prdc(real, fake, k=j)["coverage"] > 0.5), None)
+    if truth is None:
+        return _hint("Coverage never passes one half for these sets; are these section 2.3's real set "
+                     "and collapsed fakes?")
+    if int(k) == truth:
+        return _ok(f"from k = {truth} the balls of the empty cluster reach the fakes of the other one: "
+                   "coverage only means something for k well below the size of a mode.")
+    if int(k) < truth:
+        return _hint("At that k coverage is still at most one half: the balls of the empty cluster "
+                     "have not reached a fake yet. How many points does each cluster have?")
+    return _hint("Coverage already passes one half at a smaller k. Print prdc(...)['coverage'] for "
+                 "every k up to yours.")
 
 
 # -------------------------------------------------------------------------- 09_your_own_data
