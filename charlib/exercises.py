@@ -232,6 +232,33 @@ def check_disjoint_js(js: object) -> Feedback:
                  "mixture m is p/2 where p lives; work out KL(p || m) from that.")
 
 
+def check_toy_mode_counts(result: object, counts: object) -> Feedback:
+    """02_gan_maths, exercises 3 and 4: ``counts``, your list of the modes captured at each snapshot
+    of ``result`` (a run of toys.train_toy_gan on the ring of 8 Gaussians)."""
+    if _unanswered(result, counts):
+        return _hint(NOT_ANSWERED)
+    snapshots = getattr(result, "snapshots", None)
+    if not snapshots:
+        return _hint("Pass the result of toys.train_toy_gan(...) first, then your counts.")
+    from charlib.diagnostics import toys
+
+    ring = toys.ring()
+    truth = [int(ring.metrics(s.samples)["modes_captured"]) for s in snapshots]
+    try:
+        got = [int(c) for c in counts]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return _hint("Give a list of whole numbers, one per snapshot (result.snapshots).")
+    if len(got) != len(truth):
+        return _hint(f"Your run has {len(truth)} snapshots (step 0 included); give one count for each.")
+    if got == truth:
+        return _ok(f"your run ends with {truth[-1]} of 8 modes. Compare the whole list with the "
+                   "non-saturating run's, not only the last number.")
+    if got == [int(ring.metrics(s.samples)["modes_captured"]) for s in snapshots[::-1]]:
+        return _hint("The counts are in reverse order: the first snapshot is step 0.")
+    return _hint("Count, at each snapshot, ring.metrics(snapshot.samples)['modes_captured'] (section 7 "
+                 "prints the same for the non-saturating run).")
+
+
 # ------------------------------------------------------------------------------------ 03_dcgan
 
 
@@ -310,6 +337,101 @@ def check_gaussian_kl(kl: Callable[[float, float, float, float], float]) -> Feed
                      "expectation is under q = N(mu1, sigma1^2).")
     return _hint("Not yet. Write log q(z) - log p(z), then take its expectation under q using "
                  "E[(z - mu1)^2] = sigma1^2 and E[(z - mu2)^2] = sigma1^2 + (mu1 - mu2)^2.")
+
+
+def check_conjugate_posterior(posterior: Callable[[float, float], tuple[float, float]]) -> Feedback:
+    """04_vae_maths, exercise 2: ``posterior(x, s)`` -> (mean, variance) of p(z | x) for
+    z ~ N(0, 1) and x | z ~ N(z, s^2), tried at several points."""
+    if _unanswered(posterior):
+        return _hint(NOT_ANSWERED)
+    if not callable(posterior):
+        return _hint("Give a function posterior(x, s) that returns two numbers, (mean, variance).")
+    points = [(1.5, 0.5), (-2.0, 0.1), (0.7, 2.0), (3.0, 1.0)]
+    try:
+        returned = [posterior(*p) for p in points]
+    except Exception as err:  # the learner's code: report, do not crash the check
+        return _hint(f"Your function raised {type(err).__name__}: {err}")
+    if all(_unanswered(r) for r in returned):
+        return _hint("No answer yet: your function returns None. Make it return (mean, variance).")
+    try:
+        got = [(_number(m), _number(v)) for m, v in returned]  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return _hint("Return two numbers, (mean, variance).")
+    if any(m is None or v is None for m, v in got):
+        return _hint("Return two finite numbers, (mean, variance).")
+    truth = [(x / (1 + s**2), s**2 / (1 + s**2)) for x, s in points]
+    means_ok = all(_close(g[0], t[0]) for g, t in zip(got, truth, strict=True))
+    vars_ok = all(_close(g[1], t[1]) for g, t in zip(got, truth, strict=True))
+    if means_ok and vars_ok:
+        return _ok("that is the true posterior: with q equal to it, the ELBO gap KL(q || p(z | x)) is 0.")
+    if vars_ok and all(_close(g[0], x) for g, (x, _) in zip(got, points, strict=True)):
+        return _hint("The variance is right, but the mean ignores the prior: the prior N(0, 1) pulls "
+                     "the estimate of z towards 0, more so when s is large.")
+    if means_ok and all(_close(g[1], math.sqrt(t[1])) for g, t in zip(got, truth, strict=True)):
+        return _hint("The mean is right; the second number should be a variance, not a standard "
+                     "deviation.")
+    if means_ok:
+        return _hint("The mean is right, the variance is not. Seeing x should make you surer of z "
+                     "than either the prior (variance 1) or the likelihood (variance s^2) alone.")
+    return _hint("Multiply the two Gaussian densities in z and complete the square (or compare with "
+                 "true_posterior in section 2).")
+
+
+def check_rate_limits(rate_beta_to_0: object, rate_beta_to_inf: object) -> Feedback:
+    """04_vae_maths, exercise 3: the rate R(beta) of the conjugate model, in nats, as beta -> 0 and
+    as beta -> infinity (math.inf for an unbounded one)."""
+    if _unanswered(rate_beta_to_0, rate_beta_to_inf):
+        return _hint(NOT_ANSWERED)
+    try:
+        small, large = float(rate_beta_to_0), float(rate_beta_to_inf)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _hint("Give two numbers (math.inf counts).")
+    if math.isnan(small) or math.isnan(large):
+        return _hint("Give numbers, not NaN (math.inf counts).")
+    if small < 0 or large < 0:
+        return _hint("The rate is a KL divergence averaged over the data: it is never negative.")
+    if math.isinf(small) and _close(large, 0.0, abs_=1e-3):
+        return _ok("a vanishing KL weight lets the code grow without limit (a plain autoencoder), "
+                   "and an overwhelming one collapses the posterior onto the prior.")
+    if _close(small, 0.0, abs_=1e-3) and math.isinf(large):
+        return _hint("The two limits are swapped: beta multiplies the rate, so which limit makes "
+                     "spending nats on the code free?")
+    if not math.isinf(small):
+        return _hint("As beta -> 0 the posterior variance v* goes to 0: what does -log v* do in the "
+                     "rate? Try rate_distortion(1e-6) and rate_distortion(1e-12).")
+    return _hint("Your first limit is right. As beta grows, where do m* and v* go, and what is "
+                 "the KL of the prior to itself?")
+
+
+def check_baseline_variance(variance: object, mu: float, sigma: float) -> Feedback:
+    """04_vae_maths, exercise 4: the variance of the score-function estimator of d/dmu E[z^2],
+    z ~ N(mu, sigma^2), with the baseline b = mu^2 + sigma^2 (exact, or a Monte Carlo estimate)."""
+    if _unanswered(variance):
+        return _hint(NOT_ANSWERED)
+    v = _number(variance)
+    if v is None:
+        return _hint("Give the variance as one finite number.")
+    truth = 8 * mu**2 + 10 * sigma**2  # of 2 mu eps^2 + sigma (eps^3 - eps), eps ~ N(0, 1)
+    plain = _score_variance_without_baseline(mu, sigma)
+    if math.isclose(v, truth, rel_tol=0.05):
+        return _ok("the baseline removes part of the variance, but not the part that only the "
+                   "derivative of f (the reparameterisation trick) can remove.")
+    if math.isclose(v, plain, rel_tol=0.05):
+        return _hint("That is the variance without the baseline: subtract b = mu^2 + sigma^2 from "
+                     "f(z) before multiplying by the score.")
+    if math.isclose(v, 4 * sigma**2, rel_tol=0.05):
+        return _hint("That is the reparameterised estimator's variance. The exercise asks for the "
+                     "score function with a baseline.")
+    return _hint("Write z = mu + sigma eps: the estimator becomes a polynomial in eps; use "
+                 "E[eps^2] = 1, E[eps^4] = 3, E[eps^6] = 15 (or estimate it from z_fixed).")
+
+
+def _score_variance_without_baseline(mu: float, sigma: float) -> float:
+    # Var[z^2 (z - mu) / sigma^2] for z ~ N(mu, sigma^2), by Gauss-Hermite quadrature (exact here)
+    eps, w = np.polynomial.hermite_e.hermegauss(20)
+    w = w / w.sum()
+    est = (mu + sigma * eps) ** 2 * eps / sigma
+    return float(np.sum(w * est**2) - np.sum(w * est) ** 2)
 
 
 # ------------------------------------------------------------------------------------- 05_vae
@@ -516,6 +638,31 @@ def check_half_modes_kl(reverse_kl: object, forward_kl: object) -> Feedback:
         return _hint("A KL divergence is never negative.")
     return _ok("the reverse KL is finite and small, while the forward KL is infinite: reverse KL "
                "barely notices dropped modes, which is why mode dropping is hard to see with it.")
+
+
+def check_coverage_jump(real: np.ndarray, fake: np.ndarray, k_first: object) -> Feedback:
+    """08_mode_collapse, exercise 2: the smallest k at which the coverage of ``fake`` against
+    ``real`` (section 2.3's collapsed set) passes one half."""
+    if _unanswered(k_first):
+        return _hint(NOT_ANSWERED)
+    k = _number(k_first)
+    if k is None or k != int(k) or k < 1:
+        return _hint("Give k as one whole number, at least 1.")
+    from charlib.diagnostics.prdc import prdc
+
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    truth = next((j for j in range(1, len(real)) if prdc(real, fake, k=j)["coverage"] > 0.5), None)
+    if truth is None:
+        return _hint("Coverage never passes one half for these sets; are these section 2.3's real set "
+                     "and collapsed fakes?")
+    if int(k) == truth:
+        return _ok(f"from k = {truth} the balls of the empty cluster reach the fakes of the other one: "
+                   "coverage only means something for k well below the size of a mode.")
+    if int(k) < truth:
+        return _hint("At that k coverage is still at most one half: the balls of the empty cluster "
+                     "have not reached a fake yet. How many points does each cluster have?")
+    return _hint("Coverage already passes one half at a smaller k. Print prdc(...)['coverage'] for "
+                 "every k up to yours.")
 
 
 # -------------------------------------------------------------------------- 09_your_own_data

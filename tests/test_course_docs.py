@@ -67,7 +67,7 @@ def test_every_local_link_reaches_an_existing_file_and_heading(doc):
                 f"{doc} links to #{anchor}, which is not a heading of {target.relative_to(ROOT)}")
 
 
-def test_every_errata_row_links_to_a_notebook_section_or_says_why_not():
+def test_every_errata_row_quotes_the_article_and_links_to_a_notebook_section_or_says_why_not():
     text = (DOCS / "errata.md").read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if re.match(r"\| [CFA]\d+ \|", line)]
     assert len(rows) >= 15
@@ -75,16 +75,20 @@ def test_every_errata_row_links_to_a_notebook_section_or_says_why_not():
     for row in rows:
         linked = re.search(r"\]\(\.\./notebooks/\d\d_\w+\.ipynb#[\w-]+\)", row)
         assert linked or "Not yet taught" in row, f"errata row without a notebook section: {row[:60]}"
+        quoted = row.strip("|").split("|")[1]
+        assert CJK.search(quoted), f"errata row without the article's own words: {row[:60]}"
 
 
-def test_glossary_rows_are_bilingual_and_name_a_notebook():
+def test_glossary_rows_are_bilingual_define_in_both_languages_and_name_a_notebook():
     text = (DOCS / "glossary.md").read_text(encoding="utf-8")
     rows = [line for line in text.splitlines()
             if line.startswith("| ") and not line.startswith(("| English", "| ---"))]
     assert len(rows) >= 60
     for row in rows:
-        english, chinese, meaning, notebook = (cell.strip() for cell in row.strip("|").split("|")[:4])
+        english, chinese, meaning, notebook, chinese_meaning = (
+            cell.strip() for cell in row.strip("|").split("|")[:5])
         assert english and meaning and not CJK.search(english), row
+        assert CJK.search(chinese_meaning), f"no Chinese definition in: {row}"
         assert CJK.search(chinese), f"no Chinese term in: {row}"
         assert re.search(r"\d\d|intro", notebook), f"no notebook in: {row}"
 

@@ -47,7 +47,10 @@ def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
     lambda: ex.check_test_walkers(None, 4), lambda: ex.check_active_dimensions(np.zeros((2, 3)), 0.1, None),
     lambda: ex.check_nlerp(None, None), lambda: ex.check_loss_scale(None, False),
     lambda: ex.check_half_modes_kl(None, math.inf), lambda: ex.check_single_trace(None, 0),
-    lambda: ex.check_messy_folder(None, None, None),
+    lambda: ex.check_messy_folder(None, None, None), lambda: ex.check_conjugate_posterior(None),
+    lambda: ex.check_rate_limits(None, 0.0), lambda: ex.check_baseline_variance(None, 1.0, 0.5),
+    lambda: ex.check_coverage_jump(np.zeros((4, 2)), np.zeros((4, 2)), None),
+    lambda: ex.check_toy_mode_counts(None, [1]),
 ])
 def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
     feedback = call()
@@ -141,6 +144,42 @@ def test_gaussian_kl_check_tries_a_learners_function_at_several_points():
     assert not ex.check_gaussian_kl(3.0)
     assert "returns None" in ex.check_gaussian_kl(lambda *a: None).message
 
+
+
+def test_conjugate_posterior_check_knows_the_prior_pull_and_the_variance_slips():
+    def right(x, s):
+        return x / (1 + s**2), s**2 / (1 + s**2)
+
+    assert ex.check_conjugate_posterior(right)
+    assert "ignores the prior" in ex.check_conjugate_posterior(lambda x, s: (x, right(x, s)[1])).message
+    sd = ex.check_conjugate_posterior(lambda x, s: (right(x, s)[0], math.sqrt(right(x, s)[1])))
+    assert "standard deviation" in sd.message
+    wrong_variance = ex.check_conjugate_posterior(lambda x, s: (right(x, s)[0], s**2))
+    _assert_hint_hides(wrong_variance, "1 + s^2", "1 / s^2")
+    assert "raised ZeroDivisionError" in ex.check_conjugate_posterior(lambda x, s: 1 / 0).message
+    assert "returns None" in ex.check_conjugate_posterior(lambda x, s: None).message
+
+
+def test_rate_limits_check_wants_an_unbounded_rate_then_zero_and_spots_the_swap():
+    assert ex.check_rate_limits(math.inf, 0.0)
+    assert ex.check_rate_limits(np.inf, 1e-6)
+    assert "swapped" in ex.check_rate_limits(0.0, math.inf).message
+    _assert_hint_hides(ex.check_rate_limits(5.0, 0.0), "inf")
+    _assert_hint_hides(ex.check_rate_limits(math.inf, 1.0), " 0 ")
+    assert "never negative" in ex.check_rate_limits(-1.0, 0.0).message
+
+
+def test_baseline_variance_check_computes_the_truth_and_names_the_other_estimators():
+    mu, sigma = 1.0, 0.5
+    eps = np.random.default_rng(0).standard_normal(400_000)
+    z = mu + sigma * eps
+    monte_carlo = float(((z**2 - (mu**2 + sigma**2)) * (z - mu) / sigma**2).var())
+    assert ex.check_baseline_variance(monte_carlo, mu, sigma)
+    assert ex.check_baseline_variance(8 * 2.0**2 + 10 * 0.3**2, 2.0, 0.3)
+    plain = float((z**2 * (z - mu) / sigma**2).var())
+    assert "without the baseline" in ex.check_baseline_variance(plain, mu, sigma).message
+    assert "reparameterised" in ex.check_baseline_variance(4 * sigma**2, mu, sigma).message
+    _assert_hint_hides(ex.check_baseline_variance(3.0, mu, sigma), "10.5")
 
 def test_reconstruction_weight_check_spots_the_factor_two_slip():
     assert ex.check_reconstruction_weight(0.05, 200.0)
@@ -248,3 +287,44 @@ def test_every_check_is_listed_under_its_notebook():
                            "06_animation", "07_gpu_training", "08_mode_collapse", "09_your_own_data"}
     assert sum(len(names) for names in listed.values()) == len(
         [n for n in dir(ex) if n.startswith("check_")])
+
+
+def _two_clusters_and_a_collapsed_fake() -> tuple[np.ndarray, np.ndarray]:
+    # the set-up of notebook 08, section 2.3: two real clusters of 30, all fakes on one of them
+    rng = np.random.default_rng(0)
+    real = np.concatenate([rng.normal([-2, 0], 0.5, (30, 2)), rng.normal([2, 0], 0.5, (30, 2))])
+    rng.normal(size=(60, 2))  # the "matching" set drawn in between in the notebook
+    return real, rng.normal([2, 0], 0.3, (60, 2))
+
+
+def test_coverage_jump_check_finds_the_first_k_beyond_the_cluster_size():
+    from charlib.diagnostics.prdc import prdc
+
+    real, fake = _two_clusters_and_a_collapsed_fake()
+    first = next(k for k in range(1, 60) if prdc(real, fake, k=k)["coverage"] > 0.5)
+    assert first >= 30  # a ball cannot leave its cluster of 30 points before k = 30
+    assert ex.check_coverage_jump(real, fake, first)
+    too_small = ex.check_coverage_jump(real, fake, first - 1)
+    assert "still at most one half" in too_small.message
+    _assert_hint_hides(too_small, str(first))
+    assert "smaller k" in ex.check_coverage_jump(real, fake, first + 5).message
+    assert not ex.check_coverage_jump(real, fake, 2.5)
+
+
+class _Run:
+    def __init__(self, snapshots):
+        self.snapshots = snapshots
+
+
+def test_toy_mode_count_check_counts_each_snapshot_of_the_learners_run():
+    from charlib.diagnostics import toys
+
+    ring = toys.ring()
+    snaps = [toys.Snapshot(0, np.zeros((50, 2))), toys.Snapshot(10, ring.centres[:3].repeat(5, axis=0)),
+             toys.Snapshot(20, ring.sample(400, 0))]
+    run = _Run(snaps)
+    assert ex.check_toy_mode_counts(run, [0, 3, 8])
+    assert "reverse order" in ex.check_toy_mode_counts(run, [8, 3, 0]).message
+    assert "one count for each" in ex.check_toy_mode_counts(run, [8]).message
+    _assert_hint_hides(ex.check_toy_mode_counts(run, [0, 2, 8]), "[0, 3, 8]")
+    assert "train_toy_gan" in ex.check_toy_mode_counts(object(), [1]).message
