@@ -269,8 +269,8 @@ def _markdown(rows: list[dict], floor: dict | None, copy_floor: dict | None = No
         "/proc/stat); the others ran beside other jobs, or before this was recorded, so their minutes "
         "may overstate what the same steps take on an idle machine; compare steps.",
         "",
-        f"The course's sprite target: ≥ {100 * TARGET['mode_coverage']:.0f}% of modes with KL ≤ {TARGET['kl']} "
-        f"in ≤ {TARGET['minutes']} minutes on 2 CPU cores.",
+        f"The course's sprite target: ≥ {100 * TARGET['mode_coverage']:.0f}% of modes with KL ≤ "
+        f"{TARGET['kl']} in ≤ {TARGET['minutes']} minutes on 2 CPU cores.",
         "",
         "| recipe | steps | wall minutes | modes covered | KL | precision | recall | density "
         "| coverage | FCD | samples |",
