@@ -110,3 +110,35 @@ def test_an_unknown_block_or_a_missing_results_file_is_one_clear_error(results_t
     assert render_docs.main(["--check", "--results-dir", str(results_twin)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "vae_full.json is missing" in err
+
+
+def test_a_notebook_states_its_reading_and_measured_running_time(results_twin):
+    unmeasured = render_docs.notebook_time(results_twin, "05_vae")
+    assert "minutes of reading" in unmeasured and "not measured yet" in unmeasured
+    (results_twin / "course_timings.json").write_text(json.dumps(TIMINGS))
+    minutes = round(TIMINGS["notebooks"]["05_vae"] / 60)
+    assert f"{minutes} minutes of running" in render_docs.notebook_time(results_twin, "05_vae")
+
+
+def test_reading_time_counts_prose_but_not_solutions(tmp_path):
+    import nbformat
+
+    (tmp_path / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("word " * 300),
+                nbformat.v4.new_markdown_cell(
+                    "<details><summary>Solution</summary>" + "x " * 3000 + "</details>")]
+    nbformat.write(nb, tmp_path / "notebooks" / "99_x.ipynb")
+    assert render_docs.reading_minutes("99_x", tmp_path) == round(300 / render_docs.READING_WORDS_PER_MINUTE)
+
+
+def test_notebook_blocks_render_inside_markdown_cells_in_the_committed_format(results_twin):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("**Time:** <!-- results:notebook_time:05_vae -->?"
+                                              "<!-- /results:notebook_time:05_vae -->."),
+                nbformat.v4.new_code_cell("x = 1")]
+    text = render_docs.render_notebook(nbformat.writes(nb) + "\n", results_twin, "t.ipynb")
+    assert "minutes of reading" in nbformat.reads(text, as_version=4).cells[0].source
+    assert render_docs.render_notebook(text, results_twin, "t.ipynb") == text  # rendering twice: no change
