@@ -69,7 +69,7 @@ def test_the_course_has_solutions_to_remove():
         nb = load(path)
         assert len(SOLUTION.findall("\n".join(sources(nb)))) >= 2, path.name
         assert solution_lines(nb), path.name
-    assert len(COURSE) == 10
+    assert len(COURSE) >= 10
 
 
 def test_every_solution_is_gone_from_every_student_notebook(student_dir):
@@ -128,8 +128,8 @@ def test_the_readme_says_what_was_removed_from_each_notebook(student_dir):
 
 def test_the_command_line_writes_the_copy_and_says_so(tmp_path, capsys):
     assert make_student.main([str(tmp_path / "out")]) == 0
-    assert "10 student notebooks" in capsys.readouterr().out
-    assert len(list((tmp_path / "out").glob("*.ipynb"))) == 10
+    assert f"{len(COURSE)} student notebooks" in capsys.readouterr().out
+    assert len(list((tmp_path / "out").glob("*.ipynb"))) == len(COURSE)
 
 
 @pytest.mark.parametrize("inside", ["", "student"])
