@@ -32,6 +32,30 @@ class RunFolderError(CharlibError):
     """A run folder cannot be used as asked (not empty for a new run, nothing to resume, ...)."""
 
 
+KINDS = ("gan", "vae", "conditional")
+"""The kinds of run charlib trains: the ``model`` entry of every config.json."""
+
+DAMAGED = ("Fix the file by hand (it is plain JSON, written by the run), or train a new run in another "
+           "folder: the checkpoints cannot be read without it.")
+"""What to do about a damaged config.json; every error about one ends with it."""
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in a run's config.json, checked to be a JSON object with a known ``model`` kind;
+    anything else raises :class:`RunFolderError` naming the file."""
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path} is not valid JSON ({err}). {DAMAGED}") from None
+    if not isinstance(config, dict):
+        raise RunFolderError(f"{path} holds a JSON {type(config).__name__}, not an object of settings. "
+                             f"{DAMAGED}")
+    if config.get("model") not in KINDS:
+        said = f"says model {config['model']!r}" if "model" in config else "has no 'model' entry"
+        raise RunFolderError(f"{path} {said}: a run is one of {', '.join(KINDS)}. {DAMAGED}")
+    return config
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +83,7 @@ class RunFolder:
                     f"Nothing to resume in {self.path}: no config.json there. Start a new run "
                     "without --resume, or give the folder of an earlier run."
                 )
-            self.config = json.loads(self.config_path.read_text())
+            self.config = read_config_file(self.config_path)
         else:
             if config is None:
                 raise RunFolderError("a new run needs a config")
