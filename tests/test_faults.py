@@ -40,3 +40,25 @@ def test_a_damaged_config_json_is_one_clear_error_naming_the_file(tiny_gan_copy,
     assert path.read_text() == damaged and not (tiny_gan_copy / "s.png").exists()
     assert sorted(p.name for p in (tiny_gan_copy / "ckpt").glob("*.index")) == ["ckpt-10.index",
                                                                                "ckpt-5.index"]
+
+
+def test_a_failed_export_leaves_the_previous_one_and_no_temporary_file(tiny_gan_copy, monkeypatch):
+    import keras
+
+    from charlib.training.trainer import export_model
+
+    export = tiny_gan_copy / "generator.keras"
+    before = export.read_bytes()
+    generator, _ = load_generator(tiny_gan_copy)
+
+    def save_then_fail(self, path, *args, **kwargs):
+        with open(path, "wb") as fh:  # half a file, as a full disk or a kill would leave it
+            fh.write(before[: len(before) // 2])
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", save_then_fail)
+    with pytest.raises(OSError, match="No space"):
+        export_model(generator, export)
+    assert export.read_bytes() == before
+    files = sorted(p.name for p in tiny_gan_copy.iterdir() if p.is_file())
+    assert files == ["config.json", "generator.keras", "history.csv"]

@@ -346,10 +346,15 @@ def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path
 
 
 def export_model(model: keras.Model, path: Path) -> Path:
-    """Save a model as ``.keras`` atomically (write a temporary file, then rename)."""
+    """Save a model as ``.keras`` atomically (write a temporary file, then rename): a failed save
+    leaves the previous export as it was, and no temporary file."""
     tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    tmp.replace(path)
+    try:
+        model.save(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
