@@ -172,7 +172,11 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume and speed:
         from charlib.training.run import RunFolder
 
-        RunFolder.open(args.out).update_config(**speed)
+        folder = RunFolder(args.out, resume=True, lock=True)  # not while another process trains there
+        try:
+            folder.update_config(**speed)
+        finally:
+            folder.release()
     config = None if args.resume else Config.from_profile(profile(args.profile), **overrides, **speed)
     if args.init_from:  # the networks' shapes come from the source run unless given on the command line
         from charlib.training.trainer import adopt_architecture

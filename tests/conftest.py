@@ -57,13 +57,21 @@ def benchmark_script():
 
 
 @pytest.fixture(scope="session")
-def tiny_gan_run(tmp_path_factory) -> Path:
+def tiny_gan():
+    """``tiny_gan(steps=2, ...)``: a GanConfig of the tiny GAN (:data:`TINY_GAN`) with these changes."""
+    from charlib.training.gan import GanConfig
+
+    return lambda **changes: GanConfig(**{**TINY_GAN, **changes})
+
+
+@pytest.fixture(scope="session")
+def tiny_gan_run(tmp_path_factory, tiny_gan) -> Path:
     """A finished 10-step run folder of a tiny GAN (checkpoints at steps 5 and 10, generator.keras).
     Shared by the tests of a session: read it only; to change it, use ``tiny_gan_copy``."""
-    from charlib.training.gan import GanConfig, train_gan
+    from charlib.training.gan import train_gan
 
     out = tmp_path_factory.mktemp("tiny") / "gan"
-    train_gan(GanConfig(steps=10, **TINY_GAN), out, progress=False)
+    train_gan(tiny_gan(steps=10), out, progress=False)
     return out
 
 

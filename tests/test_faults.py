@@ -62,3 +62,125 @@ def test_a_failed_export_leaves_the_previous_one_and_no_temporary_file(tiny_gan_
     assert export.read_bytes() == before
     files = sorted(p.name for p in tiny_gan_copy.iterdir() if p.is_file())
     assert files == ["config.json", "generator.keras", "history.csv"]
+
+
+def _lock(folder, **holder) -> dict:
+    import os
+    import socket
+
+    from charlib.training.run import _boot_id
+
+    lock = {"pid": os.getppid(), "host": socket.gethostname(), "boot": _boot_id(), "started": "earlier",
+            **holder}
+    (folder / "run.lock").write_text(json.dumps(lock))
+    return lock
+
+
+def _ended_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def test_a_run_is_refused_where_a_live_process_holds_the_lock(tiny_gan_copy, tiny_gan, tmp_path, capsys):
+    from charlib.training.gan import train_gan
+    from charlib.training.run import RunLocked
+
+    lock = _lock(tiny_gan_copy)  # pytest's parent process: alive, and not this process
+    before = (tiny_gan_copy / "run.lock").read_text()
+    with pytest.raises(RunLocked, match=f"process {lock['pid']} on {lock['host']}"):
+        train_gan(out=tiny_gan_copy, resume=True, steps=12, progress=False)
+    assert main(["train", "gan", "--out", str(tiny_gan_copy), "--resume", "--steps", "12", "--xla",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "is in use" in err and "delete" in err and len(err.strip().splitlines()) == 1
+    assert (tiny_gan_copy / "run.lock").read_text() == before
+    saved = json.loads((tiny_gan_copy / "config.json").read_text())
+    assert saved["steps"] == 10 and not saved["jit_compile"]
+    assert sorted(p.name for p in (tiny_gan_copy / "ckpt").glob("*.index")) == ["ckpt-10.index",
+                                                                               "ckpt-5.index"]
+    fresh = tmp_path / "fresh"  # a new run into a folder that another process has just locked
+    fresh.mkdir()
+    _lock(fresh)
+    with pytest.raises(RunLocked):
+        train_gan(tiny_gan(steps=2), fresh, progress=False)
+    assert [p.name for p in fresh.iterdir()] == ["run.lock"]
+    # reading a run is not training it: sampling works while the lock is held
+    assert main(["sample", "--checkpoint", str(tiny_gan_copy), "--out", str(tmp_path / "s.npz")]) == 0
+
+
+def test_only_one_of_two_runs_gets_the_lock_of_a_folder(tmp_path):
+    from charlib.training.run import RunLock, RunLocked
+
+    first, second = RunLock(tmp_path), RunLock(tmp_path)
+    first.acquire()
+    with pytest.raises(RunLocked, match="is in use"):
+        second.acquire()
+    second.release()  # not its lock: stays
+    assert (tmp_path / "run.lock").is_file()
+    first.release()
+    assert not (tmp_path / "run.lock").exists()
+    second.acquire()
+    assert json.loads((tmp_path / "run.lock").read_text())["pid"] == __import__("os").getpid()
+
+
+def _old_garbled_lock(folder) -> None:
+    import os
+
+    (folder / "run.lock").write_text("")  # a run killed while it wrote its lock
+    os.utime(folder / "run.lock", (0, 0))
+
+
+STALE = {
+    "process ended": (lambda folder: _lock(folder, pid=_ended_pid()), "has ended"),
+    "other host": (lambda folder: _lock(folder, host="another-machine"), "on the host another-machine"),
+    "other boot": (lambda folder: _lock(folder, boot="an-earlier-boot"), "before this machine restarted"),
+    "garbled": (_old_garbled_lock, "unreadable"),
+}
+
+
+@pytest.mark.parametrize("make, why", STALE.values(), ids=STALE.keys())
+def test_a_stale_lock_is_reported_in_one_line_and_taken_over(tiny_gan_copy, capsys, monkeypatch, make, why):
+    from charlib.training import run as run_module
+    from charlib.training.gan import train_gan
+
+    monkeypatch.setattr(run_module, "_boot_id", lambda: "this-boot")
+    make(tiny_gan_copy)
+    capsys.readouterr()
+    result = train_gan(out=tiny_gan_copy, resume=True, steps=12, progress=False)
+    taken = [line for line in capsys.readouterr().out.splitlines() if "Taking over" in line]
+    assert len(taken) == 1 and why in taken[0]
+    assert int(result.model.step.numpy()) == 12
+    assert not (tiny_gan_copy / "run.lock").exists()
+
+
+def test_the_lock_is_held_while_training_and_released_however_training_ends(tmp_path, monkeypatch, tiny_gan,
+                                                                           interrupted_at_batch):
+    import os
+
+    from charlib.training import trainer
+    from charlib.training.gan import train_gan
+    from charlib.training.loop import TrainingDiverged
+
+    seen, real_loop = [], trainer.run_loop
+
+    def watching_loop(*, run, **kwargs):
+        seen.append(json.loads((run.path / "run.lock").read_text())["pid"])
+        return real_loop(run=run, **kwargs)
+
+    monkeypatch.setattr(trainer, "run_loop", watching_loop)
+    train_gan(tiny_gan(steps=2), tmp_path / "done", progress=False)
+    assert seen == [os.getpid()] and not (tmp_path / "done" / "run.lock").exists()
+    with interrupted_at_batch(1):
+        train_gan(tiny_gan(steps=5), tmp_path / "stopped", progress=False)
+    assert not (tmp_path / "stopped" / "run.lock").exists()
+    with pytest.raises(TrainingDiverged):
+        train_gan(tiny_gan(steps=50, lr_g=1e12, lr_d=1e12), tmp_path / "nan", progress=False)
+    assert not (tmp_path / "nan" / "run.lock").exists()
+    (tmp_path / "nan" / "config.json").write_text("{")
+    with pytest.raises(RunFolderError, match="not valid JSON"):
+        train_gan(out=tmp_path / "nan", resume=True, progress=False)
+    assert not (tmp_path / "nan" / "run.lock").exists()

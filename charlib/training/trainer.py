@@ -159,18 +159,25 @@ def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
 
 def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
              steps: int | None) -> tuple[RunFolder, C]:
-    """Start a new run folder from ``config``, or reopen ``out`` and read its config back."""
+    """Start a new run folder from ``config``, or reopen ``out`` and read its config back.
+
+    The run's lock is taken (see :class:`~charlib.training.run.RunLock`): call ``run.release()``
+    when training ends, however it ends."""
     if resume:
-        run = RunFolder(out, resume=True)
-        config = config_of(config_cls, run)
-        if steps is not None and steps != config.steps:
-            config = replace(config, steps=steps)
-            run.update_config(steps=steps)
+        run = RunFolder(out, resume=True, lock=True)
+        try:
+            config = config_of(config_cls, run)
+            if steps is not None and steps != config.steps:
+                config = replace(config, steps=steps)
+                run.update_config(steps=steps)
+        except BaseException:
+            run.release()
+            raise
         return run, config
     config = config or config_cls()
     if steps is not None:
         config = replace(config, steps=steps)
-    return RunFolder(out, config.to_dict()), config
+    return RunFolder(out, config.to_dict(), lock=True), config
 
 
 REQUIRED = ("image_size", "steps")
@@ -244,26 +251,29 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         if init_from is not None:
             check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
     run, config = open_run(config_cls, config, out, resume, steps)
-    seed_everything(config.seed)
-    data = images if images is not None else load_training_images(config)
-    speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
-    if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
-        print(speed.summary())  # the one-line notice of what this machine does with the options
-    run.update_config(runtime=speed.as_dict())
-    with speed.scope():  # dtype policy, and the strategy's scope when distributed
-        model = build(config)
-    checkpointer = Checkpointer(run, **model.checkpoint_objects())
-    start = checkpointer.restore_latest()
-    if resume and start:
-        print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    if init_from is not None and start == 0:
-        run.update_config(init_from=init_weights(model, config_cls, init_from, build))
-    if prepare is not None and start == 0:
-        prepare(model, data)
-    batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
-    return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
-                           batches, sampler(model, config), exported(model), progress,
-                           f"{config.kind.upper()} {config.image_size}px")
+    try:  # the lock is released however training ends
+        seed_everything(config.seed)
+        data = images if images is not None else load_training_images(config)
+        speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
+        if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
+            print(speed.summary())  # the one-line notice of what this machine does with the options
+        run.update_config(runtime=speed.as_dict())
+        with speed.scope():  # dtype policy, and the strategy's scope when distributed
+            model = build(config)
+        checkpointer = Checkpointer(run, **model.checkpoint_objects())
+        start = checkpointer.restore_latest()
+        if resume and start:
+            print(f"Resuming {run.path} from step {start} of {config.steps}.")
+        if init_from is not None and start == 0:
+            run.update_config(init_from=init_weights(model, config_cls, init_from, build))
+        if prepare is not None and start == 0:
+            prepare(model, data)
+        batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
+        return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
+                               batches, sampler(model, config), exported(model), progress,
+                               f"{config.kind.upper()} {config.image_size}px")
+    finally:
+        run.release()
 
 
 def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer: Checkpointer,
