@@ -184,3 +184,29 @@ def test_the_lock_is_held_while_training_and_released_however_training_ends(tmp_
     with pytest.raises(RunFolderError, match="not valid JSON"):
         train_gan(out=tmp_path / "nan", resume=True, progress=False)
     assert not (tmp_path / "nan" / "run.lock").exists()
+
+
+def test_an_update_that_makes_a_weight_infinite_is_never_checkpointed(tmp_path, tiny_gan, monkeypatch):
+    import numpy as np
+    import tensorflow as tf
+
+    from charlib.training.gan import GAN, train_gan
+    from charlib.training.loop import TrainingDiverged
+
+    real_step = GAN.train_step
+
+    def breaking_step(self, batch):  # step 3's losses are finite; its update writes inf into one weight
+        logs = real_step(self, batch)
+        w = self.generator.trainable_variables[0]
+        w.assign(tf.where(self.step >= 3, tf.fill(tf.shape(w), np.inf), w))
+        return logs
+
+    monkeypatch.setattr(GAN, "train_step", breaking_step)
+    with pytest.raises(TrainingDiverged, match="step 3: a weight became NaN or infinite") as info:
+        train_gan(tiny_gan(steps=10, ckpt_every=1), tmp_path / "inf", progress=False)
+    assert "last good checkpoint (step 2)" in str(info.value)
+    ckpt = tmp_path / "inf" / "ckpt"
+    assert sorted(p.name for p in ckpt.glob("*.index")) == ["ckpt-1.index", "ckpt-2.index"]
+    monkeypatch.undo()
+    generator, _ = load_generator(tmp_path / "inf")
+    assert all(np.all(np.isfinite(w)) for w in generator.get_weights())

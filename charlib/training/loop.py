@@ -10,7 +10,9 @@ and VAEs:
 * every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint;
 * an optional time budget: training ends early, cleanly (samples and a checkpoint), when it is spent;
 * a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
-  checkpoint is written after it, so the last one on disk is the last good state.
+  checkpoint is written after it; before each checkpoint every weight of the networks is checked
+  too (an update can make a weight infinite while the losses it was computed from are finite), so
+  the last checkpoint on disk is the last good state.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
@@ -31,7 +34,7 @@ from charlib.viz import image_grid, save_png
 
 
 class TrainingDiverged(CharlibError):
-    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+    """A loss or a weight became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,17 @@ class Checkpointer:
         if "step" not in objects:
             raise ValueError("a Checkpointer needs a 'step' variable among its objects")
         self.step = objects["step"]
+        self.weights = [w for obj in objects.values() if isinstance(obj, keras.layers.Layer)
+                        for w in obj.weights if keras.backend.is_float_dtype(w.dtype)]
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(run.ckpt_dir), max_to_keep=keep)
 
     def save(self) -> str:
         return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def weights_finite(self) -> bool:
+        """Whether every weight of the networks (trainable or not, EMA copies included) is finite."""
+        return all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.weights)
 
     def restore_latest(self) -> int:
         """Restore the newest complete checkpoint, if any; returns the step it holds (0 if none)."""
@@ -121,7 +130,17 @@ def run_loop(
         with writer.as_default():
             tf.summary.image("samples", image_grid(images)[None], step=step)
 
+    def diverged(what: str) -> TrainingDiverged:
+        last = checkpointer.latest_step
+        kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
+        return TrainingDiverged(
+            f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
+            f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
+        )
+
     def checkpoint() -> None:
+        if not checkpointer.weights_finite():  # this state is not good: keep the last one that was
+            raise diverged("a weight became NaN or infinite (the losses were finite)")
         checkpointer.save()
         run.write_history(history)
 
@@ -135,12 +154,7 @@ def run_loop(
             logs = {k: float(v) for k, v in step_fn(batch).items()}
             step += 1
             if not _finite(logs):
-                last = checkpointer.latest_step
-                kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
-                raise TrainingDiverged(
-                    f"Training diverged at step {step}: {_fmt(logs)}. Stopped; {kept} is kept in "
-                    f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
-                )
+                raise diverged(str(_fmt(logs)))
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = (settings.time_budget_s is not None
