@@ -210,3 +210,61 @@ def test_an_update_that_makes_a_weight_infinite_is_never_checkpointed(tmp_path, 
     monkeypatch.undo()
     generator, _ = load_generator(tmp_path / "inf")
     assert all(np.all(np.isfinite(w)) for w in generator.get_weights())
+
+
+def _newest_data(run):
+    return run / "ckpt" / "ckpt-10.data-00000-of-00001"
+
+
+CORRUPT = {  # what a full disk, a bad copy or a kill during a write leaves of the newest checkpoint
+    "truncated data": lambda run: _newest_data(run).write_bytes(_newest_data(run).read_bytes()[:100]),
+    "empty index": lambda run: (run / "ckpt" / "ckpt-10.index").write_bytes(b""),
+    "data overwritten": lambda run: _newest_data(run).write_bytes(b"\0" * _newest_data(run).stat().st_size),
+    "data missing": lambda run: _newest_data(run).unlink(),
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPT.values(), ids=CORRUPT.keys())
+def test_an_unreadable_newest_checkpoint_falls_back_to_the_older_one_and_says_so(tiny_gan_copy, tiny_gan_run,
+                                                                               capsys, corrupt):
+    import numpy as np
+
+    from charlib.training.gan import GanConfig, build_gan, train_gan
+    from charlib.training.trainer import restore_for_inference
+
+    corrupt(tiny_gan_copy)
+    capsys.readouterr()
+    model, _, _ = restore_for_inference(GanConfig, tiny_gan_copy, build_gan)
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Restored")]
+    assert int(model.step.numpy()) == 5
+    assert len(said) == 1 and "ckpt-5" in said[0] and "newer ckpt-10 could not be read" in said[0]
+    resumed = train_gan(out=tiny_gan_copy, resume=True, progress=False)  # from step 5, to the same end
+    straight, _, _ = restore_for_inference(GanConfig, tiny_gan_run, build_gan)
+    assert int(resumed.model.step.numpy()) == 10
+    for a, b in zip(straight.generator.weights + straight.discriminator.weights,
+                    resumed.model.generator.weights + resumed.model.discriminator.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_no_readable_checkpoint_is_one_clear_error(tiny_gan_copy, capsys):
+    from charlib.training.loop import CheckpointUnreadable
+
+    for data in (tiny_gan_copy / "ckpt").glob("*.data-*"):
+        data.write_bytes(data.read_bytes()[:50])
+    with pytest.raises(CheckpointUnreadable, match="None of the 2 checkpoints") as info:
+        load_generator(tiny_gan_copy)
+    assert "ckpt-10" in str(info.value) and "ckpt-5" in str(info.value) and "\n" not in str(info.value)
+    assert main(["sample", "--checkpoint", str(tiny_gan_copy), "--out", str(tiny_gan_copy / "s.png")]) == 2
+    assert "can be read" in capsys.readouterr().err and not (tiny_gan_copy / "s.png").exists()
+
+
+def test_a_checkpoint_missing_a_network_the_model_declares_is_refused(tmp_path, tiny_gan):
+    from charlib.errors import CharlibError
+    from charlib.training.gan import train_gan
+
+    out = tmp_path / "no_ema"
+    train_gan(tiny_gan(steps=2, ema_decay=None, ckpt_every=1), out, progress=False)
+    config = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**config, "ema_decay": 0.995}))  # now it declares an EMA G
+    with pytest.raises(CharlibError, match="can be read"):
+        load_generator(out)  # not an EMA generator left at its initial weights

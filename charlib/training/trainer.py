@@ -370,15 +370,15 @@ def export_model(model: keras.Model, path: Path) -> Path:
 
 def restore_for_inference(config_cls: type[C], run_dir: str | Path,
                           build: Callable[[C], keras.Model]) -> tuple[keras.Model | None, C, RunFolder]:
-    """Rebuild a run's model from config.json and restore its latest checkpoint (None if none)."""
+    """Rebuild a run's model from config.json and restore its newest readable checkpoint (None if
+    there is none); every network the model declares must be in it (see ``Checkpointer.restore_latest``)."""
     run = RunFolder.open(run_dir)
     config = config_of(config_cls, run)
     model = build(config)
     checkpointer = Checkpointer(run, **model.checkpoint_objects())
-    latest = checkpointer.manager.latest_checkpoint
-    if latest is None:
+    if checkpointer.manager.latest_checkpoint is None:
         return None, config, run
-    checkpointer.checkpoint.restore(latest).expect_partial()
+    checkpointer.restore_latest(partial=True)  # every network checked, older kept ones if need be
     return model, config, run
 
 
