@@ -8,7 +8,9 @@ Subcommands:
   run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
   checkpoint). ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment,
   ``--init-from RUN`` fine-tunes from an earlier run's weights.
-* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: a sample grid from a GAN or VAE run.
+* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: samples from a GAN or VAE run, as one
+  PNG grid (``.png``), a folder of numbered PNGs (a name without extension, or ending in ``/``) or
+  an array file (``.npz``: ``images`` uint8 (N, H, W, 3) and ``seed``) for scoring with other tools.
 * ``charlib train conditional --out DIR``: the conditional VAE that animates characters, and
   ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
   N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
@@ -30,7 +32,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -168,7 +174,11 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume and speed:
         from charlib.training.run import RunFolder
 
-        RunFolder.open(args.out).update_config(**speed)
+        folder = RunFolder(args.out, resume=True, lock=True)  # not while another process trains there
+        try:
+            folder.update_config(**speed)
+        finally:
+            folder.release()
     config = None if args.resume else Config.from_profile(profile(args.profile), **overrides, **speed)
     if args.init_from:  # the networks' shapes come from the source run unless given on the command line
         from charlib.training.trainer import adopt_architecture
@@ -201,11 +211,67 @@ def load_sampler(run_dir: str):
     raise CharlibError(f"{run_dir} holds a {kind!r} run; charlib sample knows 'gan' and 'vae'")
 
 
+SAMPLE_FORMS = ("a .png file (one grid), a .npz file (the images as an array) or a folder (one PNG per "
+                "sample: a name without extension, or ending in /)")
+
+
+def _sample_target(out: str) -> tuple[str, Path]:
+    """What ``charlib sample --out`` writes: ("grid" | "npz" | "folder", path); checked before sampling."""
+    path = Path(out)
+    if out.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
+        if path.exists() and not path.is_dir():
+            raise CharlibError(f"{path} exists and is not a folder (nothing was written)")
+        if path.is_dir() and any(path.iterdir()):
+            raise CharlibError(f"{path} is not empty; choose a new or empty folder (nothing was written)")
+        return "folder", path
+    forms = {".png": "grid", ".npz": "npz"}
+    if path.suffix.lower() not in forms:
+        raise CharlibError(f"cannot write samples to {out}: give {SAMPLE_FORMS} (nothing was written)")
+    return forms[path.suffix.lower()], path
+
+
+def _png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    from PIL import Image
+
+    from charlib.viz import enlarge
+
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(image, scale)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: int | None = None) -> str:
+    """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically: a
+    reader (or a crash) sees everything or nothing, and no temporary file is left behind.
+    Returns what was written, in words."""
+    from charlib.training.run import atomic_write_bytes
+    from charlib.viz import image_grid
+
+    if form == "grid":
+        atomic_write_bytes(path, _png_bytes(image_grid(images), 2 if scale is None else scale))
+        return "a PNG grid"
+    if form == "npz":
+        buffer = io.BytesIO()
+        np.savez(buffer, images=images, seed=np.int64(seed))
+        atomic_write_bytes(path, buffer.getvalue())
+        return f"an array images {images.shape} uint8 (and the seed)"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:  # the folder appears complete, with one rename, or not at all
+        width = max(4, len(str(len(images) - 1)))
+        for i, image in enumerate(images):
+            (tmp / f"sample_{i:0{width}d}.png").write_bytes(_png_bytes(image, scale or 1))
+        if path.is_dir():
+            path.rmdir()  # checked empty before sampling
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return f"a folder of {len(images)} PNGs"
+
+
 def _sample(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from charlib.viz import image_grid, save_png
-
+    form, path = _sample_target(args.out)
     sample, latent_dim = load_sampler(args.checkpoint)
     if args.prior == "mixture":
         from charlib.training.run import RunFolder
@@ -216,8 +282,8 @@ def _sample(args: argparse.Namespace) -> int:
         z = latent_prior(args.checkpoint).sample(args.n, seed=args.seed)
     else:
         z = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim)).astype("float32")
-    path = save_png(image_grid(sample(z)), args.out, scale=args.scale)
-    print(f"Wrote {args.n} samples from {args.checkpoint} to {path}")
+    what = write_samples(sample(z), form, path, args.seed, args.scale)
+    print(f"Wrote {args.n} samples from {args.checkpoint} to {path}: {what}")
     return 0
 
 
@@ -388,12 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
-    p = sub.add_parser("sample", help="a sample grid from a trained run folder")
+    p = sub.add_parser("sample", help="samples from a trained run folder: a grid, PNGs or an array")
     p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
     p.add_argument("--n", type=_positive, default=64, help="how many samples (default 64)")
-    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--out", required=True,
+                   help="grid.png (one grid), samples.npz (array 'images' (N, H, W, 3) uint8, and 'seed'), "
+                        "or a folder: a name without extension, or ending in / (sample_0000.png, ...)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
-    p.add_argument("--scale", type=_positive, default=2, help="enlarge pixels this many times")
+    p.add_argument("--scale", type=_positive,
+                   help="enlarge pixels this many times (default 2 for a grid, 1 for a folder of PNGs)")
     p.add_argument("--prior", choices=("normal", "mixture"), default="normal",
                    help="VAE runs: draw z from N(0, I) (default) or from a Gaussian mixture fitted to "
                         "the encoder's codes of the training images (fitted once, kept in the run folder)")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+
+TINY_GAN = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
+                sample_every=5, ckpt_every=5, log_every=1, n_samples=4)
+"""A GAN small enough to train 10 steps in a few seconds on a CPU (16×16 sprites, 4 filters)."""
 
 
 def pytest_configure(config):
@@ -55,3 +61,28 @@ def benchmark_script():
         return module
 
     return load
+
+
+@pytest.fixture(scope="session")
+def tiny_gan():
+    """``tiny_gan(steps=2, ...)``: a GanConfig of the tiny GAN (:data:`TINY_GAN`) with these changes."""
+    from charlib.training.gan import GanConfig
+
+    return lambda **changes: GanConfig(**{**TINY_GAN, **changes})
+
+
+@pytest.fixture(scope="session")
+def tiny_gan_run(tmp_path_factory, tiny_gan) -> Path:
+    """A finished 10-step run folder of a tiny GAN (checkpoints at steps 5 and 10, generator.keras).
+    Shared by the tests of a session: read it only; to change it, use ``tiny_gan_copy``."""
+    from charlib.training.gan import train_gan
+
+    out = tmp_path_factory.mktemp("tiny") / "gan"
+    train_gan(tiny_gan(steps=10), out, progress=False)
+    return out
+
+
+@pytest.fixture
+def tiny_gan_copy(tiny_gan_run, tmp_path) -> Path:
+    """A copy of ``tiny_gan_run`` for this test alone, to corrupt, lock or extend."""
+    return Path(shutil.copytree(tiny_gan_run, tmp_path / "gan"))

@@ -1,16 +1,19 @@
-"""The charlib command: `charlib sprites` writes images, labels and a sheet; bad input is one line."""
+"""The charlib command: `charlib sprites` writes images, labels and a sheet, `charlib sample` a grid, a
+folder or an array; bad input is one line."""
 
 from __future__ import annotations
 
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from charlib.cli import main
 from charlib.data import sprites as sp
+from charlib.errors import CharlibError
 
 
 def test_sprites_command_writes_pngs_labels_and_sheet(tmp_path):
@@ -51,3 +54,62 @@ def test_python_dash_m_charlib_runs(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Wrote 3 sprites" in result.stdout
+
+
+def _sample(run, out, *extra: str) -> int:
+    return main(["sample", "--checkpoint", str(run), "--n", "6", "--seed", "4", "--out", str(out), *extra])
+
+
+def test_sample_refuses_an_unknown_extension_in_one_line_before_loading_anything(tmp_path, capsys):
+    # the run folder does not exist: the format is checked first, so that is not what is reported
+    assert _sample(tmp_path / "no_run", tmp_path / "samples.jpg") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "samples.jpg" in err and ".png" in err and ".npz" in err and "folder" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.png").write_bytes(b"precious")
+    assert _sample(tmp_path / "no_run", tmp_path / "out") == 2
+    assert "not empty" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.png"]
+
+
+def test_sample_writes_the_same_images_as_a_grid_a_folder_and_an_array(tiny_gan_run, tmp_path):
+    from charlib.viz import image_grid
+
+    assert _sample(tiny_gan_run, tmp_path / "s.npz") == 0
+    with np.load(tmp_path / "s.npz") as saved:
+        images, seed = saved["images"], int(saved["seed"])
+    assert images.shape == (6, 16, 16, 3) and images.dtype == np.uint8 and seed == 4
+    assert _sample(tiny_gan_run, tmp_path / "grid.png", "--scale", "1") == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "grid.png").convert("RGB")),
+                                  image_grid(images))
+    for folder in (f"{tmp_path / 'pngs'}/", str(tmp_path / "pngs_no_slash")):
+        assert _sample(tiny_gan_run, folder) == 0
+        files = sorted(Path(folder).iterdir())
+        assert [p.name for p in files] == [f"sample_{i:04d}.png" for i in range(6)]
+        np.testing.assert_array_equal(np.stack([np.asarray(Image.open(p).convert("RGB")) for p in files]),
+                                      images)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "pngs", "pngs_no_slash", "s.npz"]
+
+
+def test_sample_into_a_folder_that_fails_midway_leaves_nothing_behind(tiny_gan_run, tmp_path, monkeypatch,
+                                                                      capsys):
+    import charlib.cli as cli
+
+    real, calls = cli._png_bytes, []
+
+    def failing(image, scale=1):
+        calls.append(1)
+        if len(calls) == 3:
+            raise CharlibError("disk full")
+        return real(image, scale)
+
+    monkeypatch.setattr(cli, "_png_bytes", failing)
+    (tmp_path / "out").mkdir()
+    assert _sample(tiny_gan_run, tmp_path / "out") == 2
+    assert "disk full" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any((tmp_path / "out").iterdir())

@@ -468,17 +468,20 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
         raise CharlibError("fine-tuning from another run (init_from) is not supported for the "
                            "conditional VAE; train it from scratch")
     run, config = open_run(ConditionalConfig, config, out, resume, steps)
-    seed_everything(config.seed)
-    speed = speed_plan(run, config)  # XLA, precision and replicas, as for the GAN and the VAE
-    with speed.scope():
-        model = build_conditional(config)
-    checkpointer = Checkpointer(run, **model.checkpoint_objects())
-    start = checkpointer.restore_latest()
-    if resume and start:
-        print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
-                           pair_stream(config, start), lambda: sample_grid(model, config), model.decoder,
-                           progress, f"CVAE {config.image_size}px")
+    try:  # the lock is released however training ends
+        seed_everything(config.seed)
+        speed = speed_plan(run, config)  # XLA, precision and replicas, as for the GAN and the VAE
+        with speed.scope():
+            model = build_conditional(config)
+        checkpointer = Checkpointer(run, **model.checkpoint_objects())
+        start = checkpointer.restore_latest()
+        if resume and start:
+            print(f"Resuming {run.path} from step {start} of {config.steps}.")
+        return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
+                               pair_stream(config, start), lambda: sample_grid(model, config),
+                               model.decoder, progress, f"CVAE {config.image_size}px")
+    finally:
+        run.release()
 
 
 def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:

@@ -10,16 +10,21 @@ and VAEs:
 * every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint;
 * an optional time budget: training ends early, cleanly (samples and a checkpoint), when it is spent;
 * a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
-  checkpoint is written after it, so the last one on disk is the last good state.
+  checkpoint is written after it; before each checkpoint every weight of the networks is checked
+  too (an update can make a weight infinite while the losses it was computed from are finite), so
+  the last checkpoint on disk is the last good state.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
@@ -30,8 +35,12 @@ from charlib.training.run import RunFolder
 from charlib.viz import image_grid, save_png
 
 
+class CheckpointUnreadable(CharlibError):
+    """No checkpoint of a run folder can be read: every kept one is damaged or not this run's."""
+
+
 class TrainingDiverged(CharlibError):
-    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+    """A loss or a weight became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
 @dataclass(frozen=True)
@@ -56,24 +65,65 @@ class Checkpointer:
         if "step" not in objects:
             raise ValueError("a Checkpointer needs a 'step' variable among its objects")
         self.step = objects["step"]
+        self.weights = [w for obj in objects.values() if isinstance(obj, keras.layers.Layer)
+                        for w in obj.weights if keras.backend.is_float_dtype(w.dtype)]
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(run.ckpt_dir), max_to_keep=keep)
+        self.last: str | None = None
 
     def save(self) -> str:
-        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+        self.last = self.manager.save(checkpoint_number=int(self.step.numpy()))
+        return self.last
 
-    def restore_latest(self) -> int:
-        """Restore the newest complete checkpoint, if any; returns the step it holds (0 if none)."""
-        latest = self.manager.latest_checkpoint
-        if latest is None:
-            return 0
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
-        return int(self.step.numpy())
+    def weights_finite(self) -> bool:
+        """Whether every weight of the networks (trainable or not, EMA copies included) is finite."""
+        return all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.weights)
+
+    def restore_latest(self, partial: bool = False) -> int:
+        """Restore the newest readable checkpoint; returns the step it holds (0 if there is none).
+
+        Every object given to the Checkpointer must be found in the checkpoint (a checkpoint that
+        lacks one is not this run's). One that cannot be read (truncated, corrupted, missing files,
+        not this run's) is skipped for the next older kept one, and a line says which was used; if
+        none can be read, :class:`CheckpointUnreadable` says why. ``partial``: for inference, values
+        the objects do not ask for (optimiser slots not built yet) may stay unread.
+        """
+        kept = list(reversed(self.manager.checkpoints))
+        failed = []
+        for path in kept:
+            try:
+                status = self.checkpoint.restore(path).assert_existing_objects_matched()
+            except Exception as err:  # TF raises OpError, IndexError, AssertionError, ... for bad files
+                failed.append(f"{Path(path).name}: {_first_line(err)}")
+                continue
+            if partial:
+                status.expect_partial()
+            self.last = path
+            if failed:
+                print(f"Restored {Path(path).name} from {self.manager.directory}: the newer "
+                      f"{', '.join(f.split(':')[0] for f in failed)} could not be read ({failed[0]}).")
+            return int(self.step.numpy())
+        if failed:
+            raise CheckpointUnreadable(
+                f"None of the {len(kept)} checkpoints in {self.manager.directory} can be read "
+                f"({'; '.join(failed)}). Train a new run in another folder (or check that config.json "
+                "is this run's own)."
+            )
+        return 0
 
     @property
     def latest_step(self) -> int | None:
-        latest = self.manager.latest_checkpoint
+        """The step of the newest good checkpoint: the last one saved or restored here, else the
+        manager's newest."""
+        latest = self.last or self.manager.latest_checkpoint
         return None if latest is None else int(latest.rsplit("-", 1)[-1])
+
+
+def _first_line(err: BaseException, limit: int = 160) -> str:
+    """An exception's message on one short line (TensorFlow's start with a {{function_node ...}} tag)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    text = re.sub(r"^\{\{[^}]*\}\}\s*", "", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _finite(logs: Mapping[str, float]) -> bool:
@@ -121,7 +171,17 @@ def run_loop(
         with writer.as_default():
             tf.summary.image("samples", image_grid(images)[None], step=step)
 
+    def diverged(what: str) -> TrainingDiverged:
+        last = checkpointer.latest_step
+        kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
+        return TrainingDiverged(
+            f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
+            f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
+        )
+
     def checkpoint() -> None:
+        if not checkpointer.weights_finite():  # this state is not good: keep the last one that was
+            raise diverged("a weight became NaN or infinite (the losses were finite)")
         checkpointer.save()
         run.write_history(history)
 
@@ -135,12 +195,7 @@ def run_loop(
             logs = {k: float(v) for k, v in step_fn(batch).items()}
             step += 1
             if not _finite(logs):
-                last = checkpointer.latest_step
-                kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
-                raise TrainingDiverged(
-                    f"Training diverged at step {step}: {_fmt(logs)}. Stopped; {kept} is kept in "
-                    f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
-                )
+                raise diverged(str(_fmt(logs)))
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = (settings.time_budget_s is not None

@@ -7,12 +7,17 @@ OUT/samples/         fixed-noise sample grids over training (PNG) and samples.gi
 OUT/logs/            TensorBoard events
 OUT/history.csv      losses every few steps
 OUT/generator.keras  the final generator (or decoder), loadable with safe_mode on
+OUT/run.lock         while a run trains: which process (PID and host) is training there
 ```
 
 A new run refuses a folder that already has files in it (nothing is overwritten); ``resume=True``
-continues the run found there. Files are written atomically (to a temporary name, then renamed), and
-TensorFlow's checkpoint manager only points at a checkpoint once it is completely written, so a run
-killed at any moment resumes from its last complete checkpoint.
+continues the run found there. A run (new or resumed) refuses a folder where another process is
+training: ``run.lock`` says which. A lock left by a run that was killed (its process has ended, or
+it was written on another machine or before a restart) is recognised, reported and taken over.
+
+Files are written atomically (to a temporary name, then renamed), and TensorFlow's checkpoint
+manager only points at a checkpoint once it is completely written, so a run killed at any moment
+resumes from its last complete checkpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +37,30 @@ from charlib.errors import CharlibError
 
 class RunFolderError(CharlibError):
     """A run folder cannot be used as asked (not empty for a new run, nothing to resume, ...)."""
+
+
+KINDS = ("gan", "vae", "conditional")
+"""The kinds of run charlib trains: the ``model`` entry of every config.json."""
+
+DAMAGED = ("Fix the file by hand (it is plain JSON, written by the run), or train a new run in another "
+           "folder: the checkpoints cannot be read without it.")
+"""What to do about a damaged config.json; every error about one ends with it."""
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in a run's config.json, checked to be a JSON object with a known ``model`` kind;
+    anything else raises :class:`RunFolderError` naming the file."""
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path} is not valid JSON ({err}). {DAMAGED}") from None
+    if not isinstance(config, dict):
+        raise RunFolderError(f"{path} holds a JSON {type(config).__name__}, not an object of settings. "
+                             f"{DAMAGED}")
+    if config.get("model") not in KINDS:
+        said = f"says model {config['model']!r}" if "model" in config else "has no 'model' entry"
+        raise RunFolderError(f"{path} {said}: a run is one of {', '.join(KINDS)}. {DAMAGED}")
+    return config
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -47,33 +78,152 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+LOCK_NAME = "run.lock"
+
+
+class RunLocked(RunFolderError):
+    """Another process is training in this run folder."""
+
+
+def _boot_id() -> str | None:
+    """This boot of the machine (Linux), so that a lock written before a restart counts as stale."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (True when that cannot be told)."""
+    if os.name == "nt":  # os.kill would end the process there
+        try:
+            import psutil
+        except ImportError:
+            return True
+        return psutil.pid_exists(pid)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+class RunLock:
+    """``run.lock`` in a run folder: the PID, host and boot of the process training there.
+
+    Created with ``O_EXCL``, so of two processes starting at once exactly one gets it; the other is
+    refused with :class:`RunLocked`. A lock whose process has ended, or that was written on another
+    host or before this machine restarted, is stale: it is reported in one line and taken over.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self.held = False
+
+    def _stale(self) -> str | None:
+        """Why the lock on disk belongs to no live run, or None if its run may still be training."""
+        try:
+            holder = json.loads(self.path.read_text())
+            pid, host = int(holder["pid"]), str(holder["host"])
+        except FileNotFoundError:
+            return "it was just released"
+        except (OSError, ValueError, KeyError, TypeError):  # a half-written lock: give its writer time
+            age = time.time() - self.path.stat().st_mtime if self.path.exists() else 0.0
+            return "it is unreadable" if age > 10 else None
+        if host != socket.gethostname():
+            return f"it was written on the host {host}"
+        if holder.get("boot") not in (None, _boot_id()):
+            return "it was written before this machine restarted"
+        return None if _alive(pid) else f"its process {pid} has ended"
+
+    def acquire(self) -> None:
+        """Take the lock, taking over a stale one; raise :class:`RunLocked` if a live run holds it."""
+        mine = {"pid": os.getpid(), "host": socket.gethostname(), "boot": _boot_id(),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                why = self._stale()
+                if why is None:
+                    raise RunLocked(self._refusal()) from None
+                print(f"Taking over {self.path}, left by a run that is no longer training ({why}).")
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump(mine, fh)
+            self.held = True
+            return
+        raise RunLocked(self._refusal())
+
+    def _refusal(self) -> str:
+        try:
+            holder = json.loads(self.path.read_text())
+            who = (f"process {holder['pid']} on {holder['host']} has been training there since "
+                   f"{holder.get('started', '?')}")
+        except (OSError, ValueError, KeyError, TypeError):
+            who = "another process is starting a run there"
+        return (f"{self.path.parent} is in use: {who} ({self.path}). Wait for that run to finish or stop "
+                f"it, then try again; if nothing is training there, delete {self.path}.")
+
+    def release(self) -> None:
+        """Remove the lock if this process holds it (a lock taken over by another run stays)."""
+        if not self.held:
+            return
+        self.held = False
+        try:
+            holder = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return
+        if holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+            self.path.unlink(missing_ok=True)
+
+
 class RunFolder:
     """A training run's folder. ``RunFolder(path, config)`` starts one; ``RunFolder.resume(path)``."""
 
     def __init__(self, path: str | Path, config: Mapping[str, Any] | None = None, *,
-                 resume: bool = False) -> None:
+                 resume: bool = False, lock: bool = False) -> None:
+        """``lock=True`` (a run about to train) takes the folder's :class:`RunLock` first; release it
+        with :meth:`release` when training ends, however it ends."""
         self.path = Path(path)
+        self.lock = RunLock(self.path)
         if resume:
             if not self.config_path.is_file():
                 raise RunFolderError(
                     f"Nothing to resume in {self.path}: no config.json there. Start a new run "
                     "without --resume, or give the folder of an earlier run."
                 )
-            self.config = json.loads(self.config_path.read_text())
         else:
             if config is None:
                 raise RunFolderError("a new run needs a config")
             if self.path.exists() and not self.path.is_dir():
                 raise RunFolderError(f"{self.path} exists and is not a folder")
-            if self.path.is_dir() and any(self.path.iterdir()):
-                raise RunFolderError(
-                    f"{self.path} is not empty. Pass --resume (resume=True) to continue the run in "
-                    "it, or choose a new folder. Nothing was overwritten."
-                )
-            self.config = dict(config)
-            self.write_json("config.json", self.config)
-        for sub in (self.ckpt_dir, self.samples_dir, self.logs_dir):
-            sub.mkdir(parents=True, exist_ok=True)
+        if lock:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.lock.acquire()
+        try:
+            if resume:
+                self.config = read_config_file(self.config_path)
+            else:
+                if self.path.is_dir() and any(p.name != LOCK_NAME for p in self.path.iterdir()):
+                    raise RunFolderError(
+                        f"{self.path} is not empty. Pass --resume (resume=True) to continue the run in "
+                        "it, or choose a new folder. Nothing was overwritten."
+                    )
+                self.config = dict(config)
+                self.write_json("config.json", self.config)
+            for sub in (self.ckpt_dir, self.samples_dir, self.logs_dir):
+                sub.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Release the run's lock, if this folder object took it."""
+        self.lock.release()
 
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:

@@ -10,6 +10,8 @@ with its checkpoints and guards, the final export) is written once, here.
 from __future__ import annotations
 
 import platform
+import types
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -25,7 +27,7 @@ from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
 from charlib.training import hardware
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
-from charlib.training.run import RunFolder, RunFolderError
+from charlib.training.run import DAMAGED, RunFolder, RunFolderError
 
 MIN_IMAGES = 8
 """Fewest usable images a folder may hold: with fewer, nothing trains and no run folder is made."""
@@ -157,22 +159,63 @@ def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
 
 def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
              steps: int | None) -> tuple[RunFolder, C]:
-    """Start a new run folder from ``config``, or reopen ``out`` and read its config back."""
+    """Start a new run folder from ``config``, or reopen ``out`` and read its config back.
+
+    The run's lock is taken (see :class:`~charlib.training.run.RunLock`): call ``run.release()``
+    when training ends, however it ends."""
     if resume:
-        run = RunFolder(out, resume=True)
-        if run.config.get("model") != config_cls.kind:
-            raise RunFolderError(
-                f"{out} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
-            )
-        config = config_cls.from_dict(run.config)
-        if steps is not None and steps != config.steps:
-            config = replace(config, steps=steps)
-            run.update_config(steps=steps)
+        run = RunFolder(out, resume=True, lock=True)
+        try:
+            config = config_of(config_cls, run)
+            if steps is not None and steps != config.steps:
+                config = replace(config, steps=steps)
+                run.update_config(steps=steps)
+        except BaseException:
+            run.release()
+            raise
         return run, config
     config = config or config_cls()
     if steps is not None:
         config = replace(config, steps=steps)
-    return RunFolder(out, config.to_dict()), config
+    return RunFolder(out, config.to_dict(), lock=True), config
+
+
+REQUIRED = ("image_size", "steps")
+"""Entries every config.json has had; a missing one means the file was damaged (others fall back to
+their defaults, so that runs saved before a setting existed still load)."""
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value can be a config field of type ``hint`` (int, float, bool, str, X | None)."""
+    if isinstance(hint, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if hint in (bool, str) else True
+
+
+def config_of(config_cls: type[C], run: RunFolder) -> C:
+    """The config saved in ``run``, checked: of kind ``config_cls.kind``, with the entries every run
+    has, each of its field's type, and values the config accepts. Raises :class:`RunFolderError`
+    naming config.json otherwise."""
+    path, saved = run.config_path, run.config
+    if saved["model"] != config_cls.kind:
+        raise RunFolderError(f"{run.path} holds a {saved['model']!r} run, not a {config_cls.kind!r} run "
+                             f"(says {path}); use the {saved['model']} commands for it")
+    hints = typing.get_type_hints(config_cls)
+    problems = [f"no {name!r}" for name in REQUIRED if name not in saved]
+    problems += [f"{f.name}={saved[f.name]!r} is not {getattr(hints[f.name], '__name__', hints[f.name])}"
+                 for f in fields(config_cls) if f.name in saved and not _fits(saved[f.name], hints[f.name])]
+    if problems:
+        raise RunFolderError(f"{path} is damaged: {'; '.join(problems)}. {DAMAGED}")
+    try:
+        return config_cls.from_dict(saved)
+    except CharlibError as err:
+        raise RunFolderError(f"{path} holds settings that make no run: {err}. {DAMAGED}") from None
 
 
 @dataclass
@@ -208,23 +251,26 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         if init_from is not None:
             check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
     run, config = open_run(config_cls, config, out, resume, steps)
-    seed_everything(config.seed)
-    data = images if images is not None else load_training_images(config)
-    speed = speed_plan(run, config)
-    with speed.scope():  # dtype policy, and the strategy's scope when distributed
-        model = build(config)
-    checkpointer = Checkpointer(run, **model.checkpoint_objects())
-    start = checkpointer.restore_latest()
-    if resume and start:
-        print(f"Resuming {run.path} from step {start} of {config.steps}.")
-    if init_from is not None and start == 0:
-        run.update_config(init_from=init_weights(model, config_cls, init_from, build))
-    if prepare is not None and start == 0:
-        prepare(model, data)
-    batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
-    return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
-                           batches, sampler(model, config), exported(model), progress,
-                           f"{config.kind.upper()} {config.image_size}px")
+    try:  # the lock is released however training ends
+        seed_everything(config.seed)
+        data = images if images is not None else load_training_images(config)
+        speed = speed_plan(run, config)
+        with speed.scope():  # dtype policy, and the strategy's scope when distributed
+            model = build(config)
+        checkpointer = Checkpointer(run, **model.checkpoint_objects())
+        start = checkpointer.restore_latest()
+        if resume and start:
+            print(f"Resuming {run.path} from step {start} of {config.steps}.")
+        if init_from is not None and start == 0:
+            run.update_config(init_from=init_weights(model, config_cls, init_from, build))
+        if prepare is not None and start == 0:
+            prepare(model, data)
+        batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
+        return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
+                               batches, sampler(model, config), exported(model), progress,
+                               f"{config.kind.upper()} {config.image_size}px")
+    finally:
+        run.release()
 
 
 def speed_plan(run: RunFolder, config: RunConfig) -> hardware.Plan:
@@ -267,12 +313,7 @@ def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer:
 
 def read_run_config(config_cls: type[C], run_dir: str | Path) -> C:
     """The config of the run in ``run_dir``, checked to be of kind ``config_cls.kind``."""
-    run = RunFolder.open(run_dir)
-    if run.config.get("model") != config_cls.kind:
-        raise RunFolderError(
-            f"{run_dir} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
-        )
-    return config_cls.from_dict(run.config)
+    return config_of(config_cls, RunFolder.open(run_dir))
 
 
 def check_same_architecture(config: C, source: C, source_dir: str | Path) -> None:
@@ -326,28 +367,29 @@ def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path
 
 
 def export_model(model: keras.Model, path: Path) -> Path:
-    """Save a model as ``.keras`` atomically (write a temporary file, then rename)."""
+    """Save a model as ``.keras`` atomically (write a temporary file, then rename): a failed save
+    leaves the previous export as it was, and no temporary file."""
     tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    tmp.replace(path)
+    try:
+        model.save(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
 def restore_for_inference(config_cls: type[C], run_dir: str | Path,
                           build: Callable[[C], keras.Model]) -> tuple[keras.Model | None, C, RunFolder]:
-    """Rebuild a run's model from config.json and restore its latest checkpoint (None if none)."""
+    """Rebuild a run's model from config.json and restore its newest readable checkpoint (None if
+    there is none); every network the model declares must be in it (see ``Checkpointer.restore_latest``)."""
     run = RunFolder.open(run_dir)
-    if run.config.get("model") != config_cls.kind:
-        raise RunFolderError(
-            f"{run_dir} holds a {run.config.get('model')!r} run, not a {config_cls.kind!r} run"
-        )
-    config = config_cls.from_dict(run.config)
+    config = config_of(config_cls, run)
     model = build(config)
     checkpointer = Checkpointer(run, **model.checkpoint_objects())
-    latest = checkpointer.manager.latest_checkpoint
-    if latest is None:
+    if checkpointer.manager.latest_checkpoint is None:
         return None, config, run
-    checkpointer.checkpoint.restore(latest).expect_partial()
+    checkpointer.restore_latest(partial=True)  # every network checked, older kept ones if need be
     return model, config, run
 
 
