@@ -161,7 +161,7 @@ def make_discriminator(image_size: int = 32, width: int = 32, name: str = "discr
     counts = [_blocks(image_size // 2**i, D_LOW_RES) for i in range(len(channels))]
     images = keras.Input((image_size, image_size, 3), name="image")
     x = layers.Conv2D(channels[0], 1, use_bias=False, kernel_initializer=_msr(1.0), name="from_rgb")(images)
-    for i, (c, n) in enumerate(zip(channels, counts, strict=True)):
+    for i, n in enumerate(counts):
         for j in range(n):
             x = residual_block(x, sum(counts), name=f"block_{i}_{j}")
         if i + 1 < len(channels):  # halve the resolution, then widen
