@@ -98,7 +98,9 @@ class GanConfig(RunConfig):
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
-    # uninterrupted one (the course's nets resume exactly)
+    # uninterrupted one (the course's nets resume exactly). "r3gan": the modern baseline
+    # (charlib.training.r3gan; RpGAN loss, R1 + R2, residual nets without normalisation), set up by
+    # r3gan_config; it ignores d_norm and refuses the remedies of R3GAN_FIXED
     nets: str = "dcgan"
     # nets="r3gan" (charlib.training.r3gan): γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², next to r1, and
     # how often both are computed (every reg_every steps, scaled by reg_every: lazy regularisation)
