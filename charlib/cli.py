@@ -7,7 +7,9 @@ Subcommands:
 * ``charlib train gan|vae [--profile learner|smoke|full] --out DIR [--resume]``: train a DCGAN or a VAE in a
   run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
   checkpoint). ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment,
-  ``--init-from RUN`` fine-tunes from an earlier run's weights.
+  ``--init-from RUN`` fine-tunes from an earlier run's weights. ``--nets r3gan`` trains the modern
+  baseline (RpGAN loss, R1 + R2 penalties, residual nets without normalisation; ``--r1``, ``--r2``,
+  ``--reg-every`` tune it).
 * ``charlib sample --checkpoint DIR --n 64 --out grid.png``: samples from a GAN or VAE run, as one
   PNG grid (``.png``), a folder of numbered PNGs (a name without extension, or ending in ``/``) or
   an array file (``.npz``: ``images`` uint8 (N, H, W, 3) and ``seed``) for scoring with other tools.
@@ -154,12 +156,20 @@ def _train(args: argparse.Namespace) -> int:
                                                               args.minibatch_std or None),
                              ("--lr-decay", "lr_decay", args.lr_decay),
                              ("--instance-noise", "instance_noise", args.instance_noise),
-                             ("--r1", "r1", args.r1), ("--palette", "palette", args.palette),
+                             ("--r1", "r1", args.r1), ("--r2", "r2", args.r2),
+                             ("--reg-every", "reg_every", args.reg_every),
+                             ("--palette", "palette", args.palette),
                              ("--clusters", "clusters", args.clusters)):
         if value is not None:  # mode-collapse remedies (charlib.training.remedies)
             if args.model != "gan":
                 raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
             overrides[key] = value
+    if args.nets is not None:
+        if args.model != "gan":
+            raise CharlibError("--nets is for GANs (charlib train gan --nets r3gan)")
+        if args.loss is not None and args.nets == "r3gan":
+            raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
+        overrides["nets"] = args.nets
     if args.precision is not None:  # changes what a step computes, so it is fixed at the start
         overrides["precision"] = args.precision
     if args.resume and args.init_from:
@@ -179,7 +189,14 @@ def _train(args: argparse.Namespace) -> int:
             folder.update_config(**speed)
         finally:
             folder.release()
-    config = None if args.resume else Config.from_profile(profile(args.profile), **overrides, **speed)
+    if args.resume:
+        config = None
+    elif overrides.get("nets") == "r3gan":  # the profile's sizes and steps, with R3GAN's recipe
+        from charlib.training.gan import r3gan_config
+
+        config = r3gan_config(profile(args.profile), **overrides, **speed)
+    else:
+        config = Config.from_profile(profile(args.profile), **overrides, **speed)
     if args.init_from:  # the networks' shapes come from the source run unless given on the command line
         from charlib.training.trainer import adopt_architecture
 
@@ -436,6 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: Gaussian noise of this std on every image D sees (pixels in -1..1)")
     p.add_argument("--r1", type=_non_negative, metavar="GAMMA",
                    help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
+    p.add_argument("--r2", type=_non_negative, metavar="GAMMA",
+                   help="GAN, --nets r3gan: R2 penalty (GAMMA/2)·E‖∇D(fake)‖² on the discriminator")
+    p.add_argument("--reg-every", type=_positive, metavar="K",
+                   help="GAN, --nets r3gan: compute the R1/R2 penalties every K steps, scaled by K")
+    p.add_argument("--nets", choices=("dcgan", "r3gan"),
+                   help="GAN networks: the course's DCGAN (default) or R3GAN, the modern baseline "
+                        "(RpGAN loss, R1 + R2, residual nets without normalisation)")
     p.add_argument("--palette", type=_off_or_at_least_two("RGB output", "colour layers"), metavar="K",
                    help="GAN: the generator paints K colour layers, one colour each (0: plain RGB output)")
     p.add_argument("--clusters", type=_off_or_at_least_two("off", "clusters"), metavar="K",

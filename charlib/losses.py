@@ -47,6 +47,9 @@ __all__ = [
     "negative_elbo",
     "r1_penalty",
     "reparameterize",
+    "rpgan_d_loss",
+    "rpgan_g_loss",
+    "zero_centred_penalty",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -230,6 +233,35 @@ def g_loss_wasserstein(fake_logits) -> tf.Tensor:
     return -tf.reduce_mean(_logits(fake_logits, "fake_logits"))
 
 
+def rpgan_d_loss(real_logits, fake_logits) -> tf.Tensor:
+    """The relativistic pairing discriminator loss (RpGAN, used by R3GAN): ``mean(softplus(fake - real))``.
+
+    Real example i is paired with fake example i, and D is asked only to score the real *above* its
+    fake, not to give either an absolute verdict. Every fake is judged against a real one, so a
+    generator that drops a mode keeps paying on the reals of that mode.
+
+    Args:
+        real_logits: (N,) or (N, 1) discriminator logits on real data.
+        fake_logits: (N,) or (N, 1) logits on generated data, paired with them.
+
+    Returns:
+        Scalar float32 (``ln 2`` when each fake scores the same as its real).
+    """
+    real = _logits(real_logits, "real_logits")
+    fake = _logits(fake_logits, "fake_logits")
+    _same_shape(real, fake, "real_logits", "fake_logits")
+    return tf.reduce_mean(tf.nn.softplus(fake - real))
+
+
+def rpgan_g_loss(real_logits, fake_logits) -> tf.Tensor:
+    """The relativistic pairing generator loss: ``mean(softplus(real - fake))``, the same pairs as
+    :func:`rpgan_d_loss` with the roles swapped (G wants each fake scored above its real)."""
+    real = _logits(real_logits, "real_logits")
+    fake = _logits(fake_logits, "fake_logits")
+    _same_shape(real, fake, "real_logits", "fake_logits")
+    return tf.reduce_mean(tf.nn.softplus(real - fake))
+
+
 def _stateless_seed(seed) -> tf.Tensor | None:
     if seed is None:
         return None
@@ -296,6 +328,16 @@ def r1_penalty(discriminator: Callable, real, training: bool = True) -> tf.Tenso
     if real.shape.rank is not None and real.shape.rank < 2:
         raise ShapeError(f"real must have shape (N, ...) with rank >= 2, got {tuple(real.shape)}")
     return _grad_norm_penalty(discriminator, real, training, target=None)
+
+
+def zero_centred_penalty(discriminator: Callable, images, training: bool = True) -> tf.Tensor:
+    """``mean(‖∇ₓ D(x)‖₂²)`` at the given images: R1 on real images, R2 on generated ones.
+
+    The same zero-centred penalty as :func:`r1_penalty`, named for both of its uses: R3GAN adds
+    ``(γ/2)`` times it at real images (R1) *and* at fakes (R2), so D is smooth wherever G's samples
+    are as well as around the data. Pass fakes with their gradient to G stopped.
+    """
+    return r1_penalty(discriminator, images, training)
 
 
 def _grad_norm_penalty(model: Callable, x: tf.Tensor, training: bool, target: float | None) -> tf.Tensor:

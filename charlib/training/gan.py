@@ -43,14 +43,21 @@ from charlib.training.trainer import (
     train_or_load,
 )
 
-__all__ = ["GAN", "GanConfig", "LinearTail", "build_gan", "course_gan", "fixed_noise", "generate",
-           "load_generator", "train_gan"]
+__all__ = ["GAN", "GanConfig", "LinearTail", "R3GAN_DEFAULTS", "build_gan", "course_gan", "fixed_noise",
+           "generate", "load_generator", "r3gan_config", "train_gan"]
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
-NETS = ("dcgan", "reference")
+NETS = ("dcgan", "reference", "r3gan")
 # options the reference lacks
 REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0, "clusters": 0}
 REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
+# options R3GAN drops: its nets have no normalisation and need no batch-level tricks
+R3GAN_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0, "clusters": 0,
+               "instance_noise": 0.0}
+# R3GAN as r3gan_config sets it up: RpGAN with R1 and R2 at γ = 0.1, applied every 4 steps, Adam
+# with β1 = 0 as in the paper, constant learning rates
+R3GAN_DEFAULTS: dict[str, Any] = {"nets": "r3gan", "loss": "rpgan", "r1": 0.1, "r2": 0.1, "reg_every": 4,
+                                  "beta_1": 0.0, "beta_2": 0.99, "lr_decay": 0.0, **R3GAN_FIXED}
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,35 @@ class GanConfig(RunConfig):
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
-    # uninterrupted one (the course's nets resume exactly)
+    # uninterrupted one (the course's nets resume exactly). "r3gan": the modern baseline
+    # (charlib.training.r3gan; RpGAN loss, R1 + R2, residual nets without normalisation), set up by
+    # r3gan_config; it ignores d_norm and refuses the remedies of R3GAN_FIXED
     nets: str = "dcgan"
+    # nets="r3gan" (charlib.training.r3gan): γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², next to r1, and
+    # how often both are computed (every reg_every steps, scaled by reg_every: lazy regularisation)
+    r2: float = 0.0
+    reg_every: int = 1
 
     def __post_init__(self) -> None:
         if self.nets not in NETS:
             raise CharlibError(f"nets must be one of {NETS}, got {self.nets!r}")
+        if self.nets == "r3gan":
+            asked = [f"{name}={getattr(self, name)!r}" for name, plain in R3GAN_FIXED.items()
+                     if getattr(self, name) != plain]
+            if asked:
+                raise CharlibError(f"nets='r3gan' has no normalisation and needs no batch tricks: drop "
+                                   f"{', '.join(asked)} (those options are for nets='dcgan')")
+            if self.loss != "rpgan":
+                raise CharlibError(f"nets='r3gan' trains with loss='rpgan', got loss={self.loss!r}; "
+                                   "r3gan_config(profile) sets up the whole recipe")
+        elif self.loss == "rpgan":
+            raise CharlibError("loss='rpgan' is R3GAN's pairing loss, for nets='r3gan' only")
+        elif self.r2 or self.reg_every != 1:
+            raise CharlibError("r2 and reg_every are for nets='r3gan'; the DCGAN applies r1 every step")
+        if not self.r2 >= 0:  # also refuses nan
+            raise CharlibError(f"r2 is a penalty weight, >= 0; got {self.r2}")
+        if self.reg_every < 1:
+            raise CharlibError(f"reg_every is a number of steps, >= 1; got {self.reg_every}")
         if self.nets == "reference":
             asked = [f"{name}={getattr(self, name)!r}" for name, plain in REFERENCE_FIXED.items()
                      if getattr(self, name) != plain]
@@ -167,6 +197,12 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
                 "lr_decay": 0.5, "sample_every": 500, "ckpt_every": 500, "max_minutes": 12.0},
     "full": {"image_size": 32, "batch_size": 64, "n_data": 20_000, "steps": 5000, "max_minutes": 15.0},
 }
+
+
+def r3gan_config(profile: Profile, **overrides: Any) -> GanConfig:
+    """The profile's GAN settings (sizes, steps, data) with R3GAN's recipe (:data:`R3GAN_DEFAULTS`)
+    on top, then ``overrides``: ``train_gan(r3gan_config(profile("learner")), out)``."""
+    return GanConfig.from_profile(profile, **{**R3GAN_DEFAULTS, **overrides})
 
 
 class LinearTail(keras.optimizers.schedules.LearningRateSchedule):
@@ -327,12 +363,7 @@ class GAN(keras.Model):
             r_grads = hardware.gradients(r_tape, reader_loss, r_vars, self.reader_optimizer)
             self.reader_optimizer.apply_gradients(zip(r_grads, r_vars, strict=True))
             metrics = {"cluster_loss": cluster_loss, "reader_loss": reader_loss}
-        if self.ema_generator is not None:
-            # warm-up: early on the average would be dominated by the random initial weights
-            t = tf.cast(self.step, tf.float32)
-            decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-            for ema_w, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
-                ema_w.assign(decay * ema_w + (1.0 - decay) * w)
+        self.update_ema()
         self.step.assign_add(1)
         return {
             "d_loss": d_loss,
@@ -341,6 +372,15 @@ class GAN(keras.Model):
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
             **metrics,
         }
+
+    def update_ema(self) -> None:
+        """Move the EMA generator's weights towards the generator's (if there is an EMA copy)."""
+        if self.ema_generator is not None:
+            # warm-up: early on the average would be dominated by the random initial weights
+            t = tf.cast(self.step, tf.float32)
+            decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+            for ema_w, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+                ema_w.assign(decay * ema_w + (1.0 - decay) * w)
 
     def cluster_losses(self, z: tf.Tensor, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """The cluster reader's cross-entropy on real images (N, H, W, 3), against their nearest
@@ -383,6 +423,16 @@ def _generator(config: GanConfig) -> keras.Model:
 
 def build_gan(config: GanConfig) -> GAN:
     """Models and optimisers for a config, compiled and ready to train or restore."""
+    def adam(base: float) -> keras.optimizers.Optimizer:
+        return hardware.loss_scaled(keras.optimizers.Adam(learning_rate(base, config), beta_1=config.beta_1,
+                                                          beta_2=config.beta_2), config.precision)
+
+    if config.nets == "r3gan":
+        from charlib.training.r3gan import build_r3gan
+
+        gan = build_r3gan(config)
+        gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d))
+        return gan
     if config.nets == "reference":
         nets = (dcgan.reference_generator(config.latent_dim, config.image_size),
                 dcgan.reference_discriminator(config.image_size))
@@ -404,10 +454,6 @@ def build_gan(config: GanConfig) -> GAN:
         cluster_reader=clusters.make_cluster_reader(config.image_size, max(config.d_width // 2, 4),
                                                     config.clusters) if config.clusters else None,
     )  # fmt: skip
-    def adam(base: float) -> keras.optimizers.Optimizer:
-        return hardware.loss_scaled(keras.optimizers.Adam(learning_rate(base, config), beta_1=config.beta_1,
-                                                          beta_2=config.beta_2), config.precision)
-
     # the cluster reader (if any) learns at D's pace
     gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d),
                 reader_optimizer=adam(config.lr_d) if config.clusters else None)

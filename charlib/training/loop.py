@@ -12,7 +12,12 @@ and VAEs:
 * a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
   checkpoint is written after it; before each checkpoint every weight of the networks is checked
   too (an update can make a weight infinite while the losses it was computed from are finite), so
-  the last checkpoint on disk is the last good state.
+  the last checkpoint on disk is the last good state;
+* a watch on the discriminator (:class:`DiscriminatorWatch`, for any model that logs ``d_real`` and
+  ``d_fake``): once D has scored reals above :data:`D_WON_REAL` and fakes below :data:`D_WON_FAKE` on
+  :data:`D_WON_WINDOW` steps in a row, the generator gets almost no signal, so the loop prints one
+  warning with what to try, and history.csv's ``d_won`` column is 1 on every logged step where
+  that is the case (0 elsewhere).
 """
 
 from __future__ import annotations
@@ -33,6 +38,42 @@ from charlib.animation import save_gif
 from charlib.errors import CharlibError
 from charlib.training.run import RunFolder
 from charlib.viz import image_grid, save_png
+
+D_WON_REAL = 0.95  # D has won when its mean score of real images stays above this...
+D_WON_FAKE = 0.05  # ...and its mean score of fakes below this...
+D_WON_WINDOW = 200  # ...for this many consecutive steps
+
+
+class DiscriminatorWatch:
+    """Notices a discriminator that has won: real scores near 1 and fake scores near 0, sustained.
+
+    :meth:`update` takes each step's logs; :attr:`won` says whether the last ``window`` steps all
+    had ``d_real > D_WON_REAL`` and ``d_fake < D_WON_FAKE``. A model that logs no ``d_real`` /
+    ``d_fake`` (a VAE) is not watched. ``warned`` is set once the warning has been given, so a run
+    warns once, resumed or not (a resumed run starts counting its window afresh).
+    """
+
+    def __init__(self, window: int, warned: bool = False) -> None:
+        self.window, self.warned = int(window), warned
+        self.streak, self.won = 0, False
+
+    def update(self, logs: Mapping[str, float]) -> bool:
+        """Count one step; True exactly when this step is the first to call for the warning."""
+        if "d_real" not in logs or "d_fake" not in logs:
+            return False
+        losing = logs["d_real"] > D_WON_REAL and logs["d_fake"] < D_WON_FAKE
+        self.streak = self.streak + 1 if losing else 0
+        self.won = self.streak >= self.window
+        if self.won and not self.warned:
+            self.warned = True
+            return True
+        return False
+
+    def warning(self, step: int) -> str:
+        return (f"Warning: the discriminator has won (step {step}): for {self.window} steps it scored real "
+                f"images above {D_WON_REAL} and fakes below {D_WON_FAKE}, so the generator learns "
+                "almost nothing. Try PacGAN (--pack 2), the modern baseline (--nets r3gan), or a lower "
+                "discriminator learning rate (lr_d); history.csv marks such steps in its d_won column.")
 
 
 class CheckpointUnreadable(CharlibError):
@@ -164,6 +205,7 @@ def run_loop(
     writer = tf.summary.create_file_writer(str(run.logs_dir))
     bar = tqdm(total=settings.total_steps, initial=step, desc=description, unit="step",
                disable=not settings.progress, dynamic_ncols=True)
+    watch = DiscriminatorWatch(D_WON_WINDOW, warned=any(row.get("d_won") for row in history))
 
     def save_samples() -> None:
         images = sample_fn()
@@ -196,15 +238,22 @@ def run_loop(
             step += 1
             if not _finite(logs):
                 raise diverged(str(_fmt(logs)))
+            if watch.update(logs):
+                bar.write(watch.warning(step))
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = (settings.time_budget_s is not None
                            and time.monotonic() - started >= settings.time_budget_s)
             last_step = step == settings.total_steps or out_of_time
             if step % settings.log_every == 0 or last_step:
-                history.append({"step": float(step), **logs})
+                row = {"step": float(step), **logs}
+                if "d_real" in logs and "d_fake" in logs:
+                    row["d_won"] = float(watch.won)
+                history.append(row)
                 with writer.as_default():
-                    for name, value in logs.items():
+                    for name, value in row.items():
+                        if name == "step":
+                            continue
                         tf.summary.scalar(name, value, step=step)
             if step % settings.sample_every == 0 or last_step:
                 save_samples()
