@@ -4,6 +4,7 @@
 #                 PROFILE=smoke for a quick pass), outputs under outputs/
 #   make test     builds .venv if missing, installs, runs ruff, pytest and nbval (smoke profile)
 # Other targets: make lab (JupyterLab), make bench (benchmarks), make strip (clean notebook outputs),
+#   make student (the notebooks without solutions, for a class),
 #   make render-docs (measured numbers from benchmarks/results/*.json into README.md and docs/),
 #   make lock (refresh the version lock), make gpu-env (a separate GPU environment, see docs/gpu.md).
 # Installs take their exact versions from $(LOCK); `make install LOCK=` installs the ranges alone.
@@ -16,7 +17,7 @@ LOCK ?= requirements/lock-py311-cpu.txt
 CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 PROFILE ?= $(or $(CHARLIB_PROFILE),learner)
 
-.PHONY: install course course-timings test browser lint pytest nbval lab bench strip render-docs clean \
+.PHONY: install course course-timings test browser lint pytest nbval lab bench strip render-docs student clean \
 	lock gpu-env
 
 # a GPU environment (made by make gpu-env) is never given the CPU install: the two TensorFlow
@@ -79,6 +80,11 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/sprites_speed.py
 	$(VENV)/bin/charlib bench --quick --out outputs/bench
+
+# a classroom copy of the notebooks without their solutions: make student [STUDENT_DIR=DIR] [OVERWRITE=1]
+STUDENT_DIR ?= outputs/student
+student: $(STAMP)
+	$(PY) tools/make_student.py $(STUDENT_DIR) $(if $(OVERWRITE),--overwrite)
 
 render-docs: $(STAMP)
 	$(PY) tools/render_docs.py
