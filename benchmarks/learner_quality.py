@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+# the CPU-share bookkeeping of the sprite-remedies benchmark (this script's folder is on sys.path)
+from remedies_sprites import _machine_busy_seconds, _own_seconds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ("gan", "vae", "conditional")
@@ -50,21 +52,6 @@ LABELS = {"mode_coverage": "modes covered", "precision": "precision", "kl": "rev
           "recon_all_four": "reconstructions keep all 4 attributes",
           "cycle_consistency": "cycle consistency", "train_minutes": "training minutes"}
 N_CHARACTERS = 100  # new characters the conditional VAE draws, each in 9 cycles
-
-
-def _busy_seconds() -> float | None:
-    """CPU seconds every process on the machine has used since boot (Linux /proc/stat; else None)."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
 
 
 def train(model: str, seed: int, root: Path) -> tuple[object, dict[str, float]]:
@@ -83,11 +70,11 @@ def train(model: str, seed: int, root: Path) -> tuple[object, dict[str, float]]:
     config = config_cls.from_profile(learner, seed=seed, **extra)
     out = root / f"{model}_seed{seed}"
     timing_file = out / "learner_timing.json"
-    busy, own, start = _busy_seconds(), _own_seconds(), time.perf_counter()
+    busy, own, start = _machine_busy_seconds(), _own_seconds(), time.perf_counter()
     run = train_or_load(config_cls, config, out, train_fn, build, progress=False)
     if not timing_file.is_file():  # trained now: record how long it took, for later reuses
         wall = time.perf_counter() - start
-        busy_after = _busy_seconds()
+        busy_after = _machine_busy_seconds()
         share = None if busy is None else (_own_seconds() - own) / max(busy_after - busy, 1e-9)
         timing_file.write_text(json.dumps({"train_minutes": round(wall / 60, 2),
                                            "cpu_share": None if share is None else round(share, 3)}))

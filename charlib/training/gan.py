@@ -107,12 +107,16 @@ class GanConfig(RunConfig):
     r2: float = 0.0
     reg_every: int = 1
 
+    def _changed_from(self, fixed: dict[str, Any]) -> list[str]:
+        """``name=value`` for each option of ``fixed`` that this config sets to something else."""
+        return [f"{name}={getattr(self, name)!r}" for name, plain in fixed.items()
+                if getattr(self, name) != plain]
+
     def __post_init__(self) -> None:
         if self.nets not in NETS:
             raise CharlibError(f"nets must be one of {NETS}, got {self.nets!r}")
         if self.nets == "r3gan":
-            asked = [f"{name}={getattr(self, name)!r}" for name, plain in R3GAN_FIXED.items()
-                     if getattr(self, name) != plain]
+            asked = self._changed_from(R3GAN_FIXED)
             if asked:
                 raise CharlibError(f"nets='r3gan' has no normalisation and needs no batch tricks: drop "
                                    f"{', '.join(asked)} (those options are for nets='dcgan')")
@@ -128,8 +132,7 @@ class GanConfig(RunConfig):
         if self.reg_every < 1:
             raise CharlibError(f"reg_every is a number of steps, >= 1; got {self.reg_every}")
         if self.nets == "reference":
-            asked = [f"{name}={getattr(self, name)!r}" for name, plain in REFERENCE_FIXED.items()
-                     if getattr(self, name) != plain]
+            asked = self._changed_from(REFERENCE_FIXED)
             if asked:
                 raise CharlibError(f"nets='reference' is the TF-tutorial DCGAN as published, with no "
                                    f"{', '.join(asked)}; those options are for nets='dcgan'")
