@@ -4,6 +4,7 @@ renders from benchmarks/results/*.json, and a changed number in the JSON shows u
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -142,3 +143,60 @@ def test_notebook_blocks_render_inside_markdown_cells_in_the_committed_format(re
     text = render_docs.render_notebook(nbformat.writes(nb) + "\n", results_twin, "t.ipynb")
     assert "minutes of reading" in nbformat.reads(text, as_version=4).cells[0].source
     assert render_docs.render_notebook(text, results_twin, "t.ipynb") == text  # rendering twice: no change
+
+
+# Percentages in notebook prose that are definitions or arithmetic, not measurements; any other
+# percentage in a markdown cell must come from a results block.
+DEFINITIONAL_PERCENTAGES = {
+    "02_gan_maths": ["with 99.9% confidence", "e^{-9/2} \\approx 98.9\\%", "scores about 98.9% high quality"],
+    "03_dcgan": ["\\approx 14\\%"],
+    "06_animation": ["23% of the $6^4$ combinations"],
+    "08_mode_collapse": ["e^{-9/2} \\approx 98.9\\%", "real data scores 98.9%, not 100%",
+                         "puts 99% of its samples", "e^{-2} \\approx 14\\%",
+                         "The bar for the best recipe is ≥ 95%", "\\approx 23\\%"],
+    "09_your_own_data": ["sets 15% of the folder", "95% of held-out images are",
+                         "than 95% of the held-out images"],
+}
+PERCENT = re.compile(r"\d+(?:\.\d+)?\\?%")
+
+
+def hand_typed_percentages(name: str, markdown: str) -> list[str]:
+    """The percentages of a notebook's markdown that neither a results block renders nor
+    :data:`DEFINITIONAL_PERCENTAGES` lists."""
+    text = re.sub(r"<!-- results:([\w:-]+) -->.*?<!-- /results:\1 -->", "", markdown, flags=re.DOTALL)
+    for phrase in DEFINITIONAL_PERCENTAGES.get(name, []):
+        text = text.replace(phrase, "")
+    return PERCENT.findall(text)
+
+
+def test_no_notebook_quotes_a_measured_percentage_by_hand():
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert hand_typed_percentages(path.stem, markdown) == [], path.name
+
+
+def test_a_hand_typed_percentage_is_caught_and_a_rendered_one_is_not():
+    block = "<!-- results:learner:gan:precision:pct -->56.1%<!-- /results:learner:gan:precision:pct -->"
+    assert hand_typed_percentages("05_vae", "the VAE covered 98.3% of the modes") == ["98.3%"]
+    assert hand_typed_percentages("05_vae", f"precision was {block}") == []
+
+
+def test_value_blocks_read_one_number_and_name_a_missing_key(results_twin):
+    data = json.loads((results_twin / "vae_prior.json").read_text())
+    data["samplers"][3]["modes_covered"] = 123
+    (results_twin / "vae_prior.json").write_text(json.dumps(data))
+    assert render_docs.value(results_twin, "vae_prior:samplers:3:modes_covered:int") == "123"
+    with pytest.raises(render_docs.RenderError, match="no 'nope'"):
+        render_docs.value(results_twin, "vae_prior:samplers:3:nope:int")
+    with pytest.raises(render_docs.RenderError, match="unknown format"):
+        render_docs.value(results_twin, "vae_prior:samplers:3:modes_covered:furlongs")
+
+
+def test_learner_blocks_give_the_mean_and_range_over_seeds(results_twin):
+    text = render_docs.learner(results_twin, "gan:precision:pct")
+    rows = [r["precision"] for r in json.loads((results_twin / "learner_quality.json").read_text())["rows"]
+            if r["model"] == "gan"]
+    assert text.startswith(render_docs.pct(sum(rows) / len(rows))) and f"over {len(rows)} seeds" in text

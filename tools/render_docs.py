@@ -92,6 +92,52 @@ def spread(values: list[float], fmt: Callable[[float], str]) -> str:
     return f"{fmt(statistics.mean(values))} ({fmt(min(values))}–{fmt(max(values))})"
 
 
+# ------------------------------------------------------------------------------- single values
+
+FORMATS: dict[str, Callable[[float], str]] = {
+    "pct": pct, "pct0": lambda x: pct(x, 0), "pct2": lambda x: pct(x, 2),
+    "num1": lambda x: num(x, 1), "num2": lambda x: num(x, 2), "num3": num, "int": lambda x: f"{x:,.0f}",
+    "min": lambda x: f"{x:.0f} minutes", "s": lambda x: f"{x:.0f} s",
+}
+
+
+def _format(x: float, fmt: str, where: str) -> str:
+    if fmt not in FORMATS:
+        raise RenderError(f"{where}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    return FORMATS[fmt](float(x))
+
+
+def value(results_dir: Path = RESULTS, argument: str = "") -> str:
+    """Inline: one number of a results file, ``value:FILE:KEY:...:FORMAT``; a list index is a number.
+
+    ``<!-- results:value:animation_attributes:scores:generated_attributes_prior:all_requested_read:pct -->``
+    renders ``99.4%``. FORMAT is one of :data:`FORMATS`.
+    """
+    name, *keys, fmt = argument.split(":")
+    if not keys:
+        raise RenderError(f"value:{argument}: say FILE:KEY:...:FORMAT")
+    node: object = load(name, results_dir)
+    for key in keys:
+        try:
+            node = node[int(key)] if isinstance(node, list) else node[key]  # type: ignore[index]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise RenderError(f"value:{argument}: {name}.json has no {key!r} there") from None
+    return _format(node, fmt, f"value:{argument}")  # type: ignore[arg-type]
+
+
+def learner(results_dir: Path = RESULTS, argument: str = "") -> str:
+    """Inline: a learner-profile result over seeds, ``learner:MODEL:METRIC:FORMAT``, from
+    ``learner_quality.json``, as its mean with the range over seeds."""
+    model, metric, fmt = argument.split(":")
+    rows = [r for r in load("learner_quality", results_dir)["rows"]
+            if r["model"] == model and r.get(metric) is not None]
+    if not rows:
+        raise RenderError(f"learner:{argument}: learner_quality.json has no {model} rows with {metric!r}")
+    values = [float(r[metric]) for r in rows]
+    seeds = f"{len(values)} seeds" if len(values) > 1 else "1 seed"
+    return f"{spread(values, lambda x: _format(x, fmt, f'learner:{argument}'))} over {seeds}"
+
+
 # ------------------------------------------------------------------------------------ course times
 
 def course_times(results_dir: Path = RESULTS) -> str:
@@ -436,7 +482,7 @@ def own_data(results_dir: Path = RESULTS) -> str:
 
 RENDERERS: dict[str, Renderer] = {fn.__name__: fn for fn in (
     course_times, course_total, notebook_max, notebook_time, make_test_time, sprite_speed, gan_speed,
-    bench_grid,
+    bench_grid, value, learner,
     speed_coverage, classifier, gan_full, remedies, remedies_notes, ruler_check, toys, vae_full,
     vae_prior, animation, own_data)}
 
