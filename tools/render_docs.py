@@ -138,6 +138,39 @@ def learner(results_dir: Path = RESULTS, argument: str = "") -> str:
     return f"{spread(values, lambda x: _format(x, fmt, f'learner:{argument}'))} over {seeds}"
 
 
+_MINUTES = ("train_minutes", "training minutes", lambda x: num(x, 1))
+LEARNER_METRICS = {
+    "gan": [("mode_coverage", "modes covered", pct), ("precision", "precision", pct),
+            ("kl", "reverse KL", num), _MINUTES],
+    "vae": [("mode_coverage", "modes covered (mixture prior)", pct),
+            ("recon_all_four", "reconstructions keep all 4 attributes", pct),
+            ("kl", "reverse KL", num), _MINUTES],
+    "conditional": [("cycle_consistency", "cycles consistent on all 8 frames", pct), _MINUTES],
+}
+LEARNER_NOTEBOOKS = {"gan": "03", "vae": "05", "conditional": "06"}
+
+
+def learner_quality(results_dir: Path = RESULTS) -> str:
+    """The learner profile's models over seeds: mean (range), the target and the real-sprite floor."""
+    data = load("learner_quality", results_dir)
+    rows = []
+    for model, metrics in LEARNER_METRICS.items():
+        runs = [r for r in data["rows"] if r["model"] == model]
+        for key, label, fmt in metrics:
+            values = [float(r[key]) for r in runs if r.get(key) is not None]
+            if not values:
+                continue
+            target = data.get("targets", {}).get(model, {}).get(key)
+            floor = data.get("floors", {}).get(model, {}).get(key)
+            rows.append([model, LEARNER_NOTEBOOKS[model], str(len(values)), label, spread(values, fmt),
+                         "" if target is None else f"{'≤' if key == 'kl' else '≥'} {fmt(target)}",
+                         "" if floor is None else fmt(floor)])
+    header = ["model", "notebook", "seeds", "metric", "mean (range)", "target", "real-sprite floor"]
+    return (table(header, rows) + "\n\nEach seed trains the learner profile's model from scratch; samples "
+            f"scored on {data['n']:,} draws. The floor is the same protocol applied to real sprites: what a "
+            "perfect model would score.")
+
+
 # ------------------------------------------------------------------------------------ course times
 
 def course_times(results_dir: Path = RESULTS) -> str:
@@ -482,7 +515,7 @@ def own_data(results_dir: Path = RESULTS) -> str:
 
 RENDERERS: dict[str, Renderer] = {fn.__name__: fn for fn in (
     course_times, course_total, notebook_max, notebook_time, make_test_time, sprite_speed, gan_speed,
-    bench_grid, value, learner,
+    bench_grid, value, learner, learner_quality,
     speed_coverage, classifier, gan_full, remedies, remedies_notes, ruler_check, toys, vae_full,
     vae_prior, animation, own_data)}
 
@@ -511,6 +544,11 @@ def results_page(results_dir: Path = RESULTS) -> str:
     r = results_dir
     sections = [
         _section("How long the course takes", course_times(r), ["make course"], []),
+        _section("What the learner profile's models reach", learner_quality(r),
+                 [_command("learner_quality", r, "python benchmarks/learner_quality.py --seeds 0 1 2")],
+                 ["learner_quality.md"],
+                 ("../benchmarks/results/learner_quality_gan.png",
+                  "Samples of the learner profile's GAN (seed 0), as notebook 03 trains it")),
         _section("Rendering the sprites", sprite_speed(r), ["python benchmarks/sprites_speed.py"],
                  ["sprites_speed.md"]),
         _section("Training-step speed", gan_speed(r) + "\n\n" + bench_grid(r),
