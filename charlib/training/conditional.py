@@ -139,7 +139,7 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 # (benchmarks/results/animation_attributes.md for full, learner_quality.md for learner).
 ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"identity": "attributes", "latent_dim": 0, "palette": 0},
-    "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 4000,
+    "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 6000,
                 "ckpt_every": 500, "max_minutes": 10.0},
     "full": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 24000,
              "sample_every": 2000, "ckpt_every": 1000, "max_minutes": 40.0},
