@@ -54,8 +54,12 @@ LABELS = {"mode_coverage": "modes covered", "precision": "precision", "kl": "rev
 N_CHARACTERS = 100  # new characters the conditional VAE draws, each in 9 cycles
 
 
-def train(model: str, seed: int, root: Path) -> tuple[object, dict[str, float]]:
-    """Train (or reuse) the learner profile's ``model`` for ``seed``; returns the run and its timing."""
+def train(model: str, seed: int, root: Path, time_limit: bool = True) -> tuple[object, dict[str, float]]:
+    """Train (or reuse) the learner profile's ``model`` for ``seed``; returns the run and its timing.
+
+    ``time_limit=False`` drops the profile's ``max_minutes``, so a run on a busy machine still trains
+    all its steps (the quality of the learner's model, not of the slice a busy machine allowed).
+    """
     from charlib.config import profile
     from charlib.training import conditional as cv
     from charlib.training import gan, vae
@@ -67,7 +71,8 @@ def train(model: str, seed: int, root: Path) -> tuple[object, dict[str, float]]:
              "conditional": (cv.ConditionalConfig, {"identity": "attributes"}, cv.train_conditional,
                              cv.build_conditional)}
     config_cls, extra, train_fn, build = kinds[model]
-    config = config_cls.from_profile(learner, seed=seed, **extra)
+    limit = {} if time_limit else {"max_minutes": None}
+    config = config_cls.from_profile(learner, seed=seed, **extra, **limit)
     out = root / f"{model}_seed{seed}"
     timing_file = out / "learner_timing.json"
     busy, own, start = _machine_busy_seconds(), _own_seconds(), time.perf_counter()
@@ -215,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None,
                         help="run folders (default: outputs/bench/learner)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON")
+    parser.add_argument("--no-time-limit", action="store_true",
+                        help="train every step even past the profile's max_minutes (a busy machine)")
     args = parser.parse_args(argv)
     path = RESULTS / "learner_quality.json"
     info = json.loads(path.read_text()) if path.is_file() else {"rows": [], "floors": {}}
@@ -236,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         info["floors"], info["n"] = floors(args.n, classifier), args.n
     for model in models:
         for seed in args.seeds:
-            run, timing = train(model, seed, root)
+            run, timing = train(model, seed, root, time_limit=not args.no_time_limit)
             if model == "gan":
                 scores = score_gan(run, args.n, classifier)
             elif model == "vae":
@@ -245,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                 scores = score_conditional(run, classifier)
             if seed == 0:
                 save_grid(model, run)
-            row = {"model": model, "seed": seed, "steps": run.config.steps, **timing,
+            row = {"model": model, "seed": seed, "steps": run.config.steps,
+                   "time_limit": not args.no_time_limit, **timing,
                    **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()}}
             print(json.dumps(row), flush=True)
             info["rows"] = [r for r in info["rows"] if (r["model"], r["seed"]) != (model, seed)] + [row]
