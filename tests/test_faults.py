@@ -397,11 +397,11 @@ def _kill(proc) -> None:
 
 
 def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_run(tmp_path, tiny_gan):
-    """SIGKILL a real training process three times, once inside a checkpoint write and twice at
-    seeded random moments after it has written one more checkpoint, resuming each time with the
-    command line's ``--resume``, until the run is done: every weight of both networks and of the EMA
-    generator, the optimisers' state, the step count and history.csv are those of a run that was
-    never stopped. The loop is deterministic on a CPU (batches follow the step, noise is keyed by
+    """SIGKILL a real training process three times, once inside a checkpoint write and twice at a
+    seeded random moment of the interval after a resumed run's second checkpoint, resuming each time
+    with the command line's ``--resume``, until the run is done: every weight of both networks and of
+    the EMA generator, the optimisers' state, the step count and history.csv are those of a run that
+    was never stopped. The loop is deterministic on a CPU (batches follow the step, noise is keyed by
     (seed, step), optimisers and EMA are checkpointed), so the weights are compared for equality."""
     import os
     import random
@@ -437,11 +437,14 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_run(tmp_pa
         _kill(children[0])
         assert (out / "ckpt" / f"ckpt-{pause_at}_temp").is_dir()  # the kill landed inside the write
         assert _recorded_step(out) == pause_at - every
-        for i in (1, 2):  # once it has checkpointed past where it started, at a random moment
-            before = _recorded_step(out)
+        for i in (1, 2):
             (tmp_path / f"go_{i}").touch()
-            _wait_for(lambda before=before: _recorded_step(out) > before, children[i], logs[i])
-            time.sleep(rng.uniform(0.0, 0.3))
+            recorded_at = []
+            for _ in range(2):  # its first two checkpoints, which time one checkpoint interval here
+                before = _recorded_step(out)
+                _wait_for(lambda before=before: _recorded_step(out) > before, children[i], logs[i])
+                recorded_at.append(time.monotonic())
+            time.sleep(rng.uniform(0.0, 1.0) * (recorded_at[1] - recorded_at[0]))  # in the next interval
             _kill(children[i])
         (tmp_path / "go_3").touch()
         assert children[3].wait(timeout=120) == 0, logs[3].read_text()
