@@ -1,5 +1,6 @@
 """The classroom kit stays true: errata and course-map links land on real notebook sections, the
-glossary is bilingual, the course map lists the notebooks that exist and reads its times from the results."""
+glossary is bilingual, the course map lists the notebooks that exist and reads its times from the results,
+and the fault table names tests that exist."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_slug_follows_githubs_rules():
 
 
 @pytest.mark.parametrize("doc", ["errata.md", "introduction.md", "instructor_guide.md", "glossary.md",
-                                 "results.md", "../notebooks/README.md"])
+                                 "results.md", "faults.md", "../notebooks/README.md"])
 def test_every_local_link_reaches_an_existing_file_and_heading(doc):
     path = (DOCS / doc).resolve()
     assert path.exists(), f"{doc} is missing"
@@ -65,6 +66,15 @@ def test_every_local_link_reaches_an_existing_file_and_heading(doc):
         if anchor and target.suffix in (".md", ".ipynb"):
             assert anchor in _anchors(target), (
                 f"{doc} links to #{anchor}, which is not a heading of {target.relative_to(ROOT)}")
+
+
+def test_every_test_the_fault_table_names_exists():
+    table = (DOCS / "faults.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/test_\w+\.py)::(test_\w+)`", table)
+    assert len(named) >= 10
+    for file, test in named:
+        source = (ROOT / file).read_text(encoding="utf-8")
+        assert re.search(rf"^def {test}\(", source, re.M), f"docs/faults.md names {file}::{test}, not there"
 
 
 def test_every_errata_row_quotes_the_article_and_links_to_a_notebook_section_or_says_why_not():

@@ -76,7 +76,7 @@ def test_resume_continues_step_count_and_optimiser_and_matches_an_uninterrupted_
     assert int(resumed.model.g_optimizer.iterations.numpy()) == 10
     assert [row["step"] for row in resumed.history] == list(range(1, 11))
     for a, b in zip(_weights(straight.model), _weights(resumed.model), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(a, b)  # exact: batches, noise and optimiser state all resume
 
 
 def test_resume_without_a_run_is_a_clear_error(tmp_path):
@@ -152,37 +152,6 @@ def test_time_budget_ends_the_run_cleanly_and_marks_it_complete(tmp_path, images
     assert result.config.steps == 1 == int(result.model.step.numpy())
     assert json.loads((tmp_path / "t" / "config.json").read_text())["steps"] == 1
     assert (tmp_path / "t" / "ckpt" / "ckpt-1.index").is_file()
-
-
-def test_sigkill_mid_run_loses_at_most_one_checkpoint_interval(tmp_path):
-    """Kill a real training process with SIGKILL, then resume it from its last complete checkpoint."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "charlib", "train", "gan", "--profile", "smoke", "--out", str(out),
-           "--steps", "100000", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if len(list((out / "ckpt").glob("ckpt-*.index"))) >= 2:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("no checkpoint appeared within 2 minutes")
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    steps = sorted(int(p.name.split("-")[1].split(".")[0]) for p in (out / "ckpt").glob("ckpt-*.index"))
-    latest = steps[-1]
-    every = json.loads((out / "config.json").read_text())["ckpt_every"]
-    resumed = train_gan(out=out, resume=True, steps=latest + 2, progress=False)
-    assert int(resumed.model.step.numpy()) == latest + 2
-    assert latest % every == 0  # the newest complete checkpoint is on the schedule: at most one lost
 
 
 def test_training_data_comes_from_the_training_identities_only():

@@ -64,6 +64,7 @@ from charlib.training.trainer import (
     loop_and_export,
     open_run,
     restore_for_inference,
+    restore_to_train,
     speed_plan,
     train_or_load,
 )
@@ -474,9 +475,7 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
         with speed.scope():
             model = build_conditional(config)
         checkpointer = Checkpointer(run, **model.checkpoint_objects())
-        start = checkpointer.restore_latest()
-        if resume and start:
-            print(f"Resuming {run.path} from step {start} of {config.steps}.")
+        start = restore_to_train(run, checkpointer, config, resume)
         return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
                                pair_stream(config, start), lambda: sample_grid(model, config),
                                model.decoder, progress, f"CVAE {config.image_size}px")

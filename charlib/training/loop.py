@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -115,6 +116,28 @@ class Checkpointer:
     def save(self) -> str:
         self.last = self.manager.save(checkpoint_number=int(self.step.numpy()))
         return self.last
+
+    def remove_unfinished(self) -> list[str]:
+        """Delete what an interrupted checkpoint write left in the checkpoint folder; returns the names.
+
+        That is TensorFlow's ``ckpt-N_temp`` folder (the shards, before they are merged), a
+        ``checkpoint.tmp…`` state file not yet renamed, and the files of a checkpoint that was written
+        but not yet recorded in the ``checkpoint`` state file (which lists every kept one). Only the
+        run that holds the folder's lock may call this; readers never do.
+        """
+        folder = Path(self.manager.directory)
+        recorded = {Path(p).name for p in self.manager.checkpoints}
+        removed = []
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            prefix = path.name.split(".", 1)[0]  # ckpt-10 of ckpt-10.index, ckpt-10.data-00000-of-00001
+            if (path.name.endswith("_temp") or path.name.startswith("checkpoint.tmp")
+                    or (re.fullmatch(r"ckpt-\d+", prefix) and prefix not in recorded)):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
 
     def weights_finite(self) -> bool:
         """Whether every weight of the networks (trainable or not, EMA copies included) is finite."""
@@ -224,8 +247,10 @@ def run_loop(
     def checkpoint() -> None:
         if not checkpointer.weights_finite():  # this state is not good: keep the last one that was
             raise diverged("a weight became NaN or infinite (the losses were finite)")
-        checkpointer.save()
+        # history first: a resumed run drops the rows after its checkpoint, so a kill between the
+        # two writes loses no row (the other way round, it would lose those since the last one)
         run.write_history(history)
+        checkpointer.save()
 
     if step == 0:
         save_samples()

@@ -17,7 +17,8 @@ it was written on another machine or before a restart) is recognised, reported a
 
 Files are written atomically (to a temporary name, then renamed), and TensorFlow's checkpoint
 manager only points at a checkpoint once it is completely written, so a run killed at any moment
-resumes from its last complete checkpoint.
+resumes from its last complete checkpoint. What such a kill leaves half written (a temporary file,
+the pieces of an unfinished checkpoint) is removed when the run resumes, and a line says so.
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name in a run folder is a write in progress: :func:`atomic_write_bytes`'s
+    ``.NAME.XXXX.tmp`` or an export's ``.generator.tmp.keras``, never a file a run keeps."""
+    return name.startswith(".") and (name.endswith(".tmp") or ".tmp." in name)
 
 
 LOCK_NAME = "run.lock"
@@ -224,6 +231,19 @@ class RunFolder:
     def release(self) -> None:
         """Release the run's lock, if this folder object took it."""
         self.lock.release()
+
+    def remove_temporary_files(self) -> list[str]:
+        """Delete the temporary files of writes that a killed run left unfinished (see
+        :func:`is_temporary`); returns their names. Only the process holding the lock may call
+        this: another one's writes in progress would be taken for leftovers."""
+        if not self.lock.held:
+            raise RunFolderError(f"{self.path}: only the run that holds its lock may clean it")
+        removed = []
+        for path in sorted(self.path.iterdir()):
+            if path.is_file() and is_temporary(path.name):
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
 
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:

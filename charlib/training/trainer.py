@@ -258,9 +258,7 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         with speed.scope():  # dtype policy, and the strategy's scope when distributed
             model = build(config)
         checkpointer = Checkpointer(run, **model.checkpoint_objects())
-        start = checkpointer.restore_latest()
-        if resume and start:
-            print(f"Resuming {run.path} from step {start} of {config.steps}.")
+        start = restore_to_train(run, checkpointer, config, resume)
         if init_from is not None and start == 0:
             run.update_config(init_from=init_weights(model, config_cls, init_from, build))
         if prepare is not None and start == 0:
@@ -271,6 +269,23 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
                                f"{config.kind.upper()} {config.image_size}px")
     finally:
         run.release()
+
+
+def restore_to_train(run: RunFolder, checkpointer: Checkpointer, config: RunConfig, resume: bool) -> int:
+    """Clean up after a killed run, restore the newest readable checkpoint, say what was resumed.
+
+    A run killed during a write leaves temporary files and perhaps an unfinished checkpoint: they
+    are removed first (one line names them), so that they are never taken for the run's own. A
+    resumed run then says which checkpoint it continues from. Returns the step restored (0: new).
+    """
+    removed = run.remove_temporary_files() + [f"ckpt/{name}" for name in checkpointer.remove_unfinished()]
+    if removed:
+        print(f"Removed what an interrupted write left in {run.path}: {', '.join(removed)}.")
+    start = checkpointer.restore_latest()
+    if resume and start:
+        print(f"Resuming {run.path} from step {start} of {config.steps} "
+              f"({Path(checkpointer.last).name} in {run.ckpt_dir}).")
+    return start
 
 
 def speed_plan(run: RunFolder, config: RunConfig) -> hardware.Plan:
