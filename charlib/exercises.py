@@ -537,6 +537,137 @@ def check_nlerp(nlerp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray
                f"{'are' if constant else 'are not'} all equal.")
 
 
+
+def _codes_of_every_pose(model: object, attributes: np.ndarray) -> np.ndarray:
+    # The identity codes of each character's 72 frames: (72, N, D), poses in (action, direction, frame) order.
+    from charlib.training import conditional as cv
+
+    poses = [(a, d, f) for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))
+             for f in range(sk.N_FRAMES)]
+    n, size = len(attributes), int(model.config.image_size)  # type: ignore[attr-defined]
+    a, d, f = (np.repeat(np.array(col), n) for col in zip(*poses, strict=True))
+    frames = sprites.render(np.tile(attributes, (len(poses), 1)), a, d, f, size)
+    return cv.encode_identity(model, frames).reshape(len(poses), n, -1)  # type: ignore[arg-type]
+
+
+def _read_in_every_cycle(model: object, classifier: object, z: np.ndarray) -> np.ndarray:
+    # The attributes the classifier reads on the 9 cycles decoded from z: (N, 72, 4).
+    from charlib.training import conditional as cv
+
+    cycles = [cv.generate_cycles(model, z, a, d)  # type: ignore[arg-type]
+              for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))]
+    frames = np.concatenate(cycles, axis=1)  # (N, 72, S, S, 3)
+    read = classifier.attributes(frames.reshape(-1, *frames.shape[2:]))  # type: ignore[attr-defined]
+    return np.asarray(read).reshape(len(z), -1, len(sprites.ATTRIBUTES))
+
+
+def check_unseen_character(model: object, classifier: object, modes: object, z: object,
+                           fraction: object) -> Feedback:
+    """06_animation, exercise 2: ``z`` (N, D), the identity codes ``model`` gives one picture of each
+    held-out character in ``modes`` (N,), and ``fraction``, the share of the frames of all 9 cycles
+    decoded from ``z`` on which ``classifier`` reads all four true attributes."""
+    if _unanswered(modes, z, fraction):
+        return _hint(NOT_ANSWERED)
+    ids = np.asarray(modes).astype(np.int64).ravel()
+    train, _ = sprites.identity_split()
+    if len(ids) == 0 or np.isin(ids, train).any():
+        return _hint("Some of these characters were seen in training: take the modes from the test "
+                     "split (sp.identity_split()[1]).")
+    codes = np.asarray(z, dtype=np.float64)
+    dim = int(model.config.code_dim)  # type: ignore[attr-defined]
+    if codes.shape != (len(ids), dim):
+        return _hint(f"z should hold one code per character, shape ({len(ids)}, {dim}); got "
+                     f"{codes.shape}. cv.encode_identity gives it from one frame per character.")
+    truth_attrs = sprites.attributes_of(ids)
+    every_pose = _codes_of_every_pose(model, truth_attrs)
+    gap = np.linalg.norm(every_pose - codes[None], axis=-1).min(axis=0)
+    if (gap > 1e-3 * (1.0 + np.linalg.norm(codes, axis=1))).any():
+        return _hint("These codes are not the encoder's codes of one picture of each character: render "
+                     "the characters in one pose (sp.render) at the model's image size and pass the "
+                     "frames to cv.encode_identity.")
+    share = _number(fraction)
+    if share is None:
+        return _hint("Give the share of frames as one number between 0 and 1.")
+    read = _read_in_every_cycle(model, classifier, codes.astype(np.float32))
+    truth = float(np.mean(np.all(read == truth_attrs[:, None], axis=-1)))
+    if _close(share, truth, abs_=1e-3):
+        return _ok(f"all four attributes are read right on {truth:.1%} of the {read.shape[1]} frames "
+                   "per character, from one picture the model never saw in training.")
+    if _close(share, 100 * truth, abs_=0.1):
+        return _hint("That looks like a percentage: give a share between 0 and 1.")
+    if _close(share, float(np.mean(read == truth_attrs[:, None])), abs_=1e-3):
+        return _hint("You counted each attribute on its own. A frame counts only when all four "
+                     "attributes are read right at once (np.all over the last axis).")
+    return _hint("Decode each code in all 9 cycles (3 actions x 3 directions, cv.generate_cycles), "
+                 "read the attributes of every frame with classifier.attributes, and compare them "
+                 "with sp.attributes_of(modes).")
+
+
+MOTION_RECOVERY = 0.25
+"""06_animation, exercise 3: a statistic of the smoothed clips *recovers* within this fraction of
+its value on the real clips."""
+
+
+def _motion_answer_names(names: object) -> set[str] | None:
+    if isinstance(names, str):
+        return {names}
+    try:
+        return {str(n) for n in names}  # type: ignore[union-attr]
+    except TypeError:
+        return None
+
+
+def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: object,
+                       smoothed: object, most_reactive: object, recovered: object) -> Feedback:
+    """06_animation, exercise 3: ``noisy`` (the real clips plus 1 pixel of Gaussian noise per
+    joint), ``smoothed`` (each noisy frame averaged with its two neighbours, wrapping around), the
+    name of the statistic of ``dm.motion_statistics`` whose value grows by the largest factor with
+    the noise, and the names of those the smoothing brings back within 25% of the real value."""
+    if _unanswered(noisy, smoothed, most_reactive, recovered):
+        return _hint(NOT_ANSWERED)
+    from charlib.diagnostics import motion as dm
+
+    real = np.asarray(real_clips, dtype=np.float64)
+    try:
+        noisy_a, smooth_a = np.asarray(noisy, np.float64), np.asarray(smoothed, np.float64)
+    except (TypeError, ValueError):
+        return _hint("noisy and smoothed should be arrays of clips, like real_clips.")
+    if noisy_a.shape != real.shape or smooth_a.shape != real.shape:
+        return _hint(f"noisy and smoothed should have the shape of real_clips, {real.shape}.")
+    spread = float(np.std(noisy_a - real))
+    if not 0.8 < spread < 1.2 or abs(float(np.mean(noisy_a - real))) > 0.1:
+        return _hint(f"The noise added has a standard deviation of {spread:.2f} pixels; the exercise "
+                     "asks for zero-mean Gaussian noise of 1 pixel on every coordinate.")
+    average = (np.roll(noisy_a, 1, axis=1) + noisy_a + np.roll(noisy_a, -1, axis=1)) / 3
+    if not np.allclose(smooth_a, average, atol=1e-6):
+        if np.allclose(smooth_a[:, 1:-1], average[:, 1:-1], atol=1e-6):
+            return _hint("The inner frames are right, the first and last are not: the clips loop, so "
+                         "the last frame's neighbour is the first (np.roll wraps around).")
+        return _hint("smoothed is not each noisy frame averaged with its two neighbours over time "
+                     "(axis 1 of the clips), wrapping around at the ends.")
+    stats = {name: dm.motion_statistics(c, real_actions, 64) for name, c in
+             (("real", real), ("noisy", noisy_a), ("smoothed", smooth_a))}
+    names = list(stats["real"])
+    growth = {k: abs(stats["noisy"][k]) / max(abs(stats["real"][k]), 1e-9) for k in names}
+    truth_most = max(growth, key=growth.__getitem__)
+    truth_back = {k for k in names
+                  if abs(stats["smoothed"][k] / max(abs(stats["real"][k]), 1e-9) - 1) < MOTION_RECOVERY}
+    if most_reactive not in names:
+        return _hint(f"Name one statistic as dm.motion_statistics spells it: one of {names}.")
+    if most_reactive != truth_most:
+        return _hint("Not the one that reacts most: compare each statistic's noisy value with its "
+                     "real value as a ratio, not as a difference (they have different units).")
+    given = _motion_answer_names(recovered)
+    if given is None or not given <= set(names):
+        return _hint(f"Give the recovered statistics as a list of names from {names}.")
+    if given != truth_back:
+        return _hint("Not the right set of recovered statistics: a statistic recovers when its value "
+                     "on the smoothed clips is within 25% of its value on the real clips.")
+    return _ok(f"{truth_most} grows {growth[truth_most]:.0f}-fold with the noise; smoothing brings back "
+               f"{', '.join(sorted(truth_back)) or 'none'}, and not the rest: averaging three noisy "
+               "frames only divides the jitter by sqrt(3).")
+
+
 # ---------------------------------------------------------------------------- 07_gpu_training
 
 
@@ -665,6 +796,62 @@ def check_coverage_jump(real: np.ndarray, fake: np.ndarray, k_first: object) -> 
                  "every k up to yours.")
 
 
+
+SAME_SETUP = ("steps", "seed", "image_size", "n_data", "data", "split")
+"""08_mode_collapse, exercise 3: the settings a fair comparison of two GAN runs keeps equal."""
+NOT_A_RECIPE = ("max_minutes", "log_every", "sample_every", "ckpt_every", "n_samples", "profile",
+                "jit_compile", "precision", "distribute")
+"""Settings that change how a run is logged or run, not what it learns."""
+
+
+def _run_path(run: object) -> object:
+    # A run folder given as a path, or as what train_gan returns (its .run.path).
+    inner = getattr(run, "run", None)
+    return getattr(inner, "path", run)
+
+
+def _finished_gan(run: object) -> tuple[object, int] | str:
+    # (config, last step trained) of a GAN run folder, or a hint saying what is wrong with it.
+    from charlib.errors import CharlibError
+    from charlib.training.gan import GanConfig
+    from charlib.training.run import RunFolder
+    from charlib.training.trainer import read_run_config
+
+    path = _run_path(run)
+    try:
+        config = read_run_config(GanConfig, path)  # type: ignore[arg-type]
+        history = RunFolder.open(path).read_history()  # type: ignore[arg-type]
+    except (CharlibError, TypeError, OSError):
+        return f"{path} is not a GAN run folder: give what train_gan returns, or its folder."
+    last = int(history[-1]["step"]) if history else 0
+    if last < config.steps:
+        return f"The run in {path} stopped at step {last} of {config.steps}: let it finish."
+    return config, last
+
+
+def check_remedy_runs(plain: object, remedied: object) -> Feedback:
+    """08_mode_collapse, exercise 3: ``plain`` and ``remedied``, two finished GAN runs (what
+    train_gan returns, or their folders) that differ in the remedy and in nothing of the setup."""
+    if _unanswered(plain, remedied):
+        return _hint(NOT_ANSWERED)
+    runs = [_finished_gan(r) for r in (plain, remedied)]
+    for run in runs:
+        if isinstance(run, str):
+            return _hint(run)
+    (a, _), (b, _) = runs  # type: ignore[misc]
+    fields = [f for f in a.__dataclass_fields__ if f not in NOT_A_RECIPE]  # type: ignore[union-attr]
+    changed = [f for f in fields if getattr(a, f) != getattr(b, f)]
+    unfair = [f for f in changed if f in SAME_SETUP]
+    if unfair:
+        return _hint(f"The two runs differ in {', '.join(unfair)}: keep the setup the same, so that only "
+                     "the remedy can explain a difference.")
+    if not changed:
+        return _hint("The two runs have the same settings: switch one remedy on in the second "
+                     "(pack=2, minibatch_std=True, r1=..., ...).")
+    return _ok(f"two finished runs of {a.steps} steps that differ only in {', '.join(changed)}. "  # type: ignore[union-attr]
+               "Now diagnose both and compare modes covered and KL, then precision and density.")
+
+
 # -------------------------------------------------------------------------- 09_your_own_data
 
 
@@ -697,6 +884,72 @@ def check_messy_folder(config: object, n_skipped: object, batch_size: object) ->
                      "folder has? Read the line about the batch size.")
     return _hint("Not the batch size used: it depends on how many good images the folder holds "
                  "(trainer.fit_batch_size).")
+
+
+
+def check_shifted_copies(shifted: object, train_images: np.ndarray, reports: object,
+                         catching_space: object) -> Feedback:
+    """09_your_own_data, exercise 2: ``shifted`` (the first 40 training images moved two pixels to
+    the right), ``reports`` (what mem.memorisation_check returns for them, with held-out images and
+    the classifier's features) and the name of the space whose NN ratio catches the copies."""
+    if _unanswered(shifted, reports, catching_space):
+        return _hint(NOT_ANSWERED)
+    train = np.asarray(train_images)
+    got = np.asarray(shifted)
+    if got.shape != train[:40].shape:
+        return _hint(f"shifted should be 40 images of the training set's size, {train[:40].shape}; got "
+                     f"{got.shape}.")
+    if not np.array_equal(got, np.roll(train[:40], 2, axis=2)):
+        for axis, step in ((2, -2), (1, 2), (1, -2)):
+            if np.array_equal(got, np.roll(train[:40], step, axis=axis)):
+                return _hint("Shifted, but not two pixels to the right: images are (N, height, width, "
+                             "3), so the width is axis 2, and right is the positive direction.")
+        return _hint("shifted is not np.roll(train_images[:40], 2, axis=2).")
+    if not isinstance(reports, dict) or "pixel" not in reports:
+        return _hint("reports should be the dict mem.memorisation_check returns.")
+    if "features" not in reports:
+        return _hint("Only pixel space was checked: pass features=classifier.features as well.")
+    if any(r.nn_ratio is None for r in reports.values()):
+        return _hint("The reports have no NN ratio: pass the held-out images too.")
+    if any(len(r.sample_nn) != len(got) for r in reports.values()):
+        return _hint("These reports are not of the 40 shifted images: pass shifted as the samples.")
+    truth = min(reports, key=lambda space: reports[space].nn_ratio)
+    if catching_space not in reports:
+        return _hint(f"Name one of the spaces in the reports: {sorted(reports)}.")
+    if catching_space != truth:
+        return _hint("Not that space: print each report's NN ratio. Well below 1 means the samples sit "
+                     "closer to the training images than new real images do.")
+    return _ok(f"the {truth} NN ratio ({reports[truth].nn_ratio:.2f}) gives the copies away; a shift moves "
+               "every edge in pixel space, while the character stays the same character.")
+
+
+def check_wide_finetune(error: object, written: object, folder: object) -> Feedback:
+    """09_your_own_data, exercise 3: ``error``, the exception that fine-tuning with ``g_width=64``
+    raised (None if none), and ``written``, whether its run ``folder`` was created (True or False)."""
+    if _unanswered(written, folder):
+        return _hint(NOT_ANSWERED)
+    from pathlib import Path
+
+    from charlib.errors import CharlibError
+
+    if error is None:
+        return _hint("No error caught: wrap the train_gan call in try/except CharlibError as err, "
+                     "and keep err.")
+    if not isinstance(error, CharlibError):
+        return _hint(f"That is a {type(error).__name__}. The course checks the networks' shapes before "
+                     "loading anything and raises a CharlibError naming the field: catch that one.")
+    if "g_width" not in str(error):
+        return _hint("That CharlibError is not about the wider generator: is g_width=64 the change?")
+    if not isinstance(written, bool | np.bool_):
+        return _hint("Answer whether the folder was written with True or False.")
+    exists = Path(str(folder)).exists()
+    if bool(written) != exists:
+        return _hint("Look again: Path(...).exists() on the run folder tells whether it was written.")
+    if exists:
+        return _hint("The folder exists: was it left over from an earlier call? fresh(...) empties it; "
+                     "run the cell again from the start.")
+    return _ok("a CharlibError names g_width before anything is written: weights of one shape "
+               "cannot be loaded into layers of another.")
 
 
 def checks() -> dict[str, list[str]]:
