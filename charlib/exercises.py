@@ -14,6 +14,7 @@ rather than an error.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -278,6 +279,46 @@ def check_hinge_at_zero(d_loss: object, g_loss: object) -> Feedback:
         return _hint("L_D is right. The generator's hinge loss is minus the mean score of the fakes.")
     return _ok("hinge losses at zero scores. Neither is a cross-entropy, so their values cannot be "
                "compared with the non-saturating run's.")
+
+
+WIDTHS = (8, 16, 32, 64)
+"""03_dcgan, exercise 2: the widths whose parameter counts the learner compares."""
+
+
+@functools.cache
+def _parameter_counts(width: int) -> tuple[int, int]:
+    from charlib.models import dcgan
+
+    return (int(dcgan.make_generator(128, 64, width).count_params()),
+            int(dcgan.make_discriminator(64, width).count_params()))
+
+
+def check_width_growth(counts: object, exception_layer: object) -> Feedback:
+    """03_dcgan, exercise 2: ``counts``, ``{width: (generator, discriminator) parameters}`` at 64x64
+    with a 128-D latent for the widths 8, 16, 32 and 64, and the name of the generator's layer
+    whose weights grow only linearly with the width."""
+    if _unanswered(counts, exception_layer):
+        return _hint(NOT_ANSWERED)
+    if not isinstance(counts, dict) or sorted(counts) != list(WIDTHS):
+        return _hint(f"Give a dict with one entry per width {WIDTHS}: {{width: (generator, "
+                     "discriminator)}}.")
+    truth = {w: _parameter_counts(w) for w in WIDTHS}
+    try:
+        got = {w: (int(g), int(d)) for w, (g, d) in counts.items()}
+    except (TypeError, ValueError):
+        return _hint("Each entry should be two whole numbers: (generator, discriminator) parameters.")
+    if got == {w: (d, g) for w, (g, d) in truth.items()}:
+        return _hint("The two counts are swapped: the generator comes first.")
+    if got != truth:
+        return _hint("Not the counts of the course's networks at 64x64: build "
+                     "dcgan.make_generator(128, 64, width) and dcgan.make_discriminator(64, width) "
+                     "and call count_params() on each.")
+    if "dense" not in str(exception_layer).lower():
+        return _hint("The counts are right; the layer is not. Which generator layer does not map "
+                     "channels to channels, so that only one of its sizes depends on the width?")
+    d_growth = truth[64][1] / truth[32][1]
+    return _ok(f"the discriminator grows {d_growth:.2f}-fold from width 32 to 64, the generator less, "
+               "because its Dense layer from z is linear in the width.")
 
 
 def check_sigmoid_logits_floor(d_loss_min: object) -> Feedback:

@@ -54,7 +54,7 @@ def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
     lambda: ex.check_unseen_character(None, None, [1], None, 0.5),
     lambda: ex.check_motion_noise(np.zeros((1, 8, 15, 2)), [0], None, None, None, None),
     lambda: ex.check_remedy_runs(None, None), lambda: ex.check_shifted_copies(None, np.zeros(1), None, None),
-    lambda: ex.check_wide_finetune(None, None, "runs/wide"),
+    lambda: ex.check_wide_finetune(None, None, "runs/wide"), lambda: ex.check_width_growth(None, "Dense"),
 ])
 def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
     feedback = call()
@@ -456,3 +456,16 @@ def test_wide_finetune_check_wants_the_courses_error_and_no_folder(tmp_path):
     assert "not about the wider" in ex.check_wide_finetune(CharlibError("other"), False, wide).message
     wide.mkdir()
     assert "left over" in ex.check_wide_finetune(error, True, wide).message
+
+
+def test_width_growth_check_builds_the_networks_and_wants_the_dense_layer():
+    from charlib.models import dcgan
+
+    truth = {w: (dcgan.make_generator(128, 64, w).count_params(),
+                 dcgan.make_discriminator(64, w).count_params()) for w in (8, 16, 32, 64)}
+    assert ex.check_width_growth(truth, "the Dense layer from z")
+    assert "swapped" in ex.check_width_growth({w: (d, g) for w, (g, d) in truth.items()}, "Dense").message
+    assert "the layer is not" in ex.check_width_growth(truth, "the last Conv2DTranspose").message
+    assert "one entry per width" in ex.check_width_growth({8: truth[8]}, "Dense").message
+    off = {**truth, 64: (truth[64][0] + 1, truth[64][1])}
+    _assert_hint_hides(ex.check_width_growth(off, "Dense"), str(truth[64][0]), f"{truth[64][0]:,}")
