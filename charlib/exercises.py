@@ -342,6 +342,98 @@ def check_sigmoid_logits_floor(d_loss_min: object) -> Feedback:
                  "logits (softplus(-p) for real, softplus(p) for fake) there.")
 
 
+STEP_TWINS = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, ema_decay=None)
+"""03_dcgan, exercise 5: the tiny course DCGAN on which a learner's step is compared with charlib's."""
+
+
+@functools.cache
+def _twin_models() -> tuple[object, object, list[np.ndarray], list[np.ndarray]]:
+    # Two tiny course GANs, built once, and the initial weights of their generator and discriminator.
+    from charlib.training.gan import GanConfig, build_gan
+
+    config = GanConfig(**STEP_TWINS)
+    mine, reference = build_gan(config), build_gan(config)
+    return mine, reference, mine.generator.get_weights(), mine.discriminator.get_weights()
+
+
+def _twin_gans() -> tuple[object, object, object]:
+    # The twin GANs reset to identical weights, step 0 and fresh optimisers, and a batch of sprites.
+    import keras
+    import tensorflow as tf
+
+    from charlib.training.gan import GanConfig, learning_rate
+
+    config = GanConfig(**STEP_TWINS)
+    mine, reference, g_weights, d_weights = _twin_models()
+    for gan in (mine, reference):
+        gan.generator.set_weights(g_weights)  # type: ignore[attr-defined]
+        gan.discriminator.set_weights(d_weights)  # type: ignore[attr-defined]
+        gan.step.assign(0)  # type: ignore[attr-defined]
+        gan.compile(*(keras.optimizers.Adam(learning_rate(lr, config), beta_1=config.beta_1,  # type: ignore[attr-defined]
+                                            beta_2=config.beta_2) for lr in (config.lr_g, config.lr_d)))
+    images = sprites.sample_sprites(config.batch_size, size=config.image_size, seed=5).images
+    return mine, reference, tf.constant(images, tf.float32) / 127.5 - 1.0
+
+
+def _two_losses(out: object) -> tuple[float, float] | None:
+    # (d_loss, g_loss) from a pair or a dict with those keys, as plain floats; None if neither.
+    if isinstance(out, dict) and {"d_loss", "g_loss"} <= set(out):
+        out = (out["d_loss"], out["g_loss"])
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        return None
+    d, g = _number(out[0]), _number(out[1])
+    return None if d is None or g is None else (d, g)
+
+
+def _same_weights(a: object, b: object) -> bool:
+    pairs = zip(a.trainable_weights, b.trainable_weights, strict=True)  # type: ignore[attr-defined]
+    return all(np.allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6) for x, y in pairs)
+
+
+def check_train_step(train_step: Callable[[object, object], object], n_steps: int = 3) -> Feedback:
+    """03_dcgan, exercise 5: your ``train_step(gan, real)``, which updates a charlib ``GAN`` on a
+    batch of real images in [-1, 1] with the non-saturating loss and returns ``(d_loss, g_loss)``.
+    It is compared with ``GAN.train_step`` on twin tiny GANs (same weights, same batch), then run
+    ``n_steps`` more times."""
+    if _unanswered(train_step):
+        return _hint(NOT_ANSWERED)
+    if not callable(train_step):
+        return _hint("Give a function train_step(gan, real) that returns (d_loss, g_loss).")
+    mine, reference, real = _twin_gans()
+    try:
+        got = _two_losses(train_step(mine, real))
+    except Exception as err:  # the learner's code: report, do not crash the check
+        return _hint(f"Your step raised {type(err).__name__}: {err}")
+    if got is None:
+        return _hint("Your step should return two finite numbers, (d_loss, g_loss).")
+    logs = reference.train_step(real)  # type: ignore[attr-defined]
+    truth = float(logs["d_loss"]), float(logs["g_loss"])
+    if _close(got[0], truth[1], rel=1e-4) and _close(got[1], truth[0], rel=1e-4):
+        return _hint("The two losses come back swapped: return (d_loss, g_loss).")
+    if not _close(got[0], truth[0], rel=1e-4):
+        return _hint("The discriminator's loss differs from charlib's on the same weights and batch. "
+                     "Draw z with gan.noise(n, gan.step), call the networks with training=True, "
+                     "score the real and the fake batch in two separate calls (BatchNorm statistics "
+                     "are per call), and use losses.d_loss_minimax on the logits.")
+    if not _close(got[1], truth[1], rel=1e-4):
+        return _hint("The discriminator's loss is right, the generator's is not. It is "
+                     "losses.g_loss_nonsaturating(fake_logits), on the logits of the same forward "
+                     "pass that gave d_loss, before D is updated.")
+    if not _same_weights(mine.discriminator, reference.discriminator):  # type: ignore[attr-defined]
+        return _hint("The losses are right, but the discriminator's weights moved differently: apply "
+                     "the gradients of d_loss with gan.d_optimizer to discriminator.trainable_variables.")
+    if not _same_weights(mine.generator, reference.generator):  # type: ignore[attr-defined]
+        return _hint("The discriminator's update is right, the generator's is not. Take G's gradient "
+                     "from the same forward pass, before D is updated (two tapes, or one persistent "
+                     "tape), and apply it with gan.g_optimizer to generator.trainable_variables.")
+    later = [_two_losses(train_step(mine, real)) for _ in range(n_steps)]
+    if any(pair is None for pair in later):
+        return _hint("A later step returned a loss that is not finite: check the step on its own "
+                     "variables only.")
+    return _ok(f"your step matches GAN.train_step to float32 round-off on the same weights and batch, "
+               f"and {n_steps} more steps give finite losses.")
+
+
 # -------------------------------------------------------------------------------- 04_vae_maths
 
 

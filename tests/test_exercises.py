@@ -55,6 +55,7 @@ def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
     lambda: ex.check_motion_noise(np.zeros((1, 8, 15, 2)), [0], None, None, None, None),
     lambda: ex.check_remedy_runs(None, None), lambda: ex.check_shifted_copies(None, np.zeros(1), None, None),
     lambda: ex.check_wide_finetune(None, None, "runs/wide"), lambda: ex.check_width_growth(None, "Dense"),
+    lambda: ex.check_train_step(None),
 ])
 def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
     feedback = call()
@@ -469,3 +470,45 @@ def test_width_growth_check_builds_the_networks_and_wants_the_dense_layer():
     assert "one entry per width" in ex.check_width_growth({8: truth[8]}, "Dense").message
     off = {**truth, 64: (truth[64][0] + 1, truth[64][1])}
     _assert_hint_hides(ex.check_width_growth(off, "Dense"), str(truth[64][0]), f"{truth[64][0]:,}")
+
+
+def _course_step(gan, real, *, concat=False, swap=False, saturating=False, alternate=False, skip_g=False):
+    """A learner's GAN step, right by default; each flag is one common mistake."""
+    import tensorflow as tf
+
+    from charlib import losses
+
+    z = gan.noise(tf.shape(real)[0], gan.step)
+    d_vars, g_vars = gan.discriminator.trainable_variables, gan.generator.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        fake = gan.generator(z, training=True)
+        if concat:
+            logits = gan.discriminator(tf.concat([real, fake], 0), training=True)
+            real_logits, fake_logits = logits[: len(real)], logits[len(real):]
+        else:
+            real_logits = gan.discriminator(real, training=True)
+            fake_logits = gan.discriminator(fake, training=True)
+        d_loss = losses.d_loss_minimax(real_logits, fake_logits)
+        g_loss = (losses.g_loss_minimax if saturating else losses.g_loss_nonsaturating)(fake_logits)
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars, strict=True))
+    if alternate:  # G's loss again, through the discriminator that was just updated
+        with tf.GradientTape() as tape:
+            g_loss = losses.g_loss_nonsaturating(gan.discriminator(gan.generator(z, training=True),
+                                                                   training=True))
+    if not skip_g:
+        gan.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars, strict=True))
+    gan.step.assign_add(1)
+    return (g_loss, d_loss) if swap else (d_loss, g_loss)
+
+
+def test_train_step_check_matches_charlibs_step_and_names_each_slip():
+    from functools import partial
+
+    assert ex.check_train_step(_course_step)
+    assert "separate calls" in ex.check_train_step(partial(_course_step, concat=True)).message
+    assert "swapped" in ex.check_train_step(partial(_course_step, swap=True)).message
+    assert "g_loss_nonsaturating" in ex.check_train_step(partial(_course_step, saturating=True)).message
+    assert "before D is updated" in ex.check_train_step(partial(_course_step, alternate=True)).message
+    assert "generator's is not" in ex.check_train_step(partial(_course_step, skip_g=True)).message
+    assert "raised ZeroDivisionError" in ex.check_train_step(lambda gan, real: 1 / 0).message
+    assert "two finite numbers" in ex.check_train_step(lambda gan, real: None).message
