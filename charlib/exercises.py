@@ -755,7 +755,7 @@ def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: 
     """06_animation, exercise 3: ``noisy`` (the real clips plus 1 pixel of Gaussian noise per
     joint), ``smoothed`` (each noisy frame averaged with its two neighbours, wrapping around), the
     name of the statistic of ``dm.motion_statistics`` whose value grows by the largest factor with
-    the noise, and the names of those the smoothing brings back within 25% of the real value."""
+    the noise, and the names of those the smoothing brings back within a quarter of the real value."""
     if _unanswered(noisy, smoothed, most_reactive, recovered):
         return _hint(NOT_ANSWERED)
     from charlib.diagnostics import motion as dm
@@ -795,7 +795,7 @@ def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: 
         return _hint(f"Give the recovered statistics as a list of names from {names}.")
     if given != truth_back:
         return _hint("Not the right set of recovered statistics: a statistic recovers when its value "
-                     "on the smoothed clips is within 25% of its value on the real clips.")
+                     "on the smoothed clips is within a quarter of its value on the real clips.")
     return _ok(f"{truth_most} grows {growth[truth_most]:.0f}-fold with the noise; smoothing brings back "
                f"{', '.join(sorted(truth_back)) or 'none'}, and not the rest: averaging three noisy "
                "frames only divides the jitter by sqrt(3).")
