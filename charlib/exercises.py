@@ -18,6 +18,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -347,7 +348,7 @@ STEP_TWINS = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=
 
 
 @functools.cache
-def _twin_models() -> tuple[object, object, list[np.ndarray], list[np.ndarray]]:
+def _twin_models() -> tuple[Any, Any, list[np.ndarray], list[np.ndarray]]:
     # Two tiny course GANs, built once, and the initial weights of their generator and discriminator.
     from charlib.training.gan import GanConfig, build_gan
 
@@ -356,7 +357,7 @@ def _twin_models() -> tuple[object, object, list[np.ndarray], list[np.ndarray]]:
     return mine, reference, mine.generator.get_weights(), mine.discriminator.get_weights()
 
 
-def _twin_gans() -> tuple[object, object, object]:
+def _twin_gans() -> tuple[Any, Any, Any]:
     # The twin GANs reset to identical weights, step 0 and fresh optimisers, and a batch of sprites.
     import keras
     import tensorflow as tf
@@ -366,10 +367,10 @@ def _twin_gans() -> tuple[object, object, object]:
     config = GanConfig(**STEP_TWINS)
     mine, reference, g_weights, d_weights = _twin_models()
     for gan in (mine, reference):
-        gan.generator.set_weights(g_weights)  # type: ignore[attr-defined]
-        gan.discriminator.set_weights(d_weights)  # type: ignore[attr-defined]
-        gan.step.assign(0)  # type: ignore[attr-defined]
-        gan.compile(*(keras.optimizers.Adam(learning_rate(lr, config), beta_1=config.beta_1,  # type: ignore[attr-defined]
+        gan.generator.set_weights(g_weights)
+        gan.discriminator.set_weights(d_weights)
+        gan.step.assign(0)
+        gan.compile(*(keras.optimizers.Adam(learning_rate(lr, config), beta_1=config.beta_1,
                                             beta_2=config.beta_2) for lr in (config.lr_g, config.lr_d)))
     images = sprites.sample_sprites(config.batch_size, size=config.image_size, seed=5).images
     return mine, reference, tf.constant(images, tf.float32) / 127.5 - 1.0
@@ -385,8 +386,8 @@ def _two_losses(out: object) -> tuple[float, float] | None:
     return None if d is None or g is None else (d, g)
 
 
-def _same_weights(a: object, b: object) -> bool:
-    pairs = zip(a.trainable_weights, b.trainable_weights, strict=True)  # type: ignore[attr-defined]
+def _same_weights(a: Any, b: Any) -> bool:
+    pairs = zip(a.trainable_weights, b.trainable_weights, strict=True)
     return all(np.allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6) for x, y in pairs)
 
 
@@ -406,7 +407,7 @@ def check_train_step(train_step: Callable[[object, object], object], n_steps: in
         return _hint(f"Your step raised {type(err).__name__}: {err}")
     if got is None:
         return _hint("Your step should return two finite numbers, (d_loss, g_loss).")
-    logs = reference.train_step(real)  # type: ignore[attr-defined]
+    logs = reference.train_step(real)
     truth = float(logs["d_loss"]), float(logs["g_loss"])
     if _close(got[0], truth[1], rel=1e-4) and _close(got[1], truth[0], rel=1e-4):
         return _hint("The two losses come back swapped: return (d_loss, g_loss).")
@@ -419,10 +420,10 @@ def check_train_step(train_step: Callable[[object, object], object], n_steps: in
         return _hint("The discriminator's loss is right, the generator's is not. It is "
                      "losses.g_loss_nonsaturating(fake_logits), on the logits of the same forward "
                      "pass that gave d_loss, before D is updated.")
-    if not _same_weights(mine.discriminator, reference.discriminator):  # type: ignore[attr-defined]
+    if not _same_weights(mine.discriminator, reference.discriminator):
         return _hint("The losses are right, but the discriminator's weights moved differently: apply "
                      "the gradients of d_loss with gan.d_optimizer to discriminator.trainable_variables.")
-    if not _same_weights(mine.generator, reference.generator):  # type: ignore[attr-defined]
+    if not _same_weights(mine.generator, reference.generator):
         return _hint("The discriminator's update is right, the generator's is not. Take G's gradient "
                      "from the same forward pass, before D is updated (two tapes, or one persistent "
                      "tape), and apply it with gan.g_optimizer to generator.trainable_variables.")
@@ -671,30 +672,30 @@ def check_nlerp(nlerp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray
 
 
 
-def _codes_of_every_pose(model: object, attributes: np.ndarray) -> np.ndarray:
+def _codes_of_every_pose(model: Any, attributes: np.ndarray) -> np.ndarray:
     # The identity codes of each character's 72 frames: (72, N, D), poses in (action, direction, frame) order.
     from charlib.training import conditional as cv
 
     poses = [(a, d, f) for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))
              for f in range(sk.N_FRAMES)]
-    n, size = len(attributes), int(model.config.image_size)  # type: ignore[attr-defined]
+    n, size = len(attributes), int(model.config.image_size)
     a, d, f = (np.repeat(np.array(col), n) for col in zip(*poses, strict=True))
     frames = sprites.render(np.tile(attributes, (len(poses), 1)), a, d, f, size)
-    return cv.encode_identity(model, frames).reshape(len(poses), n, -1)  # type: ignore[arg-type]
+    return cv.encode_identity(model, frames).reshape(len(poses), n, -1)
 
 
-def _read_in_every_cycle(model: object, classifier: object, z: np.ndarray) -> np.ndarray:
+def _read_in_every_cycle(model: Any, classifier: Any, z: np.ndarray) -> np.ndarray:
     # The attributes the classifier reads on the 9 cycles decoded from z: (N, 72, 4).
     from charlib.training import conditional as cv
 
-    cycles = [cv.generate_cycles(model, z, a, d)  # type: ignore[arg-type]
+    cycles = [cv.generate_cycles(model, z, a, d)
               for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))]
     frames = np.concatenate(cycles, axis=1)  # (N, 72, S, S, 3)
-    read = classifier.attributes(frames.reshape(-1, *frames.shape[2:]))  # type: ignore[attr-defined]
+    read = classifier.attributes(frames.reshape(-1, *frames.shape[2:]))
     return np.asarray(read).reshape(len(z), -1, len(sprites.ATTRIBUTES))
 
 
-def check_unseen_character(model: object, classifier: object, modes: object, z: object,
+def check_unseen_character(model: Any, classifier: Any, modes: object, z: object,
                            fraction: object) -> Feedback:
     """06_animation, exercise 2: ``z`` (N, D), the identity codes ``model`` gives one picture of each
     held-out character in ``modes`` (N,), and ``fraction``, the share of the frames of all 9 cycles
@@ -707,7 +708,7 @@ def check_unseen_character(model: object, classifier: object, modes: object, z: 
         return _hint("Some of these characters were seen in training: take the modes from the test "
                      "split (sp.identity_split()[1]).")
     codes = np.asarray(z, dtype=np.float64)
-    dim = int(model.config.code_dim)  # type: ignore[attr-defined]
+    dim = int(model.config.code_dim)
     if codes.shape != (len(ids), dim):
         return _hint(f"z should hold one code per character, shape ({len(ids)}, {dim}); got "
                      f"{codes.shape}. cv.encode_identity gives it from one frame per character.")
@@ -937,13 +938,13 @@ NOT_A_RECIPE = ("max_minutes", "log_every", "sample_every", "ckpt_every", "n_sam
 """Settings that change how a run is logged or run, not what it learns."""
 
 
-def _run_path(run: object) -> object:
+def _run_path(run: object) -> Any:
     # A run folder given as a path, or as what train_gan returns (its .run.path).
     inner = getattr(run, "run", None)
     return getattr(inner, "path", run)
 
 
-def _finished_gan(run: object) -> tuple[object, int] | str:
+def _finished_gan(run: object) -> tuple[Any, int] | str:
     # (config, last step trained) of a GAN run folder, or a hint saying what is wrong with it.
     from charlib.errors import CharlibError
     from charlib.training.gan import GanConfig
@@ -952,8 +953,8 @@ def _finished_gan(run: object) -> tuple[object, int] | str:
 
     path = _run_path(run)
     try:
-        config = read_run_config(GanConfig, path)  # type: ignore[arg-type]
-        history = RunFolder.open(path).read_history()  # type: ignore[arg-type]
+        config = read_run_config(GanConfig, path)
+        history = RunFolder.open(path).read_history()
     except (CharlibError, TypeError, OSError):
         return f"{path} is not a GAN run folder: give what train_gan returns, or its folder."
     last = int(history[-1]["step"]) if history else 0
@@ -972,7 +973,7 @@ def check_remedy_runs(plain: object, remedied: object) -> Feedback:
         if isinstance(run, str):
             return _hint(run)
     (a, _), (b, _) = runs  # type: ignore[misc]
-    fields = [f for f in a.__dataclass_fields__ if f not in NOT_A_RECIPE]  # type: ignore[union-attr]
+    fields = [f for f in a.__dataclass_fields__ if f not in NOT_A_RECIPE]
     changed = [f for f in fields if getattr(a, f) != getattr(b, f)]
     unfair = [f for f in changed if f in SAME_SETUP]
     if unfair:
@@ -981,7 +982,7 @@ def check_remedy_runs(plain: object, remedied: object) -> Feedback:
     if not changed:
         return _hint("The two runs have the same settings: switch one remedy on in the second "
                      "(pack=2, minibatch_std=True, r1=..., ...).")
-    return _ok(f"two finished runs of {a.steps} steps that differ only in {', '.join(changed)}. "  # type: ignore[union-attr]
+    return _ok(f"two finished runs of {a.steps} steps that differ only in {', '.join(changed)}. "
                "Now diagnose both and compare modes covered and KL, then precision and density.")
 
 
