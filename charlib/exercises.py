@@ -14,9 +14,11 @@ rather than an error.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -280,6 +282,46 @@ def check_hinge_at_zero(d_loss: object, g_loss: object) -> Feedback:
                "compared with the non-saturating run's.")
 
 
+WIDTHS = (8, 16, 32, 64)
+"""03_dcgan, exercise 2: the widths whose parameter counts the learner compares."""
+
+
+@functools.cache
+def _parameter_counts(width: int) -> tuple[int, int]:
+    from charlib.models import dcgan
+
+    return (int(dcgan.make_generator(128, 64, width).count_params()),
+            int(dcgan.make_discriminator(64, width).count_params()))
+
+
+def check_width_growth(counts: object, exception_layer: object) -> Feedback:
+    """03_dcgan, exercise 2: ``counts``, ``{width: (generator, discriminator) parameters}`` at 64x64
+    with a 128-D latent for the widths 8, 16, 32 and 64, and the name of the generator's layer
+    whose weights grow only linearly with the width."""
+    if _unanswered(counts, exception_layer):
+        return _hint(NOT_ANSWERED)
+    if not isinstance(counts, dict) or sorted(counts) != list(WIDTHS):
+        return _hint(f"Give a dict with one entry per width {WIDTHS}: {{width: (generator, "
+                     "discriminator)}}.")
+    truth = {w: _parameter_counts(w) for w in WIDTHS}
+    try:
+        got = {w: (int(g), int(d)) for w, (g, d) in counts.items()}
+    except (TypeError, ValueError):
+        return _hint("Each entry should be two whole numbers: (generator, discriminator) parameters.")
+    if got == {w: (d, g) for w, (g, d) in truth.items()}:
+        return _hint("The two counts are swapped: the generator comes first.")
+    if got != truth:
+        return _hint("Not the counts of the course's networks at 64x64: build "
+                     "dcgan.make_generator(128, 64, width) and dcgan.make_discriminator(64, width) "
+                     "and call count_params() on each.")
+    if "dense" not in str(exception_layer).lower():
+        return _hint("The counts are right; the layer is not. Which generator layer does not map "
+                     "channels to channels, so that only one of its sizes depends on the width?")
+    d_growth = truth[64][1] / truth[32][1]
+    return _ok(f"the discriminator grows {d_growth:.2f}-fold from width 32 to 64, the generator less, "
+               "because its Dense layer from z is linear in the width.")
+
+
 def check_sigmoid_logits_floor(d_loss_min: object) -> Feedback:
     """03_dcgan, exercise 3: the smallest possible L_D when a sigmoid output is fed to the loss as a
     logit."""
@@ -299,6 +341,98 @@ def check_sigmoid_logits_floor(d_loss_min: object) -> Feedback:
     return _hint("The loss sees p = sigmoid(s), which lies in (0, 1), as a logit. A perfect "
                  "discriminator pushes p to 1 on real and 0 on fake pictures; evaluate the BCE on "
                  "logits (softplus(-p) for real, softplus(p) for fake) there.")
+
+
+STEP_TWINS = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, ema_decay=None)
+"""03_dcgan, exercise 5: the tiny course DCGAN on which a learner's step is compared with charlib's."""
+
+
+@functools.cache
+def _twin_models() -> tuple[Any, Any, list[np.ndarray], list[np.ndarray]]:
+    # Two tiny course GANs, built once, and the initial weights of their generator and discriminator.
+    from charlib.training.gan import GanConfig, build_gan
+
+    config = GanConfig(**STEP_TWINS)
+    mine, reference = build_gan(config), build_gan(config)
+    return mine, reference, mine.generator.get_weights(), mine.discriminator.get_weights()
+
+
+def _twin_gans() -> tuple[Any, Any, Any]:
+    # The twin GANs reset to identical weights, step 0 and fresh optimisers, and a batch of sprites.
+    import keras
+    import tensorflow as tf
+
+    from charlib.training.gan import GanConfig, learning_rate
+
+    config = GanConfig(**STEP_TWINS)
+    mine, reference, g_weights, d_weights = _twin_models()
+    for gan in (mine, reference):
+        gan.generator.set_weights(g_weights)
+        gan.discriminator.set_weights(d_weights)
+        gan.step.assign(0)
+        gan.compile(*(keras.optimizers.Adam(learning_rate(lr, config), beta_1=config.beta_1,
+                                            beta_2=config.beta_2) for lr in (config.lr_g, config.lr_d)))
+    images = sprites.sample_sprites(config.batch_size, size=config.image_size, seed=5).images
+    return mine, reference, tf.constant(images, tf.float32) / 127.5 - 1.0
+
+
+def _two_losses(out: object) -> tuple[float, float] | None:
+    # (d_loss, g_loss) from a pair or a dict with those keys, as plain floats; None if neither.
+    if isinstance(out, dict) and {"d_loss", "g_loss"} <= set(out):
+        out = (out["d_loss"], out["g_loss"])
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        return None
+    d, g = _number(out[0]), _number(out[1])
+    return None if d is None or g is None else (d, g)
+
+
+def _same_weights(a: Any, b: Any) -> bool:
+    pairs = zip(a.trainable_weights, b.trainable_weights, strict=True)
+    return all(np.allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6) for x, y in pairs)
+
+
+def check_train_step(train_step: Callable[[object, object], object], n_steps: int = 3) -> Feedback:
+    """03_dcgan, exercise 5: your ``train_step(gan, real)``, which updates a charlib ``GAN`` on a
+    batch of real images in [-1, 1] with the non-saturating loss and returns ``(d_loss, g_loss)``.
+    It is compared with ``GAN.train_step`` on twin tiny GANs (same weights, same batch), then run
+    ``n_steps`` more times."""
+    if _unanswered(train_step):
+        return _hint(NOT_ANSWERED)
+    if not callable(train_step):
+        return _hint("Give a function train_step(gan, real) that returns (d_loss, g_loss).")
+    mine, reference, real = _twin_gans()
+    try:
+        got = _two_losses(train_step(mine, real))
+    except Exception as err:  # the learner's code: report, do not crash the check
+        return _hint(f"Your step raised {type(err).__name__}: {err}")
+    if got is None:
+        return _hint("Your step should return two finite numbers, (d_loss, g_loss).")
+    logs = reference.train_step(real)
+    truth = float(logs["d_loss"]), float(logs["g_loss"])
+    if _close(got[0], truth[1], rel=1e-4) and _close(got[1], truth[0], rel=1e-4):
+        return _hint("The two losses come back swapped: return (d_loss, g_loss).")
+    if not _close(got[0], truth[0], rel=1e-4):
+        return _hint("The discriminator's loss differs from charlib's on the same weights and batch. "
+                     "Draw z with gan.noise(n, gan.step), call the networks with training=True, "
+                     "score the real and the fake batch in two separate calls (BatchNorm statistics "
+                     "are per call), and use losses.d_loss_minimax on the logits.")
+    if not _close(got[1], truth[1], rel=1e-4):
+        return _hint("The discriminator's loss is right, the generator's is not. It is "
+                     "losses.g_loss_nonsaturating(fake_logits), on the logits of the same forward "
+                     "pass that gave d_loss, before D is updated.")
+    if not _same_weights(mine.discriminator, reference.discriminator):
+        return _hint("The losses are right, but the discriminator's weights moved differently: apply "
+                     "the gradients of d_loss with gan.d_optimizer to discriminator.trainable_variables.")
+    if not _same_weights(mine.generator, reference.generator):
+        return _hint("The discriminator's update is right, the generator's is not. Take G's gradient "
+                     "from the same forward pass, before D is updated (two tapes, or one persistent "
+                     "tape), and apply it with gan.g_optimizer to generator.trainable_variables.")
+    later = [_two_losses(train_step(mine, real)) for _ in range(n_steps)]
+    if any(pair is None for pair in later):
+        return _hint("A later step returned a loss that is not finite: check the step on its own "
+                     "variables only.")
+    return _ok(f"your step matches GAN.train_step to float32 round-off on the same weights and batch, "
+               f"and {n_steps} more steps give finite losses.")
 
 
 # -------------------------------------------------------------------------------- 04_vae_maths
@@ -537,6 +671,137 @@ def check_nlerp(nlerp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray
                f"{'are' if constant else 'are not'} all equal.")
 
 
+
+def _codes_of_every_pose(model: Any, attributes: np.ndarray) -> np.ndarray:
+    # The identity codes of each character's 72 frames: (72, N, D), poses in (action, direction, frame) order.
+    from charlib.training import conditional as cv
+
+    poses = [(a, d, f) for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))
+             for f in range(sk.N_FRAMES)]
+    n, size = len(attributes), int(model.config.image_size)
+    a, d, f = (np.repeat(np.array(col), n) for col in zip(*poses, strict=True))
+    frames = sprites.render(np.tile(attributes, (len(poses), 1)), a, d, f, size)
+    return cv.encode_identity(model, frames).reshape(len(poses), n, -1)
+
+
+def _read_in_every_cycle(model: Any, classifier: Any, z: np.ndarray) -> np.ndarray:
+    # The attributes the classifier reads on the 9 cycles decoded from z: (N, 72, 4).
+    from charlib.training import conditional as cv
+
+    cycles = [cv.generate_cycles(model, z, a, d)
+              for a in range(len(sk.ACTIONS)) for d in range(len(sk.DIRECTIONS))]
+    frames = np.concatenate(cycles, axis=1)  # (N, 72, S, S, 3)
+    read = classifier.attributes(frames.reshape(-1, *frames.shape[2:]))
+    return np.asarray(read).reshape(len(z), -1, len(sprites.ATTRIBUTES))
+
+
+def check_unseen_character(model: Any, classifier: Any, modes: object, z: object,
+                           fraction: object) -> Feedback:
+    """06_animation, exercise 2: ``z`` (N, D), the identity codes ``model`` gives one picture of each
+    held-out character in ``modes`` (N,), and ``fraction``, the share of the frames of all 9 cycles
+    decoded from ``z`` on which ``classifier`` reads all four true attributes."""
+    if _unanswered(modes, z, fraction):
+        return _hint(NOT_ANSWERED)
+    ids = np.asarray(modes).astype(np.int64).ravel()
+    train, _ = sprites.identity_split()
+    if len(ids) == 0 or np.isin(ids, train).any():
+        return _hint("Some of these characters were seen in training: take the modes from the test "
+                     "split (sp.identity_split()[1]).")
+    codes = np.asarray(z, dtype=np.float64)
+    dim = int(model.config.code_dim)
+    if codes.shape != (len(ids), dim):
+        return _hint(f"z should hold one code per character, shape ({len(ids)}, {dim}); got "
+                     f"{codes.shape}. cv.encode_identity gives it from one frame per character.")
+    truth_attrs = sprites.attributes_of(ids)
+    every_pose = _codes_of_every_pose(model, truth_attrs)
+    gap = np.linalg.norm(every_pose - codes[None], axis=-1).min(axis=0)
+    if (gap > 1e-3 * (1.0 + np.linalg.norm(codes, axis=1))).any():
+        return _hint("These codes are not the encoder's codes of one picture of each character: render "
+                     "the characters in one pose (sp.render) at the model's image size and pass the "
+                     "frames to cv.encode_identity.")
+    share = _number(fraction)
+    if share is None:
+        return _hint("Give the share of frames as one number between 0 and 1.")
+    read = _read_in_every_cycle(model, classifier, codes.astype(np.float32))
+    truth = float(np.mean(np.all(read == truth_attrs[:, None], axis=-1)))
+    if _close(share, truth, abs_=1e-3):
+        return _ok(f"all four attributes are read right on {truth:.1%} of the {read.shape[1]} frames "
+                   "per character, from one picture the model never saw in training.")
+    if _close(share, 100 * truth, abs_=0.1):
+        return _hint("That looks like a percentage: give a share between 0 and 1.")
+    if _close(share, float(np.mean(read == truth_attrs[:, None])), abs_=1e-3):
+        return _hint("You counted each attribute on its own. A frame counts only when all four "
+                     "attributes are read right at once (np.all over the last axis).")
+    return _hint("Decode each code in all 9 cycles (3 actions x 3 directions, cv.generate_cycles), "
+                 "read the attributes of every frame with classifier.attributes, and compare them "
+                 "with sp.attributes_of(modes).")
+
+
+MOTION_RECOVERY = 0.25
+"""06_animation, exercise 3: a statistic of the smoothed clips *recovers* within this fraction of
+its value on the real clips."""
+
+
+def _motion_answer_names(names: object) -> set[str] | None:
+    if isinstance(names, str):
+        return {names}
+    try:
+        return {str(n) for n in names}  # type: ignore[union-attr]
+    except TypeError:
+        return None
+
+
+def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: object,
+                       smoothed: object, most_reactive: object, recovered: object) -> Feedback:
+    """06_animation, exercise 3: ``noisy`` (the real clips plus 1 pixel of Gaussian noise per
+    joint), ``smoothed`` (each noisy frame averaged with its two neighbours, wrapping around), the
+    name of the statistic of ``dm.motion_statistics`` whose value grows by the largest factor with
+    the noise, and the names of those the smoothing brings back within a quarter of the real value."""
+    if _unanswered(noisy, smoothed, most_reactive, recovered):
+        return _hint(NOT_ANSWERED)
+    from charlib.diagnostics import motion as dm
+
+    real = np.asarray(real_clips, dtype=np.float64)
+    try:
+        noisy_a, smooth_a = np.asarray(noisy, np.float64), np.asarray(smoothed, np.float64)
+    except (TypeError, ValueError):
+        return _hint("noisy and smoothed should be arrays of clips, like real_clips.")
+    if noisy_a.shape != real.shape or smooth_a.shape != real.shape:
+        return _hint(f"noisy and smoothed should have the shape of real_clips, {real.shape}.")
+    spread = float(np.std(noisy_a - real))
+    if not 0.8 < spread < 1.2 or abs(float(np.mean(noisy_a - real))) > 0.1:
+        return _hint(f"The noise added has a standard deviation of {spread:.2f} pixels; the exercise "
+                     "asks for zero-mean Gaussian noise of 1 pixel on every coordinate.")
+    average = (np.roll(noisy_a, 1, axis=1) + noisy_a + np.roll(noisy_a, -1, axis=1)) / 3
+    if not np.allclose(smooth_a, average, atol=1e-6):
+        if np.allclose(smooth_a[:, 1:-1], average[:, 1:-1], atol=1e-6):
+            return _hint("The inner frames are right, the first and last are not: the clips loop, so "
+                         "the last frame's neighbour is the first (np.roll wraps around).")
+        return _hint("smoothed is not each noisy frame averaged with its two neighbours over time "
+                     "(axis 1 of the clips), wrapping around at the ends.")
+    stats = {name: dm.motion_statistics(c, real_actions, 64) for name, c in
+             (("real", real), ("noisy", noisy_a), ("smoothed", smooth_a))}
+    names = list(stats["real"])
+    growth = {k: abs(stats["noisy"][k]) / max(abs(stats["real"][k]), 1e-9) for k in names}
+    truth_most = max(growth, key=growth.__getitem__)
+    truth_back = {k for k in names
+                  if abs(stats["smoothed"][k] / max(abs(stats["real"][k]), 1e-9) - 1) < MOTION_RECOVERY}
+    if most_reactive not in names:
+        return _hint(f"Name one statistic as dm.motion_statistics spells it: one of {names}.")
+    if most_reactive != truth_most:
+        return _hint("Not the one that reacts most: compare each statistic's noisy value with its "
+                     "real value as a ratio, not as a difference (they have different units).")
+    given = _motion_answer_names(recovered)
+    if given is None or not given <= set(names):
+        return _hint(f"Give the recovered statistics as a list of names from {names}.")
+    if given != truth_back:
+        return _hint("Not the right set of recovered statistics: a statistic recovers when its value "
+                     "on the smoothed clips is within a quarter of its value on the real clips.")
+    return _ok(f"{truth_most} grows {growth[truth_most]:.0f}-fold with the noise; smoothing brings back "
+               f"{', '.join(sorted(truth_back)) or 'none'}, and not the rest: averaging three noisy "
+               "frames only divides the jitter by sqrt(3).")
+
+
 # ---------------------------------------------------------------------------- 07_gpu_training
 
 
@@ -665,6 +930,62 @@ def check_coverage_jump(real: np.ndarray, fake: np.ndarray, k_first: object) -> 
                  "every k up to yours.")
 
 
+
+SAME_SETUP = ("steps", "seed", "image_size", "n_data", "data", "split")
+"""08_mode_collapse, exercise 3: the settings a fair comparison of two GAN runs keeps equal."""
+NOT_A_RECIPE = ("max_minutes", "log_every", "sample_every", "ckpt_every", "n_samples", "profile",
+                "jit_compile", "precision", "distribute")
+"""Settings that change how a run is logged or run, not what it learns."""
+
+
+def _run_path(run: object) -> Any:
+    # A run folder given as a path, or as what train_gan returns (its .run.path).
+    inner = getattr(run, "run", None)
+    return getattr(inner, "path", run)
+
+
+def _finished_gan(run: object) -> tuple[Any, int] | str:
+    # (config, last step trained) of a GAN run folder, or a hint saying what is wrong with it.
+    from charlib.errors import CharlibError
+    from charlib.training.gan import GanConfig
+    from charlib.training.run import RunFolder
+    from charlib.training.trainer import read_run_config
+
+    path = _run_path(run)
+    try:
+        config = read_run_config(GanConfig, path)
+        history = RunFolder.open(path).read_history()
+    except (CharlibError, TypeError, OSError):
+        return f"{path} is not a GAN run folder: give what train_gan returns, or its folder."
+    last = int(history[-1]["step"]) if history else 0
+    if last < config.steps:
+        return f"The run in {path} stopped at step {last} of {config.steps}: let it finish."
+    return config, last
+
+
+def check_remedy_runs(plain: object, remedied: object) -> Feedback:
+    """08_mode_collapse, exercise 3: ``plain`` and ``remedied``, two finished GAN runs (what
+    train_gan returns, or their folders) that differ in the remedy and in nothing of the setup."""
+    if _unanswered(plain, remedied):
+        return _hint(NOT_ANSWERED)
+    runs = [_finished_gan(r) for r in (plain, remedied)]
+    for run in runs:
+        if isinstance(run, str):
+            return _hint(run)
+    (a, _), (b, _) = runs  # type: ignore[misc]
+    fields = [f for f in a.__dataclass_fields__ if f not in NOT_A_RECIPE]
+    changed = [f for f in fields if getattr(a, f) != getattr(b, f)]
+    unfair = [f for f in changed if f in SAME_SETUP]
+    if unfair:
+        return _hint(f"The two runs differ in {', '.join(unfair)}: keep the setup the same, so that only "
+                     "the remedy can explain a difference.")
+    if not changed:
+        return _hint("The two runs have the same settings: switch one remedy on in the second "
+                     "(pack=2, minibatch_std=True, r1=..., ...).")
+    return _ok(f"two finished runs of {a.steps} steps that differ only in {', '.join(changed)}. "
+               "Now diagnose both and compare modes covered and KL, then precision and density.")
+
+
 # -------------------------------------------------------------------------- 09_your_own_data
 
 
@@ -697,6 +1018,72 @@ def check_messy_folder(config: object, n_skipped: object, batch_size: object) ->
                      "folder has? Read the line about the batch size.")
     return _hint("Not the batch size used: it depends on how many good images the folder holds "
                  "(trainer.fit_batch_size).")
+
+
+
+def check_shifted_copies(shifted: object, train_images: np.ndarray, reports: object,
+                         catching_space: object) -> Feedback:
+    """09_your_own_data, exercise 2: ``shifted`` (the first 40 training images moved two pixels to
+    the right), ``reports`` (what mem.memorisation_check returns for them, with held-out images and
+    the classifier's features) and the name of the space whose NN ratio catches the copies."""
+    if _unanswered(shifted, reports, catching_space):
+        return _hint(NOT_ANSWERED)
+    train = np.asarray(train_images)
+    got = np.asarray(shifted)
+    if got.shape != train[:40].shape:
+        return _hint(f"shifted should be 40 images of the training set's size, {train[:40].shape}; got "
+                     f"{got.shape}.")
+    if not np.array_equal(got, np.roll(train[:40], 2, axis=2)):
+        for axis, step in ((2, -2), (1, 2), (1, -2)):
+            if np.array_equal(got, np.roll(train[:40], step, axis=axis)):
+                return _hint("Shifted, but not two pixels to the right: images are (N, height, width, "
+                             "3), so the width is axis 2, and right is the positive direction.")
+        return _hint("shifted is not np.roll(train_images[:40], 2, axis=2).")
+    if not isinstance(reports, dict) or "pixel" not in reports:
+        return _hint("reports should be the dict mem.memorisation_check returns.")
+    if "features" not in reports:
+        return _hint("Only pixel space was checked: pass features=classifier.features as well.")
+    if any(r.nn_ratio is None for r in reports.values()):
+        return _hint("The reports have no NN ratio: pass the held-out images too.")
+    if any(len(r.sample_nn) != len(got) for r in reports.values()):
+        return _hint("These reports are not of the 40 shifted images: pass shifted as the samples.")
+    truth = min(reports, key=lambda space: reports[space].nn_ratio)
+    if catching_space not in reports:
+        return _hint(f"Name one of the spaces in the reports: {sorted(reports)}.")
+    if catching_space != truth:
+        return _hint("Not that space: print each report's NN ratio. Well below 1 means the samples sit "
+                     "closer to the training images than new real images do.")
+    return _ok(f"the {truth} NN ratio ({reports[truth].nn_ratio:.2f}) gives the copies away; a shift moves "
+               "every edge in pixel space, while the character stays the same character.")
+
+
+def check_wide_finetune(error: object, written: object, folder: object) -> Feedback:
+    """09_your_own_data, exercise 3: ``error``, the exception that fine-tuning with ``g_width=64``
+    raised (None if none), and ``written``, whether its run ``folder`` was created (True or False)."""
+    if _unanswered(written, folder):
+        return _hint(NOT_ANSWERED)
+    from pathlib import Path
+
+    from charlib.errors import CharlibError
+
+    if error is None:
+        return _hint("No error caught: wrap the train_gan call in try/except CharlibError as err, "
+                     "and keep err.")
+    if not isinstance(error, CharlibError):
+        return _hint(f"That is a {type(error).__name__}. The course checks the networks' shapes before "
+                     "loading anything and raises a CharlibError naming the field: catch that one.")
+    if "g_width" not in str(error):
+        return _hint("That CharlibError is not about the wider generator: is g_width=64 the change?")
+    if not isinstance(written, bool | np.bool_):
+        return _hint("Answer whether the folder was written with True or False.")
+    exists = Path(str(folder)).exists()
+    if bool(written) != exists:
+        return _hint("Look again: Path(...).exists() on the run folder tells whether it was written.")
+    if exists:
+        return _hint("The folder exists: was it left over from an earlier call? fresh(...) empties it; "
+                     "run the cell again from the start.")
+    return _ok("a CharlibError names g_width before anything is written: weights of one shape "
+               "cannot be loaded into layers of another.")
 
 
 def checks() -> dict[str, list[str]]:

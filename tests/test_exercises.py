@@ -51,6 +51,11 @@ def test_feedback_is_truthy_only_on_pass_and_prints_one_line():
     lambda: ex.check_rate_limits(None, 0.0), lambda: ex.check_baseline_variance(None, 1.0, 0.5),
     lambda: ex.check_coverage_jump(np.zeros((4, 2)), np.zeros((4, 2)), None),
     lambda: ex.check_toy_mode_counts(None, [1]),
+    lambda: ex.check_unseen_character(None, None, [1], None, 0.5),
+    lambda: ex.check_motion_noise(np.zeros((1, 8, 15, 2)), [0], None, None, None, None),
+    lambda: ex.check_remedy_runs(None, None), lambda: ex.check_shifted_copies(None, np.zeros(1), None, None),
+    lambda: ex.check_wide_finetune(None, None, "runs/wide"), lambda: ex.check_width_growth(None, "Dense"),
+    lambda: ex.check_train_step(None),
 ])
 def test_an_unanswered_exercise_gets_a_reminder_not_an_error(call):
     feedback = call()
@@ -328,3 +333,182 @@ def test_toy_mode_count_check_counts_each_snapshot_of_the_learners_run():
     assert "one count for each" in ex.check_toy_mode_counts(run, [8]).message
     _assert_hint_hides(ex.check_toy_mode_counts(run, [0, 2, 8]), "[0, 3, 8]")
     assert "train_toy_gan" in ex.check_toy_mode_counts(object(), [1]).message
+
+
+class _ReadsOneCharacter:
+    """A stand-in for the attribute classifier: it reads the same attributes on every frame."""
+
+    def __init__(self, attributes: np.ndarray) -> None:
+        self.read = np.asarray(attributes)
+
+    def attributes(self, images: np.ndarray) -> np.ndarray:
+        return np.tile(self.read, (len(images), 1))
+
+
+def test_unseen_character_check_wants_encoder_codes_of_test_characters_and_all_four_attributes():
+    from charlib.training import conditional as cv
+
+    model = cv.build_conditional(cv.ConditionalConfig(image_size=16, latent_dim=4, width=8))
+    train, test = sprites.identity_split()
+    modes = test[:3]
+    truth = sprites.attributes_of(modes)
+    z = cv.encode_identity(model, sprites.render(truth, "wave", "left", 5, 16))
+    classifier = _ReadsOneCharacter(truth[0])
+    share = float(np.mean(np.all(truth[0] == truth, axis=1)))  # every frame reads character 0
+    per_attribute = float(np.mean(truth[0] == truth))
+    assert share != per_attribute
+    assert ex.check_unseen_character(model, classifier, modes, z, share)
+    assert "each attribute on its own" in ex.check_unseen_character(
+        model, classifier, modes, z, per_attribute).message
+    assert "percentage" in ex.check_unseen_character(model, classifier, modes, z, 100 * share).message
+    assert "seen in training" in ex.check_unseen_character(model, classifier, train[:3], z, share).message
+    random_codes = np.random.default_rng(0).standard_normal(z.shape)
+    assert "not the encoder's codes" in ex.check_unseen_character(
+        model, classifier, modes, random_codes, share).message
+    assert "shape (3, 4)" in ex.check_unseen_character(model, classifier, modes, z[:2], share).message
+    _assert_hint_hides(ex.check_unseen_character(model, classifier, modes, z, share + 0.2),
+                       f"{share:.3f}", f"{share:.1%}")
+
+
+def test_motion_noise_check_wants_the_exact_smoothing_and_reads_ratios_not_differences():
+    real, actions, _ = sk.sample_motion(27, size=64, seed=1)
+    noisy = real + np.random.default_rng(0).normal(0, 1.0, real.shape)
+    smooth = (np.roll(noisy, 1, axis=1) + noisy + np.roll(noisy, -1, axis=1)) / 3
+    # the seeded clips of notebook 06: ground contact grows most (about 14-fold); smoothing brings
+    # speed and loop closure back within 25%, and leaves bone lengths and ground contact far off
+    right = ("ground_contact_px", ["joint_speed_px", "loop_closure"])
+    assert ex.check_motion_noise(real, actions, noisy, smooth, *right)
+    assert "ratio" in ex.check_motion_noise(real, actions, noisy, smooth, "joint_speed_px",
+                                            right[1]).message
+    assert "recovered" in ex.check_motion_noise(real, actions, noisy, smooth, right[0],
+                                                ["joint_speed_px"]).message
+    assert "spell" in ex.check_motion_noise(real, actions, noisy, smooth, "speed", right[1]).message
+    no_wrap = smooth.copy()
+    no_wrap[:, 0], no_wrap[:, -1] = noisy[:, 0], noisy[:, -1]
+    assert "first and last" in ex.check_motion_noise(real, actions, noisy, no_wrap, *right).message
+    loud = real + np.random.default_rng(0).normal(0, 2.0, real.shape)
+    assert "standard deviation" in ex.check_motion_noise(real, actions, loud, smooth, *right).message
+    _assert_hint_hides(ex.check_motion_noise(real, actions, noisy, smooth, "loop_closure", right[1]),
+                       "ground_contact_px")
+
+
+def _finished_run(folder, steps: int = 10, last: int | None = None, **changes):
+    from charlib.training.run import RunFolder
+
+    config = GanConfig(image_size=16, latent_dim=8, g_width=4, d_width=4, steps=steps, **changes)
+    run = RunFolder(folder, config.to_dict())
+    run.write_history([{"step": float(s), "d_loss": 1.0} for s in (1, steps if last is None else last)])
+    return folder
+
+
+def test_remedy_runs_check_wants_two_finished_runs_that_differ_only_in_the_remedy(tmp_path):
+    plain = _finished_run(tmp_path / "plain")
+    packed = _finished_run(tmp_path / "pack2", pack=2)
+    feedback = ex.check_remedy_runs(plain, packed)
+    assert feedback and "pack" in feedback.message
+    assert "same settings" in ex.check_remedy_runs(plain, _finished_run(tmp_path / "again")).message
+    longer = _finished_run(tmp_path / "long", steps=20, pack=2)
+    assert "differ in steps" in ex.check_remedy_runs(plain, longer).message
+    stopped = _finished_run(tmp_path / "stopped", last=4, pack=2)
+    assert "stopped at step 4" in ex.check_remedy_runs(plain, stopped).message
+    assert "not a GAN run folder" in ex.check_remedy_runs(plain, tmp_path / "nowhere").message
+    assert ex.check_remedy_runs(plain, packed.as_posix())
+
+
+def test_shifted_copies_check_wants_the_right_shift_both_spaces_and_the_space_that_catches_them():
+    from charlib.diagnostics import memorisation as mem
+
+    images = sprites.sample_sprites(80, size=16, seed=3).images
+    train, heldout = images[:60], images[60:]
+    mean_colour = lambda x: x.reshape(len(x), -1, 3).mean(axis=1)  # noqa: E731 (blind to a wrap-around shift)
+    shifted = np.roll(train[:40], 2, axis=2)
+    reports = mem.memorisation_check(shifted, train, heldout, features=mean_colour)
+    caught = min(reports, key=lambda space: reports[space].nn_ratio)
+    assert caught == "features"
+    assert ex.check_shifted_copies(shifted, train, reports, "features")
+    _assert_hint_hides(ex.check_shifted_copies(shifted, train, reports, "pixel"), "features")
+    down = np.roll(train[:40], 2, axis=1)
+    assert "axis 2" in ex.check_shifted_copies(down, train, reports, "features").message
+    pixel_only = mem.memorisation_check(shifted, train, heldout)
+    assert "features=" in ex.check_shifted_copies(shifted, train, pixel_only, "features").message
+    no_heldout = mem.memorisation_check(shifted, train, features=mean_colour)
+    assert "held-out" in ex.check_shifted_copies(shifted, train, no_heldout, "features").message
+    others = mem.memorisation_check(train[:10], train, heldout, features=mean_colour)
+    assert "not of the 40" in ex.check_shifted_copies(shifted, train, others, "features").message
+
+
+def test_wide_finetune_check_wants_the_courses_error_and_no_folder(tmp_path):
+    from dataclasses import replace
+
+    from charlib.errors import CharlibError
+    from charlib.training.gan import train_gan
+    from charlib.training.trainer import read_run_config
+
+    source = _finished_run(tmp_path / "source")
+    wide = tmp_path / "wide"
+    with pytest.raises(CharlibError) as caught:
+        train_gan(replace(read_run_config(GanConfig, source), g_width=8), wide, init_from=source,
+                  progress=False)
+    error = caught.value
+    assert ex.check_wide_finetune(error, False, wide)
+    assert "exists()" in ex.check_wide_finetune(error, True, wide).message
+    assert "ValueError" in ex.check_wide_finetune(ValueError("shapes"), False, wide).message
+    assert "No error caught" in ex.check_wide_finetune(None, False, wide).message
+    assert "not about the wider" in ex.check_wide_finetune(CharlibError("other"), False, wide).message
+    wide.mkdir()
+    assert "left over" in ex.check_wide_finetune(error, True, wide).message
+
+
+def test_width_growth_check_builds_the_networks_and_wants_the_dense_layer():
+    from charlib.models import dcgan
+
+    truth = {w: (dcgan.make_generator(128, 64, w).count_params(),
+                 dcgan.make_discriminator(64, w).count_params()) for w in (8, 16, 32, 64)}
+    assert ex.check_width_growth(truth, "the Dense layer from z")
+    assert "swapped" in ex.check_width_growth({w: (d, g) for w, (g, d) in truth.items()}, "Dense").message
+    assert "the layer is not" in ex.check_width_growth(truth, "the last Conv2DTranspose").message
+    assert "one entry per width" in ex.check_width_growth({8: truth[8]}, "Dense").message
+    off = {**truth, 64: (truth[64][0] + 1, truth[64][1])}
+    _assert_hint_hides(ex.check_width_growth(off, "Dense"), str(truth[64][0]), f"{truth[64][0]:,}")
+
+
+def _course_step(gan, real, *, concat=False, swap=False, saturating=False, alternate=False, skip_g=False):
+    """A learner's GAN step, right by default; each flag is one common mistake."""
+    import tensorflow as tf
+
+    from charlib import losses
+
+    z = gan.noise(tf.shape(real)[0], gan.step)
+    d_vars, g_vars = gan.discriminator.trainable_variables, gan.generator.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        fake = gan.generator(z, training=True)
+        if concat:
+            logits = gan.discriminator(tf.concat([real, fake], 0), training=True)
+            real_logits, fake_logits = logits[: len(real)], logits[len(real):]
+        else:
+            real_logits = gan.discriminator(real, training=True)
+            fake_logits = gan.discriminator(fake, training=True)
+        d_loss = losses.d_loss_minimax(real_logits, fake_logits)
+        g_loss = (losses.g_loss_minimax if saturating else losses.g_loss_nonsaturating)(fake_logits)
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars, strict=True))
+    if alternate:  # G's loss again, through the discriminator that was just updated
+        with tf.GradientTape() as tape:
+            g_loss = losses.g_loss_nonsaturating(gan.discriminator(gan.generator(z, training=True),
+                                                                   training=True))
+    if not skip_g:
+        gan.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars, strict=True))
+    gan.step.assign_add(1)
+    return (g_loss, d_loss) if swap else (d_loss, g_loss)
+
+
+def test_train_step_check_matches_charlibs_step_and_names_each_slip():
+    from functools import partial
+
+    assert ex.check_train_step(_course_step)
+    assert "separate calls" in ex.check_train_step(partial(_course_step, concat=True)).message
+    assert "swapped" in ex.check_train_step(partial(_course_step, swap=True)).message
+    assert "g_loss_nonsaturating" in ex.check_train_step(partial(_course_step, saturating=True)).message
+    assert "before D is updated" in ex.check_train_step(partial(_course_step, alternate=True)).message
+    assert "generator's is not" in ex.check_train_step(partial(_course_step, skip_g=True)).message
+    assert "raised ZeroDivisionError" in ex.check_train_step(lambda gan, real: 1 / 0).message
+    assert "two finite numbers" in ex.check_train_step(lambda gan, real: None).message
