@@ -182,7 +182,7 @@ def _train(args: argparse.Namespace) -> int:
     # how a step runs (XLA, replicas) may change when a run resumes, e.g. on a GPU server
     speed = {k: True for k, on in (("jit_compile", args.xla), ("distribute", args.distribute)) if on}
     if args.resume and speed:
-        from charlib.training.run import RunFolder
+        from charlib.base.run import RunFolder
 
         folder = RunFolder(args.out, resume=True, lock=True)  # not while another process trains there
         try:
@@ -212,7 +212,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def load_sampler(run_dir: str):
     """(function z -> uint8 images, latent_dim) for a GAN or VAE run folder."""
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     kind = RunFolder.open(run_dir).config.get("model")
     if kind == "gan":
@@ -261,7 +261,7 @@ def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: i
     """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically: a
     reader (or a crash) sees everything or nothing, and no temporary file is left behind.
     Returns what was written, in words."""
-    from charlib.training.run import atomic_write_bytes
+    from charlib.base.io import atomic_write_bytes
     from charlib.viz import image_grid
 
     if form == "grid":
@@ -291,7 +291,7 @@ def _sample(args: argparse.Namespace) -> int:
     form, path = _sample_target(args.out)
     sample, latent_dim = load_sampler(args.checkpoint)
     if args.prior == "mixture":
-        from charlib.training.run import RunFolder
+        from charlib.base.run import RunFolder
         from charlib.training.vae import latent_prior
 
         if RunFolder.open(args.checkpoint).config.get("model") != "vae":
@@ -317,7 +317,7 @@ def _animation_format(out: Path, mp4: bool) -> str:
 
 def _animate(args: argparse.Namespace) -> int:
     from charlib import animation as an
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     out = Path(args.out)
     fmt = _animation_format(out, args.mp4)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from charlib.base.run import RunFolderError
 from charlib.cli import main
 from charlib.training.gan import load_generator
-from charlib.training.run import RunFolderError
 
 DAMAGES = {
     "invalid JSON": lambda text: text[: len(text) // 2],
@@ -45,7 +45,7 @@ def test_a_damaged_config_json_is_one_clear_error_naming_the_file(tiny_gan_copy,
 def test_a_failed_export_leaves_the_previous_one_and_no_temporary_file(tiny_gan_copy, monkeypatch):
     import keras
 
-    from charlib.training.trainer import export_model
+    from charlib.base.io import export_model
 
     export = tiny_gan_copy / "generator.keras"
     before = export.read_bytes()
@@ -68,7 +68,7 @@ def _lock(folder, **holder) -> dict:
     import os
     import socket
 
-    from charlib.training.run import _boot_id
+    from charlib.base.run import _boot_id
 
     lock = {"pid": os.getppid(), "host": socket.gethostname(), "boot": _boot_id(), "started": "earlier",
             **holder}
@@ -86,8 +86,8 @@ def _ended_pid() -> int:
 
 
 def test_a_run_is_refused_where_a_live_process_holds_the_lock(tiny_gan_copy, tiny_gan, tmp_path, capsys):
+    from charlib.base.run import RunLocked
     from charlib.training.gan import train_gan
-    from charlib.training.run import RunLocked
 
     lock = _lock(tiny_gan_copy)  # pytest's parent process: alive, and not this process
     before = (tiny_gan_copy / "run.lock").read_text()
@@ -113,7 +113,7 @@ def test_a_run_is_refused_where_a_live_process_holds_the_lock(tiny_gan_copy, tin
 
 
 def test_only_one_of_two_runs_gets_the_lock_of_a_folder(tmp_path):
-    from charlib.training.run import RunLock, RunLocked
+    from charlib.base.run import RunLock, RunLocked
 
     first, second = RunLock(tmp_path), RunLock(tmp_path)
     first.acquire()
@@ -144,7 +144,7 @@ STALE = {
 
 @pytest.mark.parametrize("make, why", STALE.values(), ids=STALE.keys())
 def test_a_stale_lock_is_reported_in_one_line_and_taken_over(tiny_gan_copy, capsys, monkeypatch, make, why):
-    from charlib.training import run as run_module
+    from charlib.base import run as run_module
     from charlib.training.gan import train_gan
 
     monkeypatch.setattr(run_module, "_boot_id", lambda: "this-boot")

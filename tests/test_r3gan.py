@@ -177,8 +177,8 @@ def test_cli_trains_r3gan_and_refuses_options_it_lacks(tmp_path, capsys):
 
 def _stub_loop(tmp_path, scores, window: int, monkeypatch, **settings):
     """Run the shared loop on a stub step that logs the given (d_real, d_fake) pairs."""
+    from charlib.base.run import RunFolder
     from charlib.training.loop import Checkpointer, LoopSettings, run_loop
-    from charlib.training.run import RunFolder
 
     monkeypatch.setattr(loop, "D_WON_WINDOW", window)
     run = RunFolder(tmp_path / "stub", {"model": "stub"})

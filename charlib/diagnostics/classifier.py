@@ -204,8 +204,7 @@ class AttributeClassifier:
 
     def save(self, folder: str | Path) -> Path:
         """Save atomically into ``folder``: ``classifier.keras`` then ``classifier.json`` (last)."""
-        from charlib.training.run import atomic_write_bytes
-        from charlib.training.trainer import export_model
+        from charlib.base.io import atomic_write_bytes, export_model
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

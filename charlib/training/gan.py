@@ -27,11 +27,11 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.augment import diff_augment, parse_policy
+from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.errors import CharlibError
 from charlib.models import clusters, dcgan
 from charlib.training import hardware
-from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,

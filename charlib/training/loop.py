@@ -35,8 +35,8 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from charlib.animation import save_gif
+from charlib.base.run import RunFolder
 from charlib.errors import CharlibError
-from charlib.training.run import RunFolder
 from charlib.viz import image_grid, save_png
 
 D_WON_REAL = 0.95  # D has won when its mean score of real images stays above this...
