@@ -161,9 +161,9 @@ def test_the_lock_is_held_while_training_and_released_however_training_ends(tmp_
                                                                            interrupted_at_batch):
     import os
 
+    from charlib.errors import TrainingDiverged
     from charlib.training import trainer
     from charlib.training.gan import train_gan
-    from charlib.training.loop import TrainingDiverged
 
     seen, real_loop = [], trainer.run_loop
 
@@ -190,8 +190,8 @@ def test_an_update_that_makes_a_weight_infinite_is_never_checkpointed(tmp_path, 
     import numpy as np
     import tensorflow as tf
 
+    from charlib.errors import TrainingDiverged
     from charlib.training.gan import GAN, train_gan
-    from charlib.training.loop import TrainingDiverged
 
     real_step = GAN.train_step
 

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from charlib.animation import save_gif
 from charlib.base.run import RunFolder
-from charlib.errors import CharlibError
+from charlib.errors import CharlibError, TrainingDiverged
 from charlib.viz import image_grid, save_png
 
 D_WON_REAL = 0.95  # D has won when its mean score of real images stays above this...
@@ -78,10 +78,6 @@ class DiscriminatorWatch:
 
 class CheckpointUnreadable(CharlibError):
     """No checkpoint of a run folder can be read: every kept one is damaged or not this run's."""
-
-
-class TrainingDiverged(CharlibError):
-    """A loss or a weight became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
 @dataclass(frozen=True)
