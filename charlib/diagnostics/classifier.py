@@ -29,8 +29,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from charlib.base.images import check_images
 from charlib.config import output_dir, seed_everything
-from charlib.data import check_images
 from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.errors import CharlibError, ShapeError

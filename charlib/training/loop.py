@@ -34,10 +34,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from charlib.animation import save_gif
+from charlib.base.images import image_grid, save_gif, save_png
 from charlib.base.run import RunFolder
 from charlib.errors import CharlibError, TrainingDiverged
-from charlib.viz import image_grid, save_png
 
 D_WON_REAL = 0.95  # D has won when its mean score of real images stays above this...
 D_WON_FAKE = 0.05  # ...and its mean score of fakes below this...
