@@ -72,7 +72,7 @@ def _grid(out: Path, results: Path, name: str) -> str:
     """32 samples of a fixed latent draw (seed 2026) at scale 1: 64x64 grids at scale 2 weigh ~600 KB."""
     import numpy as np
 
-    from charlib.cli import load_sampler
+    from charlib.training.sampling import load_sampler
     from charlib.viz import image_grid, save_png
 
     sample, latent_dim = load_sampler(str(out))

@@ -210,24 +210,6 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_sampler(run_dir: str):
-    """(function z -> uint8 images, latent_dim) for a GAN or VAE run folder."""
-    from charlib.base.run import RunFolder
-
-    kind = RunFolder.open(run_dir).config.get("model")
-    if kind == "gan":
-        from charlib.training.gan import generate, load_generator
-
-        generator, config = load_generator(run_dir)
-        return (lambda z: generate(generator, z)), config.latent_dim
-    if kind == "vae":
-        from charlib.training.vae import decode, load_vae
-
-        vae, config = load_vae(run_dir)
-        return (lambda z: decode(vae, z)), config.latent_dim
-    raise CharlibError(f"{run_dir} holds a {kind!r} run; charlib sample knows 'gan' and 'vae'")
-
-
 SAMPLE_FORMS = ("a .png file (one grid), a .npz file (the images as an array) or a folder (one PNG per "
                 "sample: a name without extension, or ending in /)")
 
@@ -288,6 +270,8 @@ def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: i
 
 
 def _sample(args: argparse.Namespace) -> int:
+    from charlib.training.sampling import load_sampler
+
     form, path = _sample_target(args.out)
     sample, latent_dim = load_sampler(args.checkpoint)
     if args.prior == "mixture":
@@ -347,6 +331,8 @@ def _animate(args: argparse.Namespace) -> int:
                 "--direction need a conditional run (charlib train conditional --out DIR). Without "
                 "them, animate makes a looping latent walk of this run."
             )
+        from charlib.training.sampling import load_sampler
+
         sample, latent_dim = load_sampler(args.checkpoint)
         walks = [sample(an.random_latent_loop(latent_dim, n_keyframes=4, steps_between=8,
                                               seed=args.seed + i)) for i in range(args.n)]
