@@ -1,7 +1,7 @@
 """R3GAN, trained: the relativistic pairing loss with R1 and R2 penalties, on the nets of
 :mod:`charlib.models.r3gan`.
 
-:class:`R3GAN` is the course's :class:`~charlib.training.gan.GAN` (same noise keyed by (seed, step),
+:class:`R3GAN` is the course's :class:`~charlib.training.gan_model.GAN` (same noise keyed by (seed, step),
 same EMA generator, same checkpoints, so ``train_gan``, resume, ``charlib sample`` and
 ``charlib diagnose`` work unchanged) with its own ``train_step``:
 
@@ -28,9 +28,8 @@ import keras
 import tensorflow as tf
 
 from charlib import losses
-from charlib.models import r3gan as nets
 from charlib.training import hardware
-from charlib.training.gan import GAN, GanConfig
+from charlib.training.gan_model import GAN
 
 
 class R3GAN(GAN):
@@ -86,11 +85,3 @@ class R3GAN(GAN):
         gap = tf.cast(real_logits - fake_logits, tf.float32)
         return {"d_loss": d_loss, "g_loss": g_loss,
                 "d_real": tf.reduce_mean(tf.sigmoid(gap)), "d_fake": tf.reduce_mean(tf.sigmoid(-gap))}
-
-
-def build_r3gan(config: GanConfig) -> R3GAN:
-    """The (uncompiled) R3GAN of a config: nets of ``g_width`` / ``d_width`` at ``image_size``."""
-    return R3GAN(nets.make_generator(config.latent_dim, config.image_size, config.g_width),
-                 nets.make_discriminator(config.image_size, config.d_width),
-                 latent_dim=config.latent_dim, ema_decay=config.ema_decay, seed=config.seed,
-                 augment=config.augment, r1=config.r1, r2=config.r2, reg_every=config.reg_every)
