@@ -17,8 +17,7 @@ from charlib.data.sprites import sample_sprites
 from charlib.errors import CharlibError
 from charlib.models import r3gan as nets
 from charlib.training import loop
-from charlib.training.gan import GanConfig, load_generator, r3gan_config, train_gan
-from charlib.training.r3gan import R3GAN
+from charlib.training.gan import R3GAN, GanConfig, load_generator, r3gan_config, train_gan
 
 TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
             sample_every=5, ckpt_every=5, log_every=1, n_samples=4)

@@ -1,11 +1,15 @@
-"""Training a GAN: its config, ``build_gan``, and ``train_gan`` that runs it in a run folder.
+"""Training a GAN: the model with its ``train_step``, and ``train_gan`` that runs it in a run folder.
 
-:class:`GAN` (defined in :mod:`charlib.training.gan_model`) is a ``keras.Model`` holding a generator
-and a discriminator, whose ``train_step`` draws noise keyed by (seed, step), so a run resumed from a
-checkpoint continues exactly as if it had never stopped; ``nets="r3gan"`` builds the
-:class:`~charlib.training.r3gan.R3GAN` subclass. With ``lr_decay = f`` > 0 both learning rates
-fall linearly to zero over the last fraction f of the run (:class:`LinearTail`), which lets the two
-networks settle instead of circling each other to the end.
+:class:`GAN` is a ``keras.Model`` holding a generator and a discriminator. Its ``train_step`` is the
+whole algorithm in a dozen lines: draw noise, make fakes, score reals and fakes, and update both
+networks from one forward pass (the discriminator to tell them apart, the generator to fool it).
+Noise is drawn from a stateless generator keyed by (seed, step), so a run resumed from a checkpoint
+continues exactly as if it had never stopped. An optional exponential moving average (EMA) of the
+generator's weights gives smoother samples; its decay ramps up as (1 + t) / (10 + t) towards
+``ema_decay``, so early samples are not an average with the random initial weights. With
+``lr_decay = f`` > 0 both learning rates fall linearly to zero over the last fraction f of the run
+(:class:`LinearTail`), which lets the two networks settle instead of circling each other to the end.
+:class:`R3GAN` (``nets="r3gan"``) is the same model with the modern baseline's ``train_step``.
 
 :func:`train_gan` is the one call that does everything around it (data, run folder, checkpoints,
 resume, samples, TensorBoard, NaN guard), and :func:`load_generator` rebuilds a trained generator
@@ -20,16 +24,16 @@ from typing import Any, ClassVar
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from charlib.augment import parse_policy
+from charlib import losses
+from charlib.augment import diff_augment, parse_policy
 from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.errors import CharlibError
 from charlib.models import clusters, dcgan
 from charlib.models import r3gan as r3gan_nets
 from charlib.training import hardware
-from charlib.training.gan_model import GAN
-from charlib.training.r3gan import R3GAN
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
@@ -41,8 +45,8 @@ from charlib.training.trainer import (
     train_or_load,
 )
 
-__all__ = ["GAN", "GanConfig", "LinearTail", "R3GAN_DEFAULTS", "build_gan", "course_gan", "fixed_noise",
-           "generate", "load_generator", "r3gan_config", "train_gan"]
+__all__ = ["GAN", "GanConfig", "LinearTail", "R3GAN", "R3GAN_DEFAULTS", "build_gan", "course_gan",
+           "fixed_noise", "generate", "load_generator", "r3gan_config", "train_gan"]
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference", "r3gan")
@@ -97,10 +101,10 @@ class GanConfig(RunConfig):
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
     # uninterrupted one (the course's nets resume exactly). "r3gan": the modern baseline
-    # (charlib.training.r3gan; RpGAN loss, R1 + R2, residual nets without normalisation), set up by
+    # (R3GAN; RpGAN loss, R1 + R2, residual nets without normalisation), set up by
     # r3gan_config; it ignores d_norm and refuses the remedies of R3GAN_FIXED
     nets: str = "dcgan"
-    # nets="r3gan" (charlib.training.r3gan): γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², next to r1, and
+    # nets="r3gan" (R3GAN): γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², next to r1, and
     # how often both are computed (every reg_every steps, scaled by reg_every: lazy regularisation)
     r2: float = 0.0
     reg_every: int = 1
@@ -232,14 +236,258 @@ def learning_rate(base: float, config: GanConfig) -> float | LinearTail:
     return LinearTail(base, config.steps, config.lr_decay) if config.lr_decay else base
 
 
-def _generator(config: GanConfig) -> keras.Model:
-    """The course generator for a config; with clusters, wrapped to take plain Gaussian z."""
-    if not config.clusters:
-        return dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
-                                    palette=config.palette)
-    base = dcgan.make_generator(config.latent_dim - 1 + clusters.CLUSTER_EMBEDDING, config.image_size,
-                                config.g_width, name="base_generator", palette=config.palette)
-    return clusters.make_cluster_generator(base, config.latent_dim, config.clusters)
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other.
+
+    Args:
+        generator: z (N, latent_dim) -> images (N, H, W, 3) in [-1, 1].
+        discriminator: images -> logits (N, 1).
+        latent_dim: size of z.
+        loss: a name in :data:`charlib.losses.GAN_LOSSES`.
+        ema_decay: keep an exponential moving average of the generator's weights (None: off).
+        seed: keys the noise of every step.
+        augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
+        instance_noise: standard deviation of the Gaussian noise added to every image D sees.
+        r1: γ of the R1 penalty on D's gradient at real images (0: off).
+        cluster_reader: for cluster conditioning (:mod:`charlib.models.clusters`; the generator then
+            has a ``cluster_code`` layer): images -> cluster logits (N, K), trained on real images
+            labelled by their nearest colour-histogram cluster; G pays ``cluster_weight`` times its
+            cross-entropy on the fakes, against the cluster each fake was drawn for.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
+                 loss: str = "nonsaturating", ema_decay: float | None = None, seed: int = 0,
+                 augment: str = "", instance_noise: float = 0.0, r1: float = 0.0,
+                 cluster_reader: keras.Model | None = None, cluster_weight: float = 1.0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.gan_loss = losses.get_gan_loss(loss)
+        self.seed = seed
+        self.ema_decay = ema_decay
+        self.augment = parse_policy(augment)
+        self.instance_noise = float(instance_noise)
+        self.r1 = float(r1)
+        self.cluster_reader = cluster_reader
+        self.cluster_weight = float(cluster_weight)
+        if cluster_reader is not None:
+            k = generator.get_layer("cluster_code").clusters
+            self.labeller = clusters.ClusterLabeller(k, name="cluster_labeller")
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer,
+                d_optimizer: keras.optimizers.Optimizer,
+                reader_optimizer: keras.optimizers.Optimizer | None = None, **kwargs: Any) -> None:
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+        if self.cluster_reader is not None:
+            if reader_optimizer is None:
+                raise CharlibError("a GAN with a cluster reader needs a reader_optimizer")
+            self.reader_optimizer = reader_optimizer
+            reader_optimizer.build(self.cluster_reader.trainable_variables)
+
+    def fit_clusters(self, images: np.ndarray) -> clusters.Clusters:
+        """k-means the uint8 training images (N, H, W, 3) into the generator's K clusters: the
+        labeller gets the centroids, the generator (and its EMA copy) the clusters' frequencies."""
+        code = self.generator.get_layer("cluster_code")
+        fitted = clusters.fit_clusters(images, code.clusters, seed=self.seed)
+        self.labeller.set_centroids(fitted.centroids)
+        for g in (self.generator, self.ema_generator):
+            if g is not None:
+                g.get_layer("cluster_code").set_frequencies(fitted.frequencies)
+        return fitted
+
+    def noise(self, n: int, step: tf.Tensor) -> tf.Tensor:
+        """Latent vectors (n, latent_dim) for a given step: the same step always gives the same z."""
+        seed = tf.stack([tf.cast(self.seed, tf.int64), hardware.replica_key(step)])
+        return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
+
+    def step_seed(self, salt: int) -> tf.Tensor:
+        """A stateless seed for one of this step's draws: (seed, step) folded with ``salt``."""
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        return tf.random.experimental.stateless_fold_in(base, salt)
+
+    def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """DiffAugment real and fake images (N, H, W, 3), each with its own draw keyed by (seed, step)."""
+        return (diff_augment(real, self.augment, seed=self.step_seed(101)),
+                diff_augment(fake, self.augment, seed=self.step_seed(202)))
+
+    def noisy_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Real and fake images (N, H, W, 3) plus noise N(0, instance_noise^2), keyed by (seed, step)."""
+        def noise(x: tf.Tensor, salt: int) -> tf.Tensor:
+            return tf.random.stateless_normal(tf.shape(x), seed=self.step_seed(salt), dtype=x.dtype)
+
+        return real + self.instance_noise * noise(real, 303), fake + self.instance_noise * noise(fake, 404)
+
+    def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
+        """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
+        if isinstance(real, tuple):  # (images, labels) from a labelled dataset
+            real = real[0]
+        n = tf.shape(real)[0]
+        z = self.noise(n, self.step)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape, tf.GradientTape() as r_tape:
+            fake = self.generator(z, training=True)
+            if self.cluster_reader is not None:  # on the images themselves, before D's augmentation
+                reader_loss, cluster_loss = self.cluster_losses(z, real, fake)
+            if self.augment:  # DiffAugment: reals and fakes alike, before every look D takes
+                real, fake = self.augment_pair(real, fake)
+            if self.instance_noise:  # blur both distributions alike, so they overlap
+                real, fake = self.noisy_pair(real, fake)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = self.gan_loss.d_loss(real_logits, fake_logits)
+            if self.gan_loss.gradient_penalty_weight:
+                gp_seed = tf.stack([tf.cast(self.seed + 1, tf.int64), hardware.replica_key(self.step)])
+                gp = losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed)
+                d_loss += self.gan_loss.gradient_penalty_weight * gp
+            if self.r1:  # keep D smooth around the data: no sharp edges to push fakes off
+                d_loss += 0.5 * self.r1 * losses.r1_penalty(self.discriminator, real)
+            g_loss = self.gan_loss.g_loss(fake_logits)
+            if self.cluster_reader is not None:
+                g_loss += self.cluster_weight * cluster_loss
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        # both gradients from the same D, before either network changes (loss-scaled, replica-averaged)
+        d_grads = hardware.gradients(d_tape, d_loss, d_vars, self.d_optimizer)
+        g_grads = hardware.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
+        metrics = {}
+        if self.cluster_reader is not None:
+            r_vars = self.cluster_reader.trainable_variables
+            r_grads = hardware.gradients(r_tape, reader_loss, r_vars, self.reader_optimizer)
+            self.reader_optimizer.apply_gradients(zip(r_grads, r_vars, strict=True))
+            metrics = {"cluster_loss": cluster_loss, "reader_loss": reader_loss}
+        self.update_ema()
+        self.step.assign_add(1)
+        return {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            **metrics,
+        }
+
+    def update_ema(self) -> None:
+        """Move the EMA generator's weights towards the generator's (if there is an EMA copy)."""
+        if self.ema_generator is not None:
+            # warm-up: early on the average would be dominated by the random initial weights
+            t = tf.cast(self.step, tf.float32)
+            decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+            for ema_w, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+                ema_w.assign(decay * ema_w + (1.0 - decay) * w)
+
+    def cluster_losses(self, z: tf.Tensor, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The cluster reader's cross-entropy on real images (N, H, W, 3), against their nearest
+        cluster, and on the fakes, against the cluster their z drew: (reader loss, G's cluster loss)."""
+        def cross_entropy(labels: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
+            logits = tf.cast(self.cluster_reader(images, training=True), tf.float32)
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+        real_clusters = tf.stop_gradient(self.labeller(real))
+        fake_clusters = self.generator.get_layer("cluster_code").cluster(z)
+        return cross_entropy(real_clusters, real), cross_entropy(fake_clusters, fake)
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator used for pictures: the EMA copy when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def checkpoint_objects(self) -> dict[str, object]:
+        objects: dict[str, object] = {
+            "generator": self.generator, "discriminator": self.discriminator,
+            "g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer, "step": self.step,
+        }  # fmt: skip
+        if self.ema_generator is not None:
+            objects["ema_generator"] = self.ema_generator
+        if self.cluster_reader is not None:
+            objects.update(cluster_reader=self.cluster_reader, reader_optimizer=self.reader_optimizer,
+                           cluster_labeller=self.labeller)
+        return objects
+
+
+class R3GAN(GAN):
+    """A GAN trained with RpGAN + R1 + R2 (Huang et al. 2024) on the nets of :mod:`charlib.models.r3gan`.
+
+    The course's :class:`GAN` (same noise keyed by (seed, step), same EMA generator, same
+    checkpoints, so ``train_gan``, resume, ``charlib sample`` and ``charlib diagnose`` work
+    unchanged) with its own ``train_step``:
+
+    1. draw z for this step and make fakes; D scores each real image and the fake paired with it;
+    2. D's loss is ``mean(softplus(D(fake) - D(real)))`` (:func:`charlib.losses.rpgan_d_loss`): rank
+       each real above its fake. G's loss is the same pairs the other way round;
+    3. every ``reg_every`` steps D also pays ``reg_every · (γ₁/2 · R1 + γ₂/2 · R2)``, where R1 and R2
+       are ``E‖∇ₓD(x)‖²`` at the real and at the fake images
+       (:func:`charlib.losses.zero_centred_penalty`). Computing them every k-th step and scaling by k
+       is lazy regularisation: about the same push on D for a fraction of the cost, since each
+       penalty differentiates D twice;
+    4. both networks step from that one forward pass, then the EMA copy of G follows.
+
+    The logged ``d_real`` is ``mean(sigmoid(D(real) - D(fake)))``, how surely D ranks a real above
+    its paired fake, and ``d_fake = 1 - d_real``: an RpGAN discriminator's scores mean something
+    only relative to each other. Select it with ``GanConfig(nets="r3gan", loss="rpgan", ...)``, most
+    simply :func:`r3gan_config`, or ``charlib train gan --nets r3gan``.
+
+    Args:
+        generator, discriminator, latent_dim, ema_decay, seed, augment: as for :class:`GAN`.
+        r1: γ of the R1 penalty at real images (0: off).
+        r2: γ of the R2 penalty at generated images (0: off).
+        reg_every: compute the penalties every this many steps, scaled by it.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
+                 ema_decay: float | None = None, seed: int = 0, augment: str = "", r1: float = 0.1,
+                 r2: float = 0.1, reg_every: int = 4, **kwargs: Any) -> None:
+        super().__init__(generator, discriminator, latent_dim, ema_decay=ema_decay, seed=seed,
+                         augment=augment, r1=r1, **kwargs)
+        self.gan_loss = None  # the pairing loss needs both logits: losses.rpgan_d_loss / rpgan_g_loss
+        self.r2 = float(r2)
+        self.reg_every = int(reg_every)
+
+    def penalty(self, real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
+        """``reg_every · (γ₁/2 · R1(real) + γ₂/2 · R2(fake))``, fakes with G's gradient stopped."""
+        r1 = losses.zero_centred_penalty(self.discriminator, real) if self.r1 else 0.0
+        r2 = losses.zero_centred_penalty(self.discriminator, tf.stop_gradient(fake)) if self.r2 else 0.0
+        return 0.5 * self.reg_every * (self.r1 * r1 + self.r2 * r2)
+
+    def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
+        """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
+        if isinstance(real, tuple):  # (images, labels) from a labelled dataset
+            real = real[0]
+        z = self.noise(tf.shape(real)[0], self.step)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.generator(z, training=True)
+            if self.augment:  # DiffAugment: reals and fakes alike, penalties on what D sees
+                real, fake = self.augment_pair(real, fake)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = losses.rpgan_d_loss(real_logits, fake_logits)
+            g_loss = losses.rpgan_g_loss(real_logits, fake_logits)
+            penalty = tf.zeros(())
+            if self.r1 or self.r2:  # lazily: every reg_every-th step, scaled up to match
+                penalty = tf.cond(tf.equal(self.step % self.reg_every, 0),
+                                  lambda: self.penalty(real, fake), lambda: tf.zeros(()))
+            d_total = d_loss + penalty
+        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
+        d_grads = hardware.gradients(d_tape, d_total, d_vars, self.d_optimizer)
+        g_grads = hardware.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
+        self.update_ema()
+        self.step.assign_add(1)
+        gap = tf.cast(real_logits - fake_logits, tf.float32)
+        return {"d_loss": d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(gap)), "d_fake": tf.reduce_mean(tf.sigmoid(-gap))}
 
 
 def build_r3gan(config: GanConfig) -> R3GAN:
@@ -248,6 +496,16 @@ def build_r3gan(config: GanConfig) -> R3GAN:
                  r3gan_nets.make_discriminator(config.image_size, config.d_width),
                  latent_dim=config.latent_dim, ema_decay=config.ema_decay, seed=config.seed,
                  augment=config.augment, r1=config.r1, r2=config.r2, reg_every=config.reg_every)
+
+
+def _generator(config: GanConfig) -> keras.Model:
+    """The course generator for a config; with clusters, wrapped to take plain Gaussian z."""
+    if not config.clusters:
+        return dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
+                                    palette=config.palette)
+    base = dcgan.make_generator(config.latent_dim - 1 + clusters.CLUSTER_EMBEDDING, config.image_size,
+                                config.g_width, name="base_generator", palette=config.palette)
+    return clusters.make_cluster_generator(base, config.latent_dim, config.clusters)
 
 
 def build_gan(config: GanConfig) -> GAN:
