@@ -31,7 +31,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-
 def export_model(model: keras.Model, path: Path) -> Path:
     """Save a model as ``.keras`` atomically (write a temporary file, then rename): a failed save
     leaves the previous export as it was, and no temporary file."""
