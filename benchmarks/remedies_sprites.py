@@ -129,7 +129,7 @@ def _train(recipe: str, steps: int, out: Path, seed: int = 0) -> dict:
 def _grid(out: Path, name: str) -> str:
     import numpy as np
 
-    from charlib.cli import load_sampler
+    from charlib.training.sampling import load_sampler
     from charlib.viz import image_grid, save_png
 
     sample, latent_dim = load_sampler(str(out))
@@ -180,8 +180,8 @@ def _kl_parts(run: Path, row: dict, seed: int = 0, batch_size: int = 512) -> dic
     """
     import numpy as np
 
-    from charlib.cli import load_sampler
     from charlib.diagnostics.classifier import course_classifier
+    from charlib.training.sampling import load_sampler
 
     n = int(row["n_scored"])
     sample, latent_dim = load_sampler(str(run))

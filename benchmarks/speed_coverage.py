@@ -56,8 +56,8 @@ def _load() -> tuple[float, float, float]:
 def _timed_train(config, out: Path, *, resume: bool = False, steps: int | None = None,
                  max_minutes: float | None = None) -> dict:
     """Train (or resume) ``out``; returns the steps reached, wall seconds and load averages."""
+    from charlib.base.run import RunFolder
     from charlib.training.gan import train_gan
-    from charlib.training.run import RunFolder
 
     if resume:  # the budget of a resumed run is read from its config.json
         RunFolder.open(out).update_config(max_minutes=max_minutes)
@@ -72,7 +72,7 @@ def _grid(out: Path, results: Path, name: str) -> str:
     """32 samples of a fixed latent draw (seed 2026) at scale 1: 64x64 grids at scale 2 weigh ~600 KB."""
     import numpy as np
 
-    from charlib.cli import load_sampler
+    from charlib.training.sampling import load_sampler
     from charlib.viz import image_grid, save_png
 
     sample, latent_dim = load_sampler(str(out))
@@ -94,7 +94,7 @@ def _score(out: Path, n: int, results: Path, name: str) -> dict:
 
 def _last_logs(out: Path, step: int) -> dict:
     """D(real) and D(fake) logged at ``step`` (or the last logged step before it) in a run's history."""
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     rows = [r for r in RunFolder.open(out).read_history() if r["step"] <= step]
     return {k: round(rows[-1][k], 4) for k in ("d_real", "d_fake")} if rows else {}

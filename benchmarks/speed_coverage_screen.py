@@ -33,7 +33,7 @@ METRICS = ("modes_covered", "n_modes", "kl", "precision", "recall", "density", "
 
 def _d_end(run_dir: Path) -> dict:
     """D(real) and D(fake) at the last logged step, and their means over the last tenth of the log."""
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     rows = RunFolder.open(run_dir).read_history()
     if not rows:
@@ -90,10 +90,10 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
 
+    from charlib.base.run import RunFolder
     from charlib.config import output_dir, profile
     from charlib.diagnostics.report import diagnose
     from charlib.training.gan import GanConfig, train_gan
-    from charlib.training.run import RunFolder
 
     overrides = json.loads(args.overrides)
     json_path = args.results / "speed_coverage_screen.json"

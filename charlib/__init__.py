@@ -3,8 +3,8 @@
 The notebooks teach; this package holds the code they share, by concept: ``data`` (procedural
 sprites with skeletons, image folders, tf.data pipelines), ``viz`` (grids and sheets),
 ``animation`` (GIFs and inline players), ``config`` (the smoke/full profiles), ``system`` (what this
-machine has) and ``cli`` (the ``charlib`` command). Importing charlib does not import TensorFlow;
-only the modules that need it do.
+machine has), ``cli`` (the ``charlib`` command) and, below them all, ``base`` (run folders, atomic
+writes, image files). Importing charlib does not import TensorFlow; only the modules that need it do.
 """
 
 __version__ = "0.1.0"

@@ -12,19 +12,20 @@ of the Gaussian prior, where codes are rarely sampled, because a high-dimensiona
 puts almost all its mass near the sphere of radius sqrt(d); great circles (:func:`slerp`) keep the
 code's norm on that shell. :func:`latent_loop` strings k keyframes into a closed loop, so the GIF
 plays forever without a jump.
+
+:func:`gif_bytes` and :func:`save_gif` are those of :mod:`charlib.base.images`.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 
+from charlib.base.images import check_frames, enlarge, gif_bytes, save_gif
 from charlib.errors import CharlibError, ShapeError
-from charlib.viz import enlarge
 
 INTERPOLATIONS = ("lerp", "slerp")
 
@@ -109,30 +110,6 @@ def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Files and players
 
 
-def _check_frames(frames: np.ndarray) -> np.ndarray:
-    arr = np.asarray(frames)
-    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8 or len(arr) == 0:
-        raise ShapeError(f"frames must be uint8 of shape (T>0, H, W, 3), got {arr.dtype} {arr.shape}")
-    return arr
-
-
-def gif_bytes(frames: np.ndarray, fps: float = 8.0, scale: int = 1) -> bytes:
-    """Encode frames (T, H, W, 3) uint8 as a looping GIF, each enlarged ``scale`` times."""
-    arr = _check_frames(frames)
-    big = np.stack([enlarge(f, scale) for f in arr])
-    buffer = io.BytesIO()
-    iio.imwrite(buffer, big, extension=".gif", duration=1000.0 / fps, loop=0)
-    return buffer.getvalue()
-
-
-def save_gif(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 1) -> Path:
-    """Write frames (T, H, W, 3) uint8 to a looping GIF at ``path``; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gif_bytes(frames, fps=fps, scale=scale))
-    return path
-
-
 def gif_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: str | None = None):
     """An inline, looping animation for notebooks (an IPython HTML object with an embedded GIF)."""
     from html import escape
@@ -159,7 +136,7 @@ def mp4_bytes(frames: np.ndarray, fps: float = 8.0, scale: int = 4, loops: int =
     Needs the ``imageio-ffmpeg`` package (it ships its own ffmpeg); raises :class:`CharlibError`
     with the install command if it is missing.
     """
-    arr = _check_frames(frames)
+    arr = check_frames(frames)
     try:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
@@ -229,7 +206,7 @@ def read_appearance(classifier, frames: np.ndarray) -> np.ndarray:
     """
     from charlib.data.sprites import ATTRIBUTE_NAMES
 
-    predicted = classifier.predict(_check_frames(frames))
+    predicted = classifier.predict(check_frames(frames))
     return np.array([np.bincount(np.asarray(predicted[name])).argmax() for name in ATTRIBUTE_NAMES])
 
 
@@ -247,7 +224,7 @@ def perform(attributes: np.ndarray, joints: np.ndarray, direction: str, size: in
 
 def side_by_side(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.ndarray:
     """Join animations of equal length (T, H, W_i, 3) left to right into one (T, H, sum W + pads, 3)."""
-    arrays = [_check_frames(c) for c in clips]
+    arrays = [check_frames(c) for c in clips]
     t, h = arrays[0].shape[:2]
     if any(a.shape[:2] != (t, h) for a in arrays):
         raise ShapeError(f"clips must share T and H, got {[a.shape for a in arrays]}")
@@ -260,7 +237,7 @@ def side_by_side(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.n
 
 def stack_rows(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.ndarray:
     """Join animations of equal length and width (T, H_i, W, 3) top to bottom."""
-    arrays = [np.swapaxes(_check_frames(c), 1, 2) for c in clips]
+    arrays = [np.swapaxes(check_frames(c), 1, 2) for c in clips]
     return np.swapaxes(side_by_side(*arrays, pad=pad, pad_value=pad_value), 1, 2)
 
 
@@ -307,7 +284,7 @@ class CyclePlayer:
         ])  # fmt: skip
 
     def _render(self) -> np.ndarray:
-        return _check_frames(self._render_fn(self.seed, self.action.value, self.direction.value))
+        return check_frames(self._render_fn(self.seed, self.action.value, self.direction.value))
 
     def _caption(self) -> str:
         return (f"character seed {self.seed}: {self.action.value}, facing {self.direction.value}, "

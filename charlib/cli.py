@@ -182,7 +182,7 @@ def _train(args: argparse.Namespace) -> int:
     # how a step runs (XLA, replicas) may change when a run resumes, e.g. on a GPU server
     speed = {k: True for k, on in (("jit_compile", args.xla), ("distribute", args.distribute)) if on}
     if args.resume and speed:
-        from charlib.training.run import RunFolder
+        from charlib.base.run import RunFolder
 
         folder = RunFolder(args.out, resume=True, lock=True)  # not while another process trains there
         try:
@@ -208,24 +208,6 @@ def _train(args: argparse.Namespace) -> int:
     print(f"Finished {result.config.steps} steps in {args.out} ({summary}).")
     print(f"Samples: {result.run.samples_dir}; TensorBoard: tensorboard --logdir {result.run.logs_dir}")
     return 0
-
-
-def load_sampler(run_dir: str):
-    """(function z -> uint8 images, latent_dim) for a GAN or VAE run folder."""
-    from charlib.training.run import RunFolder
-
-    kind = RunFolder.open(run_dir).config.get("model")
-    if kind == "gan":
-        from charlib.training.gan import generate, load_generator
-
-        generator, config = load_generator(run_dir)
-        return (lambda z: generate(generator, z)), config.latent_dim
-    if kind == "vae":
-        from charlib.training.vae import decode, load_vae
-
-        vae, config = load_vae(run_dir)
-        return (lambda z: decode(vae, z)), config.latent_dim
-    raise CharlibError(f"{run_dir} holds a {kind!r} run; charlib sample knows 'gan' and 'vae'")
 
 
 SAMPLE_FORMS = ("a .png file (one grid), a .npz file (the images as an array) or a folder (one PNG per "
@@ -261,7 +243,7 @@ def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: i
     """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically: a
     reader (or a crash) sees everything or nothing, and no temporary file is left behind.
     Returns what was written, in words."""
-    from charlib.training.run import atomic_write_bytes
+    from charlib.base.io import atomic_write_bytes
     from charlib.viz import image_grid
 
     if form == "grid":
@@ -288,10 +270,12 @@ def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: i
 
 
 def _sample(args: argparse.Namespace) -> int:
+    from charlib.training.sampling import load_sampler
+
     form, path = _sample_target(args.out)
     sample, latent_dim = load_sampler(args.checkpoint)
     if args.prior == "mixture":
-        from charlib.training.run import RunFolder
+        from charlib.base.run import RunFolder
         from charlib.training.vae import latent_prior
 
         if RunFolder.open(args.checkpoint).config.get("model") != "vae":
@@ -317,7 +301,7 @@ def _animation_format(out: Path, mp4: bool) -> str:
 
 def _animate(args: argparse.Namespace) -> int:
     from charlib import animation as an
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     out = Path(args.out)
     fmt = _animation_format(out, args.mp4)
@@ -347,6 +331,8 @@ def _animate(args: argparse.Namespace) -> int:
                 "--direction need a conditional run (charlib train conditional --out DIR). Without "
                 "them, animate makes a looping latent walk of this run."
             )
+        from charlib.training.sampling import load_sampler
+
         sample, latent_dim = load_sampler(args.checkpoint)
         walks = [sample(an.random_latent_loop(latent_dim, n_keyframes=4, steps_between=8,
                                               seed=args.seed + i)) for i in range(args.n)]

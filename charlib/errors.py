@@ -19,3 +19,7 @@ class ImageFolderError(CharlibError):
 
 class ShapeError(CharlibError, ValueError):
     """An array has the wrong shape, dtype or value range for the function it was given to."""
+
+
+class TrainingDiverged(CharlibError):
+    """A loss or a weight became NaN or infinite; training stopped and the last good checkpoint was kept."""

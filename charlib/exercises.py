@@ -946,9 +946,9 @@ def _run_path(run: object) -> Any:
 
 def _finished_gan(run: object) -> tuple[Any, int] | str:
     # (config, last step trained) of a GAN run folder, or a hint saying what is wrong with it.
+    from charlib.base.run import RunFolder
     from charlib.errors import CharlibError
     from charlib.training.gan import GanConfig
-    from charlib.training.run import RunFolder
     from charlib.training.trainer import read_run_config
 
     path = _run_path(run)

@@ -5,38 +5,18 @@ samples, a sprite sheet of an animation cycle, a skeleton drawn over its frame. 
 uint8 arrays (N, H, W, 3) as everything else in charlib produces, enlarge pixel art without blurring
 it, and save PNGs where a figure should outlive the notebook. :func:`latent_sliders` adds the one
 interactive picture the course needs: a decoded character that follows ipywidgets sliders.
+:func:`image_grid`, :func:`enlarge` and :func:`save_png` are those of :mod:`charlib.base.images`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
 
-from charlib.data import check_images
+from charlib.base.images import enlarge, image_grid
+from charlib.base.images import save_png as save_png
 from charlib.data import skeleton as sk
 from charlib.errors import ShapeError
-
-
-def image_grid(images: np.ndarray, ncols: int | None = None, pad: int = 1,
-               pad_value: int = 255) -> np.ndarray:
-    """Tile images (N, H, W, 3) uint8 into one (rows*H + pads, ncols*W + pads, 3) picture.
-
-    ``ncols`` defaults to a near-square grid; missing cells in the last row stay ``pad_value``.
-    """
-    arr = check_images(images)
-    n, h, w, _ = arr.shape
-    if n == 0:
-        raise ShapeError("image_grid needs at least one image")
-    ncols = ncols or int(np.ceil(np.sqrt(n)))
-    nrows = int(np.ceil(n / ncols))
-    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), pad_value, np.uint8)
-    for i, img in enumerate(arr):
-        r, c = divmod(i, ncols)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
-        out[y : y + h, x : x + w] = img
-    return out
 
 
 def sprite_sheet(sequences: np.ndarray, pad: int = 0) -> np.ndarray:
@@ -46,21 +26,6 @@ def sprite_sheet(sequences: np.ndarray, pad: int = 0) -> np.ndarray:
         raise ShapeError(f"sequences must have shape (N, T, H, W, 3), got {seq.shape}")
     n, t = seq.shape[:2]
     return image_grid(seq.reshape(n * t, *seq.shape[2:]), ncols=t, pad=pad)
-
-
-def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour upscale of an (H, W, 3) picture: pixel art stays crisp."""
-    if factor < 1:
-        raise ShapeError(f"factor must be >= 1, got {factor}")
-    return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
-
-
-def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
-    """Save an (H, W, 3) uint8 picture as PNG (enlarged ``scale`` times); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(enlarge(image, scale)).save(path)
-    return path
 
 
 def show_images(images: np.ndarray, ncols: int | None = None, title: str | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from charlib.base.run import RunFolderError
 from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.diagnostics.consistency import identity_consistency, pose_accuracy, score_cycles
@@ -22,7 +23,6 @@ from charlib.training.conditional import (
     pair_batch,
     train_conditional,
 )
-from charlib.training.run import RunFolderError
 
 TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, steps=6, log_every=2,
                          sample_every=3, ckpt_every=3, n_samples=8, kl_warmup_steps=2)

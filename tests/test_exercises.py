@@ -393,7 +393,7 @@ def test_motion_noise_check_wants_the_exact_smoothing_and_reads_ratios_not_diffe
 
 
 def _finished_run(folder, steps: int = 10, last: int | None = None, **changes):
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
 
     config = GanConfig(image_size=16, latent_dim=8, g_width=4, d_width=4, steps=steps, **changes)
     run = RunFolder(folder, config.to_dict())

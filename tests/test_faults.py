@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from charlib.base.run import RunFolderError
 from charlib.cli import main
 from charlib.training.gan import load_generator
-from charlib.training.run import RunFolderError
 
 DAMAGES = {
     "invalid JSON": lambda text: text[: len(text) // 2],
@@ -47,7 +47,7 @@ def test_a_damaged_config_json_is_one_clear_error_naming_the_file(tiny_gan_copy,
 def test_a_failed_export_leaves_the_previous_one_and_no_temporary_file(tiny_gan_copy, monkeypatch):
     import keras
 
-    from charlib.training.trainer import export_model
+    from charlib.base.io import export_model
 
     export = tiny_gan_copy / "generator.keras"
     before = export.read_bytes()
@@ -70,7 +70,7 @@ def _lock(folder, **holder) -> dict:
     import os
     import socket
 
-    from charlib.training.run import _boot_id
+    from charlib.base.run import _boot_id
 
     lock = {"pid": os.getppid(), "host": socket.gethostname(), "boot": _boot_id(), "started": "earlier",
             **holder}
@@ -88,8 +88,8 @@ def _ended_pid() -> int:
 
 
 def test_a_run_is_refused_where_a_live_process_holds_the_lock(tiny_gan_copy, tiny_gan, tmp_path, capsys):
+    from charlib.base.run import RunLocked
     from charlib.training.gan import train_gan
-    from charlib.training.run import RunLocked
 
     lock = _lock(tiny_gan_copy)  # pytest's parent process: alive, and not this process
     before = (tiny_gan_copy / "run.lock").read_text()
@@ -115,7 +115,7 @@ def test_a_run_is_refused_where_a_live_process_holds_the_lock(tiny_gan_copy, tin
 
 
 def test_only_one_of_two_runs_gets_the_lock_of_a_folder(tmp_path):
-    from charlib.training.run import RunLock, RunLocked
+    from charlib.base.run import RunLock, RunLocked
 
     first, second = RunLock(tmp_path), RunLock(tmp_path)
     first.acquire()
@@ -146,7 +146,7 @@ STALE = {
 
 @pytest.mark.parametrize("make, why", STALE.values(), ids=STALE.keys())
 def test_a_stale_lock_is_reported_in_one_line_and_taken_over(tiny_gan_copy, capsys, monkeypatch, make, why):
-    from charlib.training import run as run_module
+    from charlib.base import run as run_module
     from charlib.training.gan import train_gan
 
     monkeypatch.setattr(run_module, "_boot_id", lambda: "this-boot")
@@ -163,9 +163,9 @@ def test_the_lock_is_held_while_training_and_released_however_training_ends(tmp_
                                                                            interrupted_at_batch):
     import os
 
+    from charlib.errors import TrainingDiverged
     from charlib.training import trainer
     from charlib.training.gan import train_gan
-    from charlib.training.loop import TrainingDiverged
 
     seen, real_loop = [], trainer.run_loop
 
@@ -192,8 +192,8 @@ def test_an_update_that_makes_a_weight_infinite_is_never_checkpointed(tmp_path, 
     import numpy as np
     import tensorflow as tf
 
+    from charlib.errors import TrainingDiverged
     from charlib.training.gan import GAN, train_gan
-    from charlib.training.loop import TrainingDiverged
 
     real_step = GAN.train_step
 
@@ -304,9 +304,9 @@ class _Killed(BaseException):
 
 def test_a_kill_between_a_checkpoint_and_its_history_rows_loses_no_row(tmp_path, tiny_gan, tiny_gan_run,
                                                                       monkeypatch):
+    from charlib.base.run import RunFolder
     from charlib.training.gan import train_gan
     from charlib.training.loop import Checkpointer
-    from charlib.training.run import RunFolder
 
     done = []  # which of the two writes of the checkpoint at step 10 has happened
 

@@ -17,8 +17,7 @@ from charlib.data.sprites import sample_sprites
 from charlib.errors import CharlibError
 from charlib.models import r3gan as nets
 from charlib.training import loop
-from charlib.training.gan import GanConfig, load_generator, r3gan_config, train_gan
-from charlib.training.r3gan import R3GAN
+from charlib.training.gan import R3GAN, GanConfig, load_generator, r3gan_config, train_gan
 
 TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
             sample_every=5, ckpt_every=5, log_every=1, n_samples=4)
@@ -177,8 +176,8 @@ def test_cli_trains_r3gan_and_refuses_options_it_lacks(tmp_path, capsys):
 
 def _stub_loop(tmp_path, scores, window: int, monkeypatch, **settings):
     """Run the shared loop on a stub step that logs the given (d_real, d_fake) pairs."""
+    from charlib.base.run import RunFolder
     from charlib.training.loop import Checkpointer, LoopSettings, run_loop
-    from charlib.training.run import RunFolder
 
     monkeypatch.setattr(loop, "D_WON_WINDOW", window)
     run = RunFolder(tmp_path / "stub", {"model": "stub"})

@@ -8,13 +8,13 @@ import keras
 import numpy as np
 import pytest
 
+from charlib.base.run import RunFolderError
 from charlib.cli import main
 from charlib.config import profile
 from charlib.data.sprites import sample_sprites
+from charlib.errors import TrainingDiverged
 from charlib.models import dcgan
 from charlib.training.gan import GanConfig, build_gan, generate, train_gan
-from charlib.training.loop import TrainingDiverged
-from charlib.training.run import RunFolderError
 
 TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
             sample_every=5, ckpt_every=5, log_every=1, n_samples=4)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
-from charlib.data import check_images
+from charlib.base.images import check_images
 from charlib.data import skeleton as sk
 from charlib.errors import ShapeError
 

@@ -29,8 +29,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from charlib.base.images import check_images
 from charlib.config import output_dir, seed_everything
-from charlib.data import check_images
 from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.errors import CharlibError, ShapeError
@@ -204,8 +204,7 @@ class AttributeClassifier:
 
     def save(self, folder: str | Path) -> Path:
         """Save atomically into ``folder``: ``classifier.keras`` then ``classifier.json`` (last)."""
-        from charlib.training.run import atomic_write_bytes
-        from charlib.training.trainer import export_model
+        from charlib.base.io import atomic_write_bytes, export_model
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from charlib.data import check_images
+from charlib.base.images import check_images
 from charlib.data import sprites as sp
 from charlib.errors import ShapeError
 

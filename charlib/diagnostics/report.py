@@ -48,8 +48,8 @@ def _metrics(real: np.ndarray, fake: np.ndarray, clf, k: int, batch_size: int) -
 
 
 def _sample(run_dir: Path, n: int, seed: int, batch_size: int) -> tuple[np.ndarray, dict]:
-    from charlib.cli import load_sampler
-    from charlib.training.run import RunFolder
+    from charlib.base.run import RunFolder
+    from charlib.training.sampling import load_sampler
 
     config = RunFolder.open(run_dir).config
     sample, latent_dim = load_sampler(str(run_dir))

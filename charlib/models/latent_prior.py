@@ -70,7 +70,7 @@ class GaussianMixturePrior:
 
         ``metadata`` (e.g. ``step=4300``) is stored beside the arrays; :meth:`load` ignores it.
         """
-        from charlib.training.run import atomic_write_bytes
+        from charlib.base.io import atomic_write_bytes
 
         buffer = io.BytesIO()
         np.savez(buffer, weights=self.weights, means=self.means, covariances=self.covariances, **metadata)

@@ -32,7 +32,7 @@ from keras import layers
 
 from charlib import losses
 from charlib.data import skeleton as sk
-from charlib.errors import ShapeError
+from charlib.errors import ShapeError, TrainingDiverged
 
 N_COORDS: int = len(sk.JOINTS) * 2
 N_MOTION_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS)
@@ -173,8 +173,6 @@ class MotionVAE(keras.Model):
             if (step + 1) % log_every == 0 or step + 1 == steps:
                 row = {"step": float(step + 1), **{k: float(v) for k, v in logs.items()}}
                 if not all(math.isfinite(v) for v in row.values()):
-                    from charlib.training.loop import TrainingDiverged
-
                     raise TrainingDiverged(f"motion VAE diverged at step {step + 1}: {row}")
                 history.append(row)
         return history

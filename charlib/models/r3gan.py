@@ -6,7 +6,7 @@ gradient penalties on real *and* fake images, :func:`charlib.losses.rpgan_d_loss
 :func:`charlib.losses.zero_centred_penalty`) with plain modern networks, and drops the tricks that
 older GANs needed to train at all: no BatchNorm, no minibatch standard deviation, no packing, no
 progressive growing. Notebook 08 ends with it as the modern answer to mode collapse, next to the
-classic remedies; ``GanConfig(nets="r3gan")`` (:mod:`charlib.training.r3gan`) trains it.
+classic remedies; ``GanConfig(nets="r3gan")`` (:class:`charlib.training.gan.R3GAN`) trains it.
 
 Both networks are stacks of **stages**, one per resolution (4x4, 8x8, ... up to the image size).
 A stage is a transition layer plus one or two residual blocks of the paper's shape:

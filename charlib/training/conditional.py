@@ -46,6 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
+from charlib.base.run import RunFolderError
 from charlib.config import Profile, seed_everything, settings_for
 from charlib.data import skeleton as sk
 from charlib.data import sprites
@@ -55,7 +56,6 @@ from charlib.models import conditional as cond_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
 from charlib.training import hardware
 from charlib.training.loop import Checkpointer
-from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,

@@ -35,10 +35,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from charlib.animation import save_gif
-from charlib.errors import CharlibError
-from charlib.training.run import RunFolder
-from charlib.viz import image_grid, save_png
+from charlib.base.images import image_grid, save_gif, save_png
+from charlib.base.run import RunFolder
+from charlib.errors import CharlibError, TrainingDiverged
 
 D_WON_REAL = 0.95  # D has won when its mean score of real images stays above this...
 D_WON_FAKE = 0.05  # ...and its mean score of fakes below this...
@@ -79,10 +78,6 @@ class DiscriminatorWatch:
 
 class CheckpointUnreadable(CharlibError):
     """No checkpoint of a run folder can be read: every kept one is damaged or not this run's."""
-
-
-class TrainingDiverged(CharlibError):
-    """A loss or a weight became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
 @dataclass(frozen=True)

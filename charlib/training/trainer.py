@@ -10,8 +10,6 @@ with its checkpoints and guards, the final export) is written once, here.
 from __future__ import annotations
 
 import platform
-import types
-import typing
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -22,12 +20,13 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import __version__
+from charlib.base.io import export_model
+from charlib.base.run import RunFolder, RunFolderError, config_of, read_run_config
 from charlib.config import code_version, course_root, seed_everything
 from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
 from charlib.training import hardware
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
-from charlib.training.run import DAMAGED, RunFolder, RunFolderError
 
 MIN_IMAGES = 8
 """Fewest usable images a folder may hold: with fewer, nothing trains and no run folder is made."""
@@ -161,7 +160,7 @@ def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: boo
              steps: int | None) -> tuple[RunFolder, C]:
     """Start a new run folder from ``config``, or reopen ``out`` and read its config back.
 
-    The run's lock is taken (see :class:`~charlib.training.run.RunLock`): call ``run.release()``
+    The run's lock is taken (see :class:`~charlib.base.run.RunLock`): call ``run.release()``
     when training ends, however it ends."""
     if resume:
         run = RunFolder(out, resume=True, lock=True)
@@ -178,44 +177,6 @@ def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: boo
     if steps is not None:
         config = replace(config, steps=steps)
     return RunFolder(out, config.to_dict(), lock=True), config
-
-
-REQUIRED = ("image_size", "steps")
-"""Entries every config.json has had; a missing one means the file was damaged (others fall back to
-their defaults, so that runs saved before a setting existed still load)."""
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    """Whether a JSON value can be a config field of type ``hint`` (int, float, bool, str, X | None)."""
-    if isinstance(hint, types.UnionType):
-        return any(_fits(value, h) for h in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint) if hint in (bool, str) else True
-
-
-def config_of(config_cls: type[C], run: RunFolder) -> C:
-    """The config saved in ``run``, checked: of kind ``config_cls.kind``, with the entries every run
-    has, each of its field's type, and values the config accepts. Raises :class:`RunFolderError`
-    naming config.json otherwise."""
-    path, saved = run.config_path, run.config
-    if saved["model"] != config_cls.kind:
-        raise RunFolderError(f"{run.path} holds a {saved['model']!r} run, not a {config_cls.kind!r} run "
-                             f"(says {path}); use the {saved['model']} commands for it")
-    hints = typing.get_type_hints(config_cls)
-    problems = [f"no {name!r}" for name in REQUIRED if name not in saved]
-    problems += [f"{f.name}={saved[f.name]!r} is not {getattr(hints[f.name], '__name__', hints[f.name])}"
-                 for f in fields(config_cls) if f.name in saved and not _fits(saved[f.name], hints[f.name])]
-    if problems:
-        raise RunFolderError(f"{path} is damaged: {'; '.join(problems)}. {DAMAGED}")
-    try:
-        return config_cls.from_dict(saved)
-    except CharlibError as err:
-        raise RunFolderError(f"{path} holds settings that make no run: {err}. {DAMAGED}") from None
 
 
 @dataclass
@@ -326,11 +287,6 @@ def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer:
     return TrainedRun(run, model, config, history)
 
 
-def read_run_config(config_cls: type[C], run_dir: str | Path) -> C:
-    """The config of the run in ``run_dir``, checked to be of kind ``config_cls.kind``."""
-    return config_of(config_cls, RunFolder.open(run_dir))
-
-
 def check_same_architecture(config: C, source: C, source_dir: str | Path) -> None:
     """Raise :class:`CharlibError` naming each field where ``config``'s networks differ from ``source``'s."""
     diff = [f"{name}={getattr(config, name)!r} (source: {getattr(source, name)!r})"
@@ -379,19 +335,6 @@ def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path
         net.set_weights(src.get_weights())
     return {"run": str(Path(source_dir).resolve()), "step": int(source_model.step.numpy()),
             "data": source_config.data, "networks": [name for name, _, _ in pairs]}
-
-
-def export_model(model: keras.Model, path: Path) -> Path:
-    """Save a model as ``.keras`` atomically (write a temporary file, then rename): a failed save
-    leaves the previous export as it was, and no temporary file."""
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    try:
-        model.save(tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def restore_for_inference(config_cls: type[C], run_dir: str | Path,

@@ -31,12 +31,12 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
+from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.data.pipeline import to_float, to_uint8
 from charlib.models import vae as vae_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
 from charlib.training import hardware
-from charlib.training.run import RunFolderError
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,

@@ -19,6 +19,9 @@ Files are written atomically (to a temporary name, then renamed), and TensorFlow
 manager only points at a checkpoint once it is completely written, so a run killed at any moment
 resumes from its last complete checkpoint. What such a kill leaves half written (a temporary file,
 the pieces of an unfinished checkpoint) is removed when the run resumes, and a line says so.
+
+:func:`config_of` and :func:`read_run_config` read a run's config.json back as its config class,
+checked entry by entry, with an error naming the file when it is damaged.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ import csv
 import json
 import os
 import socket
-import tempfile
 import time
+import types
+import typing
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from charlib.base.io import atomic_write_bytes
 from charlib.errors import CharlibError
 
 
@@ -46,6 +52,9 @@ KINDS = ("gan", "vae", "conditional")
 DAMAGED = ("Fix the file by hand (it is plain JSON, written by the run), or train a new run in another "
            "folder: the checkpoints cannot be read without it.")
 """What to do about a damaged config.json; every error about one ends with it."""
+
+C = TypeVar("C")
+"""A run's config class: a dataclass with ``kind`` and ``from_dict`` (``training.trainer.RunConfig``)."""
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -62,21 +71,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
         said = f"says model {config['model']!r}" if "model" in config else "has no 'model' entry"
         raise RunFolderError(f"{path} {said}: a run is one of {', '.join(KINDS)}. {DAMAGED}")
     return config
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def is_temporary(name: str) -> bool:
@@ -297,3 +291,46 @@ class RunFolder:
         lines = [",".join(rows[0].keys())]
         lines += [",".join(f"{row[k]:.6g}" for k in rows[0]) for row in rows]
         atomic_write_bytes(self.history_path, ("\n".join(lines) + "\n").encode())
+
+
+REQUIRED = ("image_size", "steps")
+"""Entries every config.json has had; a missing one means the file was damaged (others fall back to
+their defaults, so that runs saved before a setting existed still load)."""
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value can be a config field of type ``hint`` (int, float, bool, str, X | None)."""
+    if isinstance(hint, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if hint in (bool, str) else True
+
+
+def config_of(config_cls: type[C], run: RunFolder) -> C:
+    """The config saved in ``run``, checked: of kind ``config_cls.kind``, with the entries every run
+    has, each of its field's type, and values the config accepts. Raises :class:`RunFolderError`
+    naming config.json otherwise."""
+    path, saved = run.config_path, run.config
+    if saved["model"] != config_cls.kind:
+        raise RunFolderError(f"{run.path} holds a {saved['model']!r} run, not a {config_cls.kind!r} run "
+                             f"(says {path}); use the {saved['model']} commands for it")
+    hints = typing.get_type_hints(config_cls)
+    problems = [f"no {name!r}" for name in REQUIRED if name not in saved]
+    problems += [f"{f.name}={saved[f.name]!r} is not {getattr(hints[f.name], '__name__', hints[f.name])}"
+                 for f in fields(config_cls) if f.name in saved and not _fits(saved[f.name], hints[f.name])]
+    if problems:
+        raise RunFolderError(f"{path} is damaged: {'; '.join(problems)}. {DAMAGED}")
+    try:
+        return config_cls.from_dict(saved)
+    except CharlibError as err:
+        raise RunFolderError(f"{path} holds settings that make no run: {err}. {DAMAGED}") from None
+
+
+def read_run_config(config_cls: type[C], run_dir: str | Path) -> C:
+    """The config of the run in ``run_dir``, checked to be of kind ``config_cls.kind``."""
+    return config_of(config_cls, RunFolder.open(run_dir))
