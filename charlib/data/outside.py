@@ -12,7 +12,8 @@ histogram against the uniform one.
   the R, G and B channels of one image. Mode ``100 r + 10 g + b``. The reader centres each channel
   on its centre of mass and finds the nearest of a fixed bank of jittered templates by normalised
   cross-correlation; a channel whose best correlation is below :data:`GLYPH_MIN_CORRELATION` (a
-  blank channel, noise, a blot) reads as no digit.
+  blank channel, noise, a blot), or where a second digit correlates within :data:`GLYPH_MIN_MARGIN`
+  of the best (two digits drawn over each other), reads as no digit, and the image as no mode.
 * ``shapes`` (K = 336): one of 6 shapes (circle, square, triangle, diamond, plus, ring) in one of 8
   colours on a background of one of the 7 others, with a random size, position and a slight colour
   jitter. The reader takes the background from the border, the shape's colour from the pixels
