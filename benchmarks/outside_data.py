@@ -11,9 +11,12 @@ trains on that folder, as ``charlib train gan --data DIR`` does, with:
 * ``r3gan``: ``r3gan_config(profile("learner"))`` (RpGAN loss, R1 and R2 at γ = 0.1 every 4 steps,
   residual nets without normalisation, EMA generator);
 
-each for the same budget (``--steps``, one number for both or ``dcgan=N,r3gan=M``; ``--minutes``
-also caps each run's wall time) and over the seeds ``--seeds``. Every run trains into
-``--root/<set>_<recipe>_<steps>_seed<s>`` (a finished run there is reused, a stopped one resumed).
+each for the same budget and over the seeds ``--seeds``. The budget is the learner profile's (its
+steps, and its ``max_minutes`` as a cap) unless ``--steps`` (one number for both, or
+``dcgan=N,r3gan=M``) or ``--minutes`` (each run's training minutes at most: the same wall time for
+both, whatever their steps cost) replace it. Every run trains into
+``--root/<set>_<recipe>_<steps>_<minutes>min_seed<s>`` (a finished run there is reused, a stopped
+one resumed), seed by seed, both recipes of a seed one after the other.
 
 Each run's EMA generator then draws N = ``--n`` samples (26,000 by default, as in the PacGAN and
 VEEGAN protocol), the set's reader reads their modes, and the report gives the modes covered (of
@@ -29,7 +32,7 @@ Writes ``benchmarks/results/outside_data.{json,md}`` (rows accumulate per set, r
 seed) and a sample grid per set and recipe (seed 0), with one of real images per set.
 
 Usage: python benchmarks/outside_data.py [--sets stacked_glyphs,shapes] [--recipes dcgan,r3gan]
-       [--seeds 0 1 2] [--steps 2000 | --steps dcgan=N,r3gan=M] [--minutes M] [--n 26000]
+       [--seeds 0 1 2] [--steps N | --steps dcgan=N,r3gan=M] [--minutes M] [--n 26000]
        [--n-data 10000] [--root outputs/bench/outside] [--report-only]
 """
 
@@ -98,12 +101,15 @@ def ensure_folder(name: str, root: Path, n_data: int) -> Path:
     return folder
 
 
-def recipe_config(recipe: str, folder: Path, seed: int, steps: int, minutes: float | None):
-    """The GanConfig of a recipe on an image folder: the learner profile's sizes, the given budget."""
+def recipe_config(recipe: str, folder: Path, seed: int, steps: int | None = None,
+                  minutes: float | None = None):
+    """The GanConfig of a recipe on an image folder: the learner profile's settings, with ``steps`` and
+    ``minutes`` (``max_minutes``) in place of the profile's where given."""
     from charlib.config import profile
     from charlib.training.gan import GanConfig, r3gan_config
 
-    budget = {"data": str(folder), "seed": seed, "steps": steps, "max_minutes": minutes}
+    budget = {"data": str(folder), "seed": seed, **({"steps": steps} if steps else {}),
+              **({"max_minutes": minutes} if minutes else {})}
     learner = profile("learner")
     return GanConfig.from_profile(learner, **budget) if recipe == "dcgan" else r3gan_config(learner, **budget)
 
@@ -225,7 +231,8 @@ HEADER = ["set", "recipe", "seeds", "steps", "modes covered", "reverse KL", "rea
 
 def write_report(info: dict) -> None:
     rows = info["rows"]
-    lines = [f"Command: `{info.get('command', 'python benchmarks/outside_data.py')}` on 2 shared CPU cores. "
+    commands = "; ".join(f"`{c}`" for c in info.get("commands", ["python benchmarks/outside_data.py"]))
+    lines = [f"Commands: {commands}, on 2 shared CPU cores. "
              f"Each run trains on a folder of {info['n_data']:,} PNG images of the set (as `charlib train "
              "gan --data DIR` does, random horizontal flips included; both sets keep their modes under a "
              f"flip), and its EMA generator's {info['n']:,} samples are read by the set's reader. Values are "
@@ -260,21 +267,32 @@ def write_report(info: dict) -> None:
 
 # ------------------------------------------------------------------------------------------ main
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from charlib.data import outside
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join(outside.SET_NAMES))
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", default="2000", help='steps per run: "2000" or "dcgan=4000,r3gan=1500"')
-    parser.add_argument("--minutes", type=float, default=None, help="also cap each run's training minutes")
+    parser.add_argument("--steps", default=None,
+                        help='steps per run, "2000" or "dcgan=4000,r3gan=1500" (default: the profile\'s)')
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="each run's training minutes at most (default: the profile's max_minutes)")
     parser.add_argument("--n", type=int, default=26_000, help="samples scored per run")
     parser.add_argument("--n-data", type=int, default=10_000, help="images in each training folder")
     parser.add_argument("--root", type=Path, default=None,
                         help="folders and runs (default: outputs/bench/outside)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    global RESULTS
+    from charlib.data import outside
+
+    args = parse_args(argv)
+    RESULTS = args.results
     path = RESULTS / "outside_data.json"
     info = json.loads(path.read_text()) if path.is_file() else {"rows": [], "floors": {}}
     if args.report_only:
@@ -287,34 +305,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"outside_data: unknown set or recipe {bad}; sets: {list(outside.SET_NAMES)}, recipes: "
               f"{list(RECIPES)}", file=sys.stderr)
         return 2
-    steps = parse_steps(args.steps)
+    steps = parse_steps(args.steps) if args.steps else {}
 
     from charlib.config import output_dir
 
     root = args.root or output_dir("bench", "outside")
     if info.get("n") not in (None, args.n) or info.get("n_data") not in (None, args.n_data):
         info = {"rows": [], "floors": {}}  # rows scored another way are not comparable
-    command = "python benchmarks/outside_data.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    info.update(n=args.n, n_data=args.n_data, recipes=DESCRIPTIONS, command=command.strip())
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python benchmarks/outside_data.py", *given])
+    info.update(n=args.n, n_data=args.n_data, recipes=DESCRIPTIONS,
+                commands=[c for c in info.get("commands", []) if c != command] + [command])
     for name in sets:
         folder = ensure_folder(name, root, args.n_data)
         if name not in info["floors"]:
             info["floors"][name] = floors(name, args.n)
-        for recipe in recipes:
-            for seed in args.seeds:
-                out = root / f"{name}_{recipe}_{steps[recipe]}_seed{seed}"
-                run, timing = train(recipe_config(recipe, folder, seed, steps[recipe], args.minutes), out)
+        for seed in args.seeds:  # both recipes of a seed before the next seed: a cut-short run stays paired
+            for recipe in recipes:
+                config = recipe_config(recipe, folder, seed, steps.get(recipe), args.minutes)
+                budget = (config.steps, config.max_minutes)
+                out = root / f"{name}_{recipe}_{budget[0]}_{budget[1]}min_seed{seed}"
+                run, timing = train(config, out)
                 if seed == args.seeds[0]:
                     save_grid(name, recipe, run)
                 history = run.history or run.run.read_history()
-                row = {"set": name, "recipe": recipe, "seed": seed, "steps_asked": steps[recipe],
-                       "minutes_asked": args.minutes, "steps": run.config.steps,
+                row = {"set": name, "recipe": recipe, "seed": seed, "steps_asked": budget[0],
+                       "minutes_asked": budget[1], "steps": run.config.steps,
                        "batch_size": run.config.batch_size, "flip": run.config.flip,
                        "distinct_images": distinct_images_seen(run.config.steps, run.config.batch_size,
                                                                args.n_data),
                        **timing, **d_won_summary(history), **score_run(name, run, args.n)}
                 print(json.dumps(row), flush=True)
-                key = (name, recipe, steps[recipe], args.minutes, seed)
+                key = (name, recipe, *budget, seed)
                 info["rows"] = [r for r in info["rows"] if (r["set"], r["recipe"], r["steps_asked"],
                                                             r.get("minutes_asked"), r["seed"]) != key] + [row]
                 path.write_text(json.dumps(info, indent=2) + "\n")

@@ -41,7 +41,7 @@ def test_the_d_won_flag_comes_from_the_history_column(bench):
 
 def test_the_report_gives_mean_and_range_over_seeds_never_one_seed(bench, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "RESULTS", tmp_path)
-    info = {"n": 26_000, "n_data": 10_000, "command": "python benchmarks/outside_data.py",
+    info = {"n": 26_000, "n_data": 10_000, "commands": ["python benchmarks/outside_data.py"],
             "rows": [row(0, 300, 0.2, False), row(1, 100, 1.4, True), row(2, 200, 0.6, False)],
             "floors": {"shapes": {"perfect": {"modes_covered": 336.0, "kl": 0.0065},
                                   "real": {"modes_covered": 336, "n_modes": 336, "kl": 0.0066,

@@ -596,7 +596,9 @@ def _outside_figures(results_dir: Path) -> str:
         if shown:
             images = " ".join(f"![{name}, {what}](../benchmarks/results/outside_data_{name}_{what}.png)"
                               for what in shown)
-            parts.append(f"{images}\n\n*`{name}`: {', '.join(shown)} (samples of seed 0).*")
+            words = (["real images"] if "real" in shown else []) + [
+                f"samples of `{what}` (seed 0)" for what in shown if what != "real"]
+            parts.append(f"{images}\n\n*`{name}`, left to right: {', '.join(words)}.*")
     return "".join(f"\n\n{p}" for p in parts)
 
 
@@ -647,8 +649,8 @@ def results_page(results_dir: Path = RESULTS) -> str:
                  [_command("ruler_check", r, "python benchmarks/ruler_check.py --runs DIR ...")],
                  ["ruler_check.md"]),
         _section("GANs on outside data", outside_data(r) + _outside_figures(r),
-                 [_command("outside_data", r, "python benchmarks/outside_data.py")
-                  if load_optional("outside_data", r) else "python benchmarks/outside_data.py"],
+                 [clean_command(c) for c in (load_optional("outside_data", r) or {}).get(
+                     "commands", ["python benchmarks/outside_data.py"])],
                  ["outside_data.md"]),
         _section("Remedies on 2-D toys", toys(r), ["python benchmarks/remedies_toys.py"],
                  ["remedies_toys.md"],
