@@ -208,7 +208,8 @@ def summary_rows(info: dict) -> list[list[str]]:
             lines.append([set_name, f"`{recipe}`", ", ".join(str(r["seed"]) for r in runs),
                           _spread([r["steps"] for r in runs], lambda x: f"{x:,.0f}"),
                           _spread([r["modes_covered"] for r in runs], lambda x: f"{x:.0f}") + f" of {k}",
-                          _spread([r["kl"] for r in runs], lambda x: f"{x:.3f}"),
+                          _spread([r["kl"] for r in runs if r["kl"] == r["kl"]] or [float("nan")],
+                                  lambda x: "—" if x != x else f"{x:.3f}"),
                           _spread([100 * r["readable"] for r in runs], lambda x: f"{x:.1f}%"),
                           f"{sum(r['d_won'] for r in runs)} of {len(runs)}",
                           _spread([r["distinct_images"] for r in runs], lambda x: f"{x:,.0f}"),
@@ -252,8 +253,9 @@ def write_report(info: dict) -> None:
         for r in runs:
             won = f"yes ({r['d_won_first_step']})" if r["d_won"] else "no"
             share = "" if r.get("cpu_share") is None else f" ({r['cpu_share']:.2f})"
+            kl = "—" if r["kl"] != r["kl"] else f"{r['kl']:.3f}"  # NaN: no sample read as a mode
             lines.append(f"| {r['set']} | {r['recipe']} | {r['seed']} | {r['steps']:,} | "
-                         f"{r['modes_covered']} of {r['n_modes']} | {r['kl']:.3f} | "
+                         f"{r['modes_covered']} of {r['n_modes']} | {kl} | "
                          f"{100 * r['readable']:.1f}% | {won} | "
                          f"{r['train_minutes']:.1f}{share} |")
     for name in info["floors"]:

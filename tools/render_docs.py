@@ -467,7 +467,7 @@ def outside_data(results_dir: Path = RESULTS) -> str:
                          _spread_or_one([r["steps"] for r in runs], lambda x: f"{x:,.0f}"),
                          _spread_or_one([r["modes_covered"] for r in runs], lambda x: f"{x:.0f}")
                          + f" of {k}",
-                         _spread_or_one([r["kl"] for r in runs], num),
+                         _outside_kl(runs),
                          _spread_or_one([r["readable"] for r in runs], pct),
                          f"{sum(bool(r['d_won']) for r in runs)} of {len(runs)}",
                          _spread_or_one([r["distinct_images"] for r in runs], lambda x: f"{x:,.0f}"),
@@ -493,7 +493,37 @@ def outside_data(results_dir: Path = RESULTS) -> str:
         "over the seeds with their range in brackets. The reverse KL is over the samples that read as a mode "
         "(*readable*); *D won* counts the seeds in which the trainer's discriminator-won warning fired. The "
         "perfect generator draws the same number of samples uniformly over the modes; the real-image floor "
-        f"reads as many fresh real images (the readers read {accuracy} of them right).")
+        f"reads as many fresh real images (the readers read {accuracy} of them right)."
+    ) + _outside_budget(data)
+
+
+def _outside_kl(runs: list[dict]) -> str:
+    """The reverse KL over the seeds whose samples read as any mode at all (NaN: none did)."""
+    kls = [r["kl"] for r in runs if r["kl"] == r["kl"]]
+    none = len(runs) - len(kls)
+    cell = _spread_or_one(kls, num) if kls else "—"
+    return cell + (f" ({none} of {len(runs)} seeds: no sample read as a mode)" if none and kls else "")
+
+
+def _outside_budget(data: dict) -> str:
+    """The budget the rows ran under, and what one R3GAN step cost in DCGAN steps at equal minutes."""
+    minutes = sorted({r["minutes_asked"] for r in data["rows"] if r.get("minutes_asked")})
+    if not minutes:
+        return ""
+    text = (f" Every run had the same wall-clock budget of {' or '.join(num(m, 1) for m in minutes)} "
+            "minutes of training (`max_minutes`; the learner profile's steps as the cap), so a recipe whose "
+            "steps cost more takes fewer of them.")
+    ratios = []
+    for name in dict.fromkeys(r["set"] for r in data["rows"]):
+        for m in minutes:
+            steps = {recipe: [r["steps"] for r in data["rows"] if r["set"] == name and r["recipe"] == recipe
+                              and r.get("minutes_asked") == m] for recipe in OUTSIDE_RECIPES}
+            if all(steps.values()):
+                ratios.append(statistics.mean(steps["dcgan"]) / statistics.mean(steps["r3gan"]))
+    if ratios:
+        text += (f" In that time `dcgan` took {num(min(ratios), 1)}–{num(max(ratios), 1)} times as many "
+                 "steps as `r3gan` (per set, mean over seeds).")
+    return text
 
 
 # ------------------------------------------------------------------------------------------ VAEs
