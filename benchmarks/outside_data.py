@@ -141,7 +141,9 @@ def read_scores(name: str, images: np.ndarray) -> dict[str, float]:
     reading = outside.read_modes(name, images)
     counts = reading.counts()
     return {"modes_covered": int((counts > 0).sum()), "n_modes": reading.n_modes,
-            "kl": round(reverse_kl(counts), 4), "readable": round(reading.readable, 4)}
+            # no sample read as a mode: no histogram, no KL (null in the JSON)
+            "kl": round(reverse_kl(counts), 4) if counts.any() else None,
+            "readable": round(reading.readable, 4)}
 
 
 def score_run(name: str, run, n: int) -> dict[str, float]:
@@ -208,7 +210,7 @@ def summary_rows(info: dict) -> list[list[str]]:
             lines.append([set_name, f"`{recipe}`", ", ".join(str(r["seed"]) for r in runs),
                           _spread([r["steps"] for r in runs], lambda x: f"{x:,.0f}"),
                           _spread([r["modes_covered"] for r in runs], lambda x: f"{x:.0f}") + f" of {k}",
-                          _spread([r["kl"] for r in runs if r["kl"] == r["kl"]] or [float("nan")],
+                          _spread([r["kl"] for r in runs if r["kl"] is not None] or [float("nan")],
                                   lambda x: "—" if x != x else f"{x:.3f}"),
                           _spread([100 * r["readable"] for r in runs], lambda x: f"{x:.1f}%"),
                           f"{sum(r['d_won'] for r in runs)} of {len(runs)}",
@@ -226,6 +228,22 @@ def summary_rows(info: dict) -> list[list[str]]:
     return lines
 
 
+def budget_note(rows: list[dict]) -> str:
+    """The seeds each set ran and the budget: in words, from the rows."""
+    names = dict.fromkeys(r["set"] for r in rows)
+    seeds = {name: sorted({r["seed"] for r in rows if r["set"] == name}) for name in names}
+    text = "Seeds: " + "; ".join(f"`{name}` {', '.join(map(str, s))}" for name, s in seeds.items()) + "."
+    if len({len(s) for s in seeds.values()}) > 1:
+        text += " A set with fewer seeds than another is one the time available did not cover further."
+    minutes = sorted({r["minutes_asked"] for r in rows if r.get("minutes_asked")})
+    if minutes:
+        budget = " or ".join(f"{m:g}" for m in minutes)
+        text += (f" Every run had the same wall-clock budget ({budget} minutes of training, `max_minutes`, "
+                 "with the learner profile's steps as the cap), so the steps a recipe reached depend on what "
+                 "one of its steps costs and on the CPU share it had.")
+    return text
+
+
 HEADER = ["set", "recipe", "seeds", "steps", "modes covered", "reverse KL", "readable", "D won",
           "distinct images seen", "training minutes"]
 
@@ -241,6 +259,7 @@ def write_report(info: dict) -> None:
              "trainer's discriminator-won warning fired.", ""]
     lines += ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
     lines += ["| " + " | ".join(r) + " |" for r in summary_rows(info)]
+    lines += ["", budget_note(rows)]
     lines += ["", "Recipes:", ""] + [f"- `{k}`: {v}" for k, v in DESCRIPTIONS.items()]
     lines += ["", "Readers: on the floor's real images (fresh draws, not the training folder's), the reader "
               "reads " + ", ".join(f"{name} {100 * f['real']['reader_accuracy']:.2f}%"
@@ -253,7 +272,7 @@ def write_report(info: dict) -> None:
         for r in runs:
             won = f"yes ({r['d_won_first_step']})" if r["d_won"] else "no"
             share = "" if r.get("cpu_share") is None else f" ({r['cpu_share']:.2f})"
-            kl = "—" if r["kl"] != r["kl"] else f"{r['kl']:.3f}"  # NaN: no sample read as a mode
+            kl = "—" if r["kl"] is None else f"{r['kl']:.3f}"  # None: no sample read as a mode
             lines.append(f"| {r['set']} | {r['recipe']} | {r['seed']} | {r['steps']:,} | "
                          f"{r['modes_covered']} of {r['n_modes']} | {kl} | "
                          f"{100 * r['readable']:.1f}% | {won} | "

@@ -220,8 +220,8 @@ def test_outside_data_gives_each_recipe_over_seeds_with_the_floors(results_twin)
     assert "| `r3gan` | 2 | 900 | 320 (310–330) of 336 | 0.200 (0.100–0.300) | 95.0% | 1 of 2 |" in text
     assert "*perfect generator* (floor)" in text and "0.006" in text and "99.99%" in text
     timed = {"minutes_asked": 2.5, "steps_asked": 5000}
-    data["rows"] += [{**run(0, 0, float("nan"), False), **timed, "recipe": "dcgan", "steps": 1800},
-                     {**run(1, 0, float("nan"), False), **timed, "steps": 300}]
+    data["rows"] += [{**run(0, 0, None, False), **timed, "recipe": "dcgan", "steps": 1800},
+                     {**run(1, 0, None, False), **timed, "steps": 300}]
     (results_twin / "outside_data.json").write_text(json.dumps(data))
     text = render_docs.outside_data(results_twin)
     assert "| 0 of 336 | — |" in text  # no sample read as a mode: no KL, not "nan"

@@ -498,8 +498,8 @@ def outside_data(results_dir: Path = RESULTS) -> str:
 
 
 def _outside_kl(runs: list[dict]) -> str:
-    """The reverse KL over the seeds whose samples read as any mode at all (NaN: none did)."""
-    kls = [r["kl"] for r in runs if r["kl"] == r["kl"]]
+    """The reverse KL over the seeds whose samples read as any mode at all (None: none did)."""
+    kls = [r["kl"] for r in runs if r["kl"] is not None]
     none = len(runs) - len(kls)
     cell = _spread_or_one(kls, num) if kls else "—"
     return cell + (f" ({none} of {len(runs)} seeds: no sample read as a mode)" if none and kls else "")
