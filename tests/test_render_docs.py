@@ -200,3 +200,29 @@ def test_learner_blocks_give_the_mean_and_range_over_seeds(results_twin):
     rows = [r["precision"] for r in json.loads((results_twin / "learner_quality.json").read_text())["rows"]
             if r["model"] == "gan"]
     assert text.startswith(render_docs.pct(sum(rows) / len(rows))) and f"over {len(rows)} seeds" in text
+
+
+def test_outside_data_gives_each_recipe_over_seeds_with_the_floors(results_twin):
+    (results_twin / "outside_data.json").unlink(missing_ok=True)
+    assert "Not measured yet" in render_docs.outside_data(results_twin)
+
+    def run(seed: int, covered: int, kl: float, won: bool) -> dict:
+        return {"set": "shapes", "recipe": "r3gan", "seed": seed, "steps_asked": 900, "minutes_asked": None,
+                "steps": 900, "modes_covered": covered, "n_modes": 336, "kl": kl, "readable": 0.95,
+                "d_won": won, "distinct_images": 10_000, "train_minutes": 2.0}
+
+    data = {"n": 26_000, "n_data": 10_000, "rows": [run(0, 330, 0.1, False), run(1, 310, 0.3, True)],
+            "floors": {"shapes": {"perfect": {"modes_covered": 336.0, "kl": 0.0064},
+                                  "real": {"modes_covered": 336, "n_modes": 336, "kl": 0.0065,
+                                           "readable": 1.0, "reader_accuracy": 0.9999}}}}
+    (results_twin / "outside_data.json").write_text(json.dumps(data))
+    text = render_docs.outside_data(results_twin)
+    assert "| `r3gan` | 2 | 900 | 320 (310–330) of 336 | 0.200 (0.100–0.300) | 95.0% | 1 of 2 |" in text
+    assert "*perfect generator* (floor)" in text and "0.006" in text and "99.99%" in text
+    timed = {"minutes_asked": 2.5, "steps_asked": 5000}
+    data["rows"] += [{**run(0, 0, None, False), **timed, "recipe": "dcgan", "steps": 1800},
+                     {**run(1, 0, None, False), **timed, "steps": 300}]
+    (results_twin / "outside_data.json").write_text(json.dumps(data))
+    text = render_docs.outside_data(results_twin)
+    assert "| 0 of 336 | — |" in text  # no sample read as a mode: no KL, not "nan"
+    assert "budget of 2.5 minutes" in text and "6.0–6.0 times as many steps" in text

@@ -439,6 +439,93 @@ def toys(results_dir: Path = RESULTS) -> str:
         f"{data['n_scored']:,} samples scored.")
 
 
+OUTSIDE_RECIPES = ("dcgan", "r3gan")
+
+
+def _spread_or_one(values: list[float], fmt: Callable[[float], str]) -> str:
+    """:func:`spread`, or the one value when every seed gave the same (steps, images seen)."""
+    return fmt(values[0]) if len({fmt(v) for v in values}) == 1 else spread(values, fmt)
+
+
+def outside_data(results_dir: Path = RESULTS) -> str:
+    """The learner DCGAN and R3GAN on the outside image sets: mean (range) over seeds, with the floors."""
+    data = load_optional("outside_data", results_dir)
+    if data is None:
+        return "*Not measured yet: run `python benchmarks/outside_data.py`.*"
+    groups: dict[tuple, list[dict]] = {}
+    for row in sorted(data["rows"], key=lambda r: (r["set"], OUTSIDE_RECIPES.index(r["recipe"]),
+                                                    r["steps_asked"], r["seed"])):
+        groups.setdefault((row["set"], row["recipe"], row["steps_asked"], row.get("minutes_asked")),
+                          []).append(row)
+    rows = []
+    for name in dict.fromkeys(r["set"] for r in data["rows"]):
+        for (set_name, recipe, _, _), runs in groups.items():
+            if set_name != name:
+                continue
+            k = runs[0]["n_modes"]
+            rows.append([name, f"`{recipe}`", str(len(runs)),
+                         _spread_or_one([r["steps"] for r in runs], lambda x: f"{x:,.0f}"),
+                         _spread_or_one([r["modes_covered"] for r in runs], lambda x: f"{x:.0f}")
+                         + f" of {k}",
+                         _outside_kl(runs),
+                         _spread_or_one([r["readable"] for r in runs], pct),
+                         f"{sum(bool(r['d_won']) for r in runs)} of {len(runs)}",
+                         _spread_or_one([r["distinct_images"] for r in runs], lambda x: f"{x:,.0f}"),
+                         _spread_or_one([r["train_minutes"] for r in runs], lambda x: num(x, 1))])
+        floor = data["floors"].get(name)
+        if floor:
+            perfect, real = floor["perfect"], floor["real"]
+            rows.append([name, "*perfect generator* (floor)", "", "",
+                         f"{perfect['modes_covered']:.1f} of {real['n_modes']}", num(perfect["kl"]), pct(1.0),
+                         "", "", ""])
+            rows.append([name, "*real images, read* (floor)", "", "",
+                         f"{real['modes_covered']} of {real['n_modes']}", num(real["kl"]),
+                         pct(real["readable"]), "", "", ""])
+    header = ["set", "recipe", "seeds", "steps", "modes covered", "reverse KL", "readable", "D won",
+              "distinct images seen", "training minutes"]
+    accuracy = ", ".join(f"`{name}` {pct(f['real']['reader_accuracy'], 2)}"
+                         for name, f in data["floors"].items())
+    return table(header, rows) + (
+        f"\n\nEach run trains on a folder of {data['n_data']:,} PNG images drawn in code "
+        "(`charlib.data.outside`: `stacked_glyphs`, three digits stacked as R, G and B; `shapes`, a shape of "
+        "one colour on a background of another), as `charlib train gan --data DIR` does; then "
+        f"{data['n']:,} samples of its EMA generator are read by the set's reader. Each cell is the mean "
+        "over the seeds with their range in brackets. The reverse KL is over the samples that read as a mode "
+        "(*readable*); *D won* counts the seeds in which the trainer's discriminator-won warning fired. The "
+        "perfect generator draws the same number of samples uniformly over the modes; the real-image floor "
+        f"reads as many fresh real images (the readers read {accuracy} of them right)."
+    ) + _outside_budget(data)
+
+
+def _outside_kl(runs: list[dict]) -> str:
+    """The reverse KL over the seeds whose samples read as any mode at all (None: none did)."""
+    kls = [r["kl"] for r in runs if r["kl"] is not None]
+    none = len(runs) - len(kls)
+    cell = _spread_or_one(kls, num) if kls else "—"
+    return cell + (f" ({none} of {len(runs)} seeds: no sample read as a mode)" if none and kls else "")
+
+
+def _outside_budget(data: dict) -> str:
+    """The budget the rows ran under, and what one R3GAN step cost in DCGAN steps at equal minutes."""
+    minutes = sorted({r["minutes_asked"] for r in data["rows"] if r.get("minutes_asked")})
+    if not minutes:
+        return ""
+    text = (f" Every run had the same wall-clock budget of {' or '.join(num(m, 1) for m in minutes)} "
+            "minutes of training (`max_minutes`; the learner profile's steps as the cap), so a recipe whose "
+            "steps cost more takes fewer of them.")
+    ratios = []
+    for name in dict.fromkeys(r["set"] for r in data["rows"]):
+        for m in minutes:
+            steps = {recipe: [r["steps"] for r in data["rows"] if r["set"] == name and r["recipe"] == recipe
+                              and r.get("minutes_asked") == m] for recipe in OUTSIDE_RECIPES}
+            if all(steps.values()):
+                ratios.append(statistics.mean(steps["dcgan"]) / statistics.mean(steps["r3gan"]))
+    if ratios:
+        text += (f" In that time `dcgan` took {num(min(ratios), 1)}–{num(max(ratios), 1)} times as many "
+                 "steps as `r3gan` (per set, mean over seeds).")
+    return text
+
+
 # ------------------------------------------------------------------------------------------ VAEs
 
 def vae_full(results_dir: Path = RESULTS) -> str:
@@ -517,7 +604,7 @@ RENDERERS: dict[str, Renderer] = {fn.__name__: fn for fn in (
     course_times, course_total, notebook_max, notebook_time, make_test_time, sprite_speed, gan_speed,
     bench_grid, value, learner, learner_quality,
     speed_coverage, classifier, gan_full, remedies, remedies_notes, ruler_check, toys, vae_full,
-    vae_prior, animation, own_data)}
+    vae_prior, animation, own_data, outside_data)}
 
 
 # ------------------------------------------------------------------------------------ the page
@@ -525,6 +612,24 @@ RENDERERS: dict[str, Renderer] = {fn.__name__: fn for fn in (
 def _command(name: str, results_dir: Path, default: str) -> str:
     recorded = load(name, results_dir).get("command")
     return clean_command(recorded) if isinstance(recorded, str) else default
+
+
+def _outside_figures(results_dir: Path) -> str:
+    """The real images and seed-0 samples of each outside set, where the benchmark saved them."""
+    data = load_optional("outside_data", results_dir)
+    if data is None:
+        return ""
+    parts = []
+    for name in data["floors"]:
+        shown = [what for what in ("real", *OUTSIDE_RECIPES)
+                 if (results_dir / f"outside_data_{name}_{what}.png").is_file()]
+        if shown:
+            images = " ".join(f"![{name}, {what}](../benchmarks/results/outside_data_{name}_{what}.png)"
+                              for what in shown)
+            words = (["real images"] if "real" in shown else []) + [
+                f"samples of `{what}` (seed 0)" for what in shown if what != "real"]
+            parts.append(f"{images}\n\n*`{name}`, left to right: {', '.join(words)}.*")
+    return "".join(f"\n\n{p}" for p in parts)
 
 
 def _section(title: str, text: str, commands: list[str], details: list[str],
@@ -573,6 +678,10 @@ def results_page(results_dir: Path = RESULTS) -> str:
         _section("Is the KL the generator's or the ruler's?", ruler_check(r),
                  [_command("ruler_check", r, "python benchmarks/ruler_check.py --runs DIR ...")],
                  ["ruler_check.md"]),
+        _section("GANs on outside data", outside_data(r) + _outside_figures(r),
+                 [clean_command(c) for c in (load_optional("outside_data", r) or {}).get(
+                     "commands", ["python benchmarks/outside_data.py"])],
+                 ["outside_data.md"]),
         _section("Remedies on 2-D toys", toys(r), ["python benchmarks/remedies_toys.py"],
                  ["remedies_toys.md"],
                  ("../benchmarks/results/remedies_toys.png",

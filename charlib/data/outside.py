@@ -1,0 +1,414 @@
+"""Two image sets that are not sprites, drawn in code, whose modes can be read off any picture.
+
+A GAN that covers the sprites' modes may still collapse on other pictures. These two sets are
+"outside" data with a known answer: every image belongs to one of K modes, drawn uniformly, and a
+deterministic reader tells which mode any 32x32 RGB image shows, or that it shows none. So a
+generator trained on a folder of them can be scored the way Stacked MNIST scores one (Metz et al.
+2017, PacGAN, VEEGAN): read the mode of N samples, count the modes covered and the reverse KL of the
+histogram against the uniform one.
+
+* ``stacked_glyphs`` (K = 1000): three digits 0-9, drawn from the DejaVu Sans Bold font that ships
+  with matplotlib, each with its own small random scale, rotation, shift and brightness, stacked as
+  the R, G and B channels of one image. Mode ``100 r + 10 g + b``. The reader centres each channel
+  on its centre of mass and finds the nearest of a fixed bank of jittered templates by normalised
+  cross-correlation; a channel whose best correlation is below :data:`GLYPH_MIN_CORRELATION` (a
+  blank channel, noise, a blot), or where a second digit correlates within :data:`GLYPH_MIN_MARGIN`
+  of the best (two digits drawn over each other), reads as no digit, and the image as no mode.
+* ``shapes`` (K = 336): one of 6 shapes (circle, square, triangle, diamond, plus, ring) in one of 8
+  colours on a background of one of the 7 others, with a random size, position and a slight colour
+  jitter. The reader takes the background from the border, the shape's colour from the pixels
+  furthest from it, snaps both to the palette, and matches the shape's mask, cropped to its
+  bounding box, against each shape's template by intersection over union.
+
+Both sets are closed under a horizontal flip (the course's trainers flip images at random, see
+``RunConfig.flip``): every shape is left-right symmetric and positions are drawn symmetrically, and
+the glyph reader reads a mirrored image as the digits it mirrors (it tries both orientations). So
+flipping the training images keeps the same K modes, equally likely.
+
+``render(name, n, seed)`` draws images with their modes, ``read_modes(name, images)`` reads them
+back (mode -1: no mode), and ``write_folder(name, out, n, seed)`` writes a folder of PNG files with
+a ``labels.csv`` that ``charlib train gan --data DIR`` (:func:`charlib.data.folders.load_image_folder`)
+reads. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import pathlib
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from charlib.errors import ShapeError
+
+SIZE = 32
+"""Every image of these sets, and every image the readers read, is SIZE x SIZE RGB."""
+SET_NAMES = ("stacked_glyphs", "shapes")
+GLYPH_MIN_CORRELATION = 0.85  # below this best template correlation, a channel shows no digit...
+GLYPH_MIN_MARGIN = 0.01  # ...nor when the best other digit correlates within this of it (two digits at once)
+SHAPE_MIN_IOU = 0.7  # below this best template overlap, a mask is no shape
+SHAPE_MAX_COLOUR_DISTANCE = 80.0  # RGB distance beyond which a colour is not a palette colour
+
+_SUPERSAMPLE = 4  # shapes are drawn this many times larger, then shrunk (anti-aliasing)
+_GLYPH_SUPERSAMPLE = 2  # and glyphs this many times
+_GLYPH_TEMPLATES_PER_DIGIT = 24
+_GLYPH_TEMPLATE_SEED = 1_000_003
+
+
+@dataclass(frozen=True)
+class ModeReading:
+    """What a reader made of N images.
+
+    Attributes:
+        modes: (N,) int64, the mode of each image in ``0..n_modes - 1``, or -1 where the image
+            shows no mode of the set.
+        confidence: (N,) float64 in [0, 1]: the weakest match that went into the reading (the lowest
+            channel correlation for glyphs, the shape overlap for shapes); 0 for an unreadable image.
+        n_modes: K, the number of modes of the set.
+    """
+
+    modes: np.ndarray
+    confidence: np.ndarray
+    n_modes: int
+
+    @property
+    def readable(self) -> float:
+        """The share of images that read as a mode."""
+        return float((self.modes >= 0).mean()) if len(self.modes) else float("nan")
+
+    def counts(self) -> np.ndarray:
+        """(K,) int64: how many images read as each mode (unreadable ones are left out)."""
+        return np.bincount(self.modes[self.modes >= 0], minlength=self.n_modes).astype(np.int64)
+
+
+def _check_batch(images: np.ndarray) -> np.ndarray:
+    arr = np.asarray(images)
+    if arr.ndim != 4 or arr.shape[1:] != (SIZE, SIZE, 3):
+        raise ShapeError(f"the readers read images of shape (N, {SIZE}, {SIZE}, 3), got {arr.shape}")
+    if arr.dtype != np.uint8:
+        raise ShapeError(f"the readers read uint8 pixels in [0, 255], got {arr.dtype}")
+    return arr
+
+
+def _shrink(canvas: Image.Image) -> np.ndarray:
+    """A supersampled "L" canvas shrunk to SIZE x SIZE with box filtering: float32 in [0, 1]."""
+    small = canvas.resize((SIZE, SIZE), Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float32) / 255.0
+
+
+# ------------------------------------------------------------------------------- stacked glyphs
+
+@functools.cache
+def _font() -> ImageFont.FreeTypeFont:
+    import matplotlib
+
+    path = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+    return ImageFont.truetype(str(path), size=22 * _GLYPH_SUPERSAMPLE)
+
+
+@functools.cache
+def _digit_masks() -> tuple[Image.Image, ...]:
+    """Each digit, white on black, centred on a supersampled square canvas."""
+    side = SIZE * _GLYPH_SUPERSAMPLE
+    masks = []
+    for digit in range(10):
+        canvas = Image.new("L", (side, side), 0)
+        ImageDraw.Draw(canvas).text((side / 2, side / 2), str(digit), fill=255, font=_font(), anchor="mm")
+        masks.append(canvas)
+    return tuple(masks)
+
+
+def _glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
+    """One jittered digit: (SIZE, SIZE) float32 in [0, 1]."""
+    side = SIZE * _GLYPH_SUPERSAMPLE
+    scale = rng.uniform(0.85, 1.1)
+    angle = np.deg2rad(rng.uniform(-10.0, 10.0))
+    shift = rng.uniform(-2.0, 2.0, size=2) * _GLYPH_SUPERSAMPLE
+    # output pixel p samples the source at R(-angle) (p - c - shift) / scale + c: about the centre
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    c = side / 2
+    ox, oy = c + shift[0], c + shift[1]
+    coeffs = (cos, sin, c - cos * ox - sin * oy, -sin, cos, c + sin * ox - cos * oy)
+    moved = _digit_masks()[digit].transform((side, side), Image.Transform.AFFINE, coeffs,
+                                            resample=Image.Resampling.BILINEAR)
+    return _shrink(moved) * rng.uniform(0.75, 1.0)
+
+
+def _render_glyphs(modes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = np.empty((len(modes), SIZE, SIZE, 3), np.uint8)
+    for i, mode in enumerate(modes):
+        digits = (mode // 100, mode // 10 % 10, mode % 10)
+        out[i] = np.rint(255 * np.stack([_glyph(int(d), rng) for d in digits], axis=-1)).astype(np.uint8)
+    return out
+
+
+def _centre(channels: np.ndarray) -> np.ndarray:
+    """Roll each (SIZE, SIZE) channel so its centre of mass sits at the centre (blank ones stay)."""
+    mass = channels.sum(axis=(1, 2))
+    grid = np.arange(SIZE, dtype=np.float64)
+    safe = np.where(mass > 0, mass, 1.0)
+    cy = (channels.sum(axis=2) * grid).sum(axis=1) / safe
+    cx = (channels.sum(axis=1) * grid).sum(axis=1) / safe
+    dy = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cy), 0).astype(int)
+    dx = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cx), 0).astype(int)
+    ys = (np.arange(SIZE)[None] - dy[:, None]) % SIZE
+    xs = (np.arange(SIZE)[None] - dx[:, None]) % SIZE
+    return channels[np.arange(len(channels))[:, None, None], ys[:, :, None], xs[:, None, :]]
+
+
+def _normalised(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened channels with zero mean and unit norm, and whether each had any contrast."""
+    flat = channels.reshape(len(channels), -1).astype(np.float64)
+    flat -= flat.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(flat, axis=1)
+    has_contrast = norm > 1e-3 * np.sqrt(flat.shape[1])
+    return flat / np.where(has_contrast, norm, 1.0)[:, None], has_contrast
+
+
+@functools.cache
+def _glyph_templates() -> tuple[np.ndarray, np.ndarray]:
+    """A fixed bank of jittered digits, centred and normalised: (T, SIZE * SIZE) and their digits (T,)."""
+    rng = np.random.default_rng(_GLYPH_TEMPLATE_SEED)
+    digits = np.repeat(np.arange(10), _GLYPH_TEMPLATES_PER_DIGIT)  # digit-major: 10 runs of T
+    bank = np.stack([_glyph(int(d), rng) for d in digits])
+    flat, _ = _normalised(_centre(bank))
+    return flat, digits
+
+
+def _read_channels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Digit (or -1) and best correlation of each (SIZE, SIZE) channel in [0, 1]."""
+    templates, template_digits = _glyph_templates()
+    flat, has_contrast = _normalised(_centre(channels))
+    scores = (flat @ templates.T).reshape(len(flat), 10, _GLYPH_TEMPLATES_PER_DIGIT).max(axis=2)
+    ranked = np.sort(scores, axis=1)
+    corr = np.where(has_contrast, ranked[:, -1], 0.0)
+    clear = (corr >= GLYPH_MIN_CORRELATION) & (ranked[:, -1] - ranked[:, -2] >= GLYPH_MIN_MARGIN)
+    return np.where(clear, scores.argmax(axis=1), -1), np.clip(corr, 0.0, 1.0)
+
+
+def _read_glyphs(images: np.ndarray, chunk: int = 2048) -> ModeReading:
+    modes, confidence = [np.zeros(0, np.int64)], [np.zeros(0)]
+    for start in range(0, len(images), chunk):
+        x = images[start : start + chunk].astype(np.float32) / 255.0
+        best: tuple[np.ndarray, np.ndarray] | None = None
+        for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
+            channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
+            digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
+            if best is None:
+                best = (digit, corr)
+            else:  # keep the orientation whose channels correlate better in sum
+                better = corr.sum(axis=1) > best[1].sum(axis=1)
+                best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
+        digit, corr = best
+        ok = (digit >= 0).all(axis=1)
+        modes.append(np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1))
+        confidence.append(np.where(ok, corr.min(axis=1), 0.0))
+    return ModeReading(np.concatenate(modes).astype(np.int64), np.concatenate(confidence), 1000)
+
+
+# -------------------------------------------------------------------------------------- shapes
+
+SHAPES = ("circle", "square", "triangle", "diamond", "plus", "ring")
+PALETTE = np.array([(20, 20, 20), (235, 235, 235), (220, 40, 40), (40, 180, 60), (50, 80, 220),
+                    (235, 210, 40), (200, 60, 200), (40, 200, 210)], dtype=np.float64)
+"""The 8 colours a shape or its background can have: near black, near white, red, green, blue,
+yellow, magenta, cyan."""
+COLOUR_NAMES = ("black", "white", "red", "green", "blue", "yellow", "magenta", "cyan")
+N_SHAPE_MODES = len(SHAPES) * len(PALETTE) * (len(PALETTE) - 1)
+
+
+def shape_mode(shape: int, colour: int, background: int) -> int:
+    """The mode of a shape index, colour index and background index (background != colour)."""
+    if colour == background:
+        raise ShapeError("a shape's colour must differ from its background's")
+    slot = background if background < colour else background - 1  # the 7 backgrounds left
+    return (shape * len(PALETTE) + colour) * (len(PALETTE) - 1) + slot
+
+
+def describe_shape_mode(mode: int) -> tuple[str, str, str]:
+    """(shape, colour, background) names of a shapes mode."""
+    rest, slot = divmod(int(mode), len(PALETTE) - 1)
+    shape, colour = divmod(rest, len(PALETTE))
+    background = slot if slot < colour else slot + 1
+    return SHAPES[shape], COLOUR_NAMES[colour], COLOUR_NAMES[background]
+
+
+def _draw_shape(shape: str, box: tuple[float, float, float, float]) -> Image.Image:
+    """A shape filling ``box`` (x0, y0, x1, y1, in supersampled pixels), white on black."""
+    side = SIZE * _SUPERSAMPLE
+    canvas = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(canvas)
+    x0, y0, x1, y1 = box
+    cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0
+    if shape == "circle":
+        draw.ellipse(box, fill=255)
+    elif shape == "square":
+        draw.rectangle(box, fill=255)
+    elif shape == "triangle":
+        draw.polygon([(cx, y0), (x1, y1), (x0, y1)], fill=255)
+    elif shape == "diamond":
+        draw.polygon([(cx, y0), (x1, cy), (cx, y1), (x0, cy)], fill=255)
+    elif shape == "plus":
+        arm = w / 6
+        draw.rectangle((cx - arm, y0, cx + arm, y1), fill=255)
+        draw.rectangle((x0, cy - arm, x1, cy + arm), fill=255)
+    else:  # ring
+        draw.ellipse(box, fill=255)
+        inset = w * 0.28
+        draw.ellipse((x0 + inset, y0 + inset, x1 - inset, y1 - inset), fill=0)
+    return canvas
+
+
+def _render_shapes(modes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = np.empty((len(modes), SIZE, SIZE, 3), np.uint8)
+    for i, mode in enumerate(modes):
+        shape, colour, background = (COLOUR_NAMES.index(n) if k else SHAPES.index(n)
+                                     for k, n in enumerate(describe_shape_mode(int(mode))))
+        width = rng.uniform(14.0, 22.0)
+        cx, cy = SIZE / 2 + rng.uniform(-3.0, 3.0, size=2)  # symmetric: a flip keeps the distribution
+        half = width / 2
+        box = tuple(_SUPERSAMPLE * v for v in (cx - half, cy - half, cx + half, cy + half))
+        alpha = _shrink(_draw_shape(SHAPES[shape], box))[..., None]
+        fg = np.clip(PALETTE[colour] + rng.uniform(-15, 15, 3), 0, 255)
+        bg = np.clip(PALETTE[background] + rng.uniform(-15, 15, 3), 0, 255)
+        out[i] = np.rint(alpha * fg + (1 - alpha) * bg).astype(np.uint8)
+    return out
+
+
+_TEMPLATE_SIDE = 16  # shape masks are compared at this size, cropped to their bounding box
+_SHAPE_TEMPLATES_PER_SHAPE = 12
+_SHAPE_TEMPLATE_SEED = 1_000_033
+
+
+def _boxed_masks(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks (N, SIZE, SIZE) cropped to their bounding boxes and resampled (nearest pixel) to
+    _TEMPLATE_SIDE squared: (N, side * side) bool, with each box's height and width (0 when empty)."""
+    rows, cols = masks.any(axis=2), masks.any(axis=1)
+    top, left = rows.argmax(axis=1), cols.argmax(axis=1)
+    height = np.where(rows.any(axis=1), SIZE - rows[:, ::-1].argmax(axis=1) - top, 0)
+    width = np.where(cols.any(axis=1), SIZE - cols[:, ::-1].argmax(axis=1) - left, 0)
+    steps = (np.arange(_TEMPLATE_SIDE) + 0.5) / _TEMPLATE_SIDE
+    ys = np.minimum(top[:, None] + (steps * height[:, None]).astype(int), SIZE - 1)
+    xs = np.minimum(left[:, None] + (steps * width[:, None]).astype(int), SIZE - 1)
+    boxed = masks[np.arange(len(masks))[:, None, None], ys[:, :, None], xs[:, None, :]]
+    return boxed.reshape(len(masks), -1) & (height > 0)[:, None], height, width
+
+
+@functools.cache
+def _shape_templates() -> np.ndarray:
+    """(6 * T, side * side) float: each shape drawn T times at random sizes and places, cropped to its
+    box (small shapes lose thin parts to anti-aliasing, so one template per shape would not do)."""
+    rng = np.random.default_rng(_SHAPE_TEMPLATE_SEED)
+    masks = []
+    for shape in SHAPES:
+        for _ in range(_SHAPE_TEMPLATES_PER_SHAPE):
+            half = rng.uniform(7.0, 11.0)
+            cx, cy = SIZE / 2 + rng.uniform(-3.0, 3.0, size=2)
+            box = tuple(_SUPERSAMPLE * v for v in (cx - half, cy - half, cx + half, cy + half))
+            masks.append(_shrink(_draw_shape(shape, box)) >= 0.5)
+    return _boxed_masks(np.stack(masks))[0].astype(np.float64)
+
+
+def _snap(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest palette colour of each RGB row (M, 3): its index and its distance."""
+    distances = np.linalg.norm(rgb[:, None, :] - PALETTE[None], axis=-1)
+    return distances.argmin(axis=1), distances.min(axis=1)
+
+
+def _read_shapes(images: np.ndarray, chunk: int = 2048) -> ModeReading:
+    parts = [ModeReading(np.zeros(0, np.int64), np.zeros(0), N_SHAPE_MODES)]
+    parts += [_read_shape_chunk(images[i : i + chunk]) for i in range(0, len(images), chunk)]
+    return ModeReading(np.concatenate([p.modes for p in parts]),
+                       np.concatenate([p.confidence for p in parts]), N_SHAPE_MODES)
+
+
+def _read_shape_chunk(images: np.ndarray) -> ModeReading:
+    x = images.astype(np.float32)
+    border = np.concatenate([x[:, 0], x[:, -1], x[:, 1:-1, 0], x[:, 1:-1, -1]], axis=1)
+    border_colour = np.median(border, axis=1)
+    background, bg_far = _snap(border_colour)
+    dist = np.linalg.norm(x - border_colour[:, None, None], axis=-1)
+    peak = dist.max(axis=(1, 2))
+    far = dist >= 0.75 * peak[:, None, None]  # the pixels most unlike the background: the shape's colour
+    far_colour = (far[..., None] * x).sum(axis=(1, 2)) / np.maximum(far.sum(axis=(1, 2)), 1)[:, None]
+    colour, fg_far = _snap(far_colour)
+    fg, bg = PALETTE[colour][:, None, None], PALETTE[background][:, None, None]
+    to_fg, to_bg = np.linalg.norm(x - fg, axis=-1), np.linalg.norm(x - bg, axis=-1)
+    mask = to_fg < to_bg
+    boxed, height, width = _boxed_masks(mask)
+    templates = _shape_templates()
+    inter = boxed.astype(np.float64) @ templates.T
+    union = boxed.sum(axis=1)[:, None] + templates.sum(axis=1)[None] - inter
+    iou = (inter / np.maximum(union, 1.0)).reshape(len(x), len(SHAPES), -1).max(axis=2)
+    shape, best = iou.argmax(axis=1), iou.max(axis=1)
+    ok = ((peak >= 60) & (bg_far <= SHAPE_MAX_COLOUR_DISTANCE) & (fg_far <= SHAPE_MAX_COLOUR_DISTANCE)
+          & (colour != background) & (best >= SHAPE_MIN_IOU)
+          # a shape never touches the border and has a sensible size...
+          & ~mask[:, [0, -1]].any(axis=(1, 2)) & ~mask[:, :, [0, -1]].any(axis=(1, 2))
+          & (height >= 10) & (height <= 26) & (width >= 10) & (width <= 26)
+          # ...and nearly every pixel is one of the two colours (or a blend at its edge)
+          & ((np.minimum(to_fg, to_bg) > SHAPE_MAX_COLOUR_DISTANCE).mean(axis=(1, 2)) <= 0.15))
+    slot = np.where(background < colour, background, background - 1)
+    modes = (shape * len(PALETTE) + colour) * (len(PALETTE) - 1) + slot
+    return ModeReading(np.where(ok, modes, -1).astype(np.int64), np.where(ok, best, 0.0), N_SHAPE_MODES)
+
+
+# ---------------------------------------------------------------------------------- the sets
+
+_N_MODES = {"stacked_glyphs": 1000, "shapes": N_SHAPE_MODES}
+
+
+def _check_name(name: str) -> str:
+    if name not in SET_NAMES:
+        raise ShapeError(f"unknown outside set {name!r}; choose from {', '.join(SET_NAMES)}")
+    return name
+
+
+def n_modes(name: str) -> int:
+    """K, the number of modes of the set ``name``."""
+    return _N_MODES[_check_name(name)]
+
+
+def render(name: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` images of the set ``name`` with their modes, drawn uniformly with ``seed``.
+
+    Returns:
+        ``(images, modes)``: uint8 (n, 32, 32, 3) and int64 (n,).
+    """
+    _check_name(name)
+    if not isinstance(n, int) or n < 0:
+        raise ShapeError(f"n must be a non-negative int, got {n!r}")
+    rng = np.random.default_rng(seed)
+    modes = rng.integers(0, n_modes(name), size=n).astype(np.int64)
+    draw = _render_glyphs if name == "stacked_glyphs" else _render_shapes
+    return draw(modes, rng), modes
+
+
+def read_modes(name: str, images: np.ndarray) -> ModeReading:
+    """The mode each of ``images`` (uint8 (N, 32, 32, 3)) shows in the set ``name``, -1 for none."""
+    _check_name(name)
+    images = _check_batch(images)
+    return _read_glyphs(images) if name == "stacked_glyphs" else _read_shapes(images)
+
+
+def write_folder(name: str, out: str | os.PathLike[str], n: int = 10_000, seed: int = 0) -> pathlib.Path:
+    """Write ``n`` images of the set ``name`` as PNG files in ``out``, with ``labels.csv``.
+
+    ``labels.csv`` lists each file with its mode. The folder is what ``charlib train gan --data
+    DIR`` trains on. Returns the folder.
+    """
+    images, modes = render(name, n, seed)
+    folder = pathlib.Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    width = max(5, len(str(n - 1)))
+    with open(folder / "labels.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "mode"])
+        for i, (image, mode) in enumerate(zip(images, modes, strict=True)):
+            file = f"{name}_{i:0{width}d}.png"
+            Image.fromarray(image).save(folder / file)
+            writer.writerow([file, int(mode)])
+    return folder
