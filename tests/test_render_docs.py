@@ -73,7 +73,7 @@ def test_remedies_report_the_mean_and_range_over_seeds_not_the_best_seed(results
 
 
 def test_course_times_says_not_measured_without_its_file(results_twin):
-    assert not (results_twin / "course_timings.json").exists()
+    (results_twin / "course_timings.json").unlink(missing_ok=True)
     assert render_docs.course_times(results_twin) == render_docs.NOT_MEASURED
     assert "not measured yet" in render_docs.course_total(results_twin)
 
@@ -96,6 +96,7 @@ def test_run_notebooks_timings_json_fits_what_course_times_reads(results_twin):
 
 
 def test_blocks_render_inline_or_on_their_own_lines(results_twin):
+    (results_twin / "course_timings.json").unlink(missing_ok=True)
     text = ("Takes <!-- results:course_total -->old<!-- /results:course_total -->.\n"
             "<!-- results:course_times -->\nold\n<!-- /results:course_times -->\n")
     out = render_docs.render_blocks(text, results_twin)
@@ -114,6 +115,7 @@ def test_an_unknown_block_or_a_missing_results_file_is_one_clear_error(results_t
 
 
 def test_a_notebook_states_its_reading_and_measured_running_time(results_twin):
+    (results_twin / "course_timings.json").unlink(missing_ok=True)
     unmeasured = render_docs.notebook_time(results_twin, "05_vae")
     assert "minutes of reading" in unmeasured and "not measured yet" in unmeasured
     (results_twin / "course_timings.json").write_text(json.dumps(TIMINGS))
