@@ -125,15 +125,18 @@ def value(results_dir: Path = RESULTS, argument: str = "") -> str:
     return _format(node, fmt, f"value:{argument}")  # type: ignore[arg-type]
 
 
+def _seed_values(data: dict, model: str, metric: str) -> list[float]:
+    """One value per seed of ``model``'s ``metric`` in learner_quality.json (seeds without it left out)."""
+    return [float(r[metric]) for r in data["rows"] if r["model"] == model and r.get(metric) is not None]
+
+
 def learner(results_dir: Path = RESULTS, argument: str = "") -> str:
     """Inline: a learner-profile result over seeds, ``learner:MODEL:METRIC:FORMAT``, from
     ``learner_quality.json``, as its mean with the range over seeds."""
     model, metric, fmt = argument.split(":")
-    rows = [r for r in load("learner_quality", results_dir)["rows"]
-            if r["model"] == model and r.get(metric) is not None]
-    if not rows:
+    values = _seed_values(load("learner_quality", results_dir), model, metric)
+    if not values:
         raise RenderError(f"learner:{argument}: learner_quality.json has no {model} rows with {metric!r}")
-    values = [float(r[metric]) for r in rows]
     seeds = f"{len(values)} seeds" if len(values) > 1 else "1 seed"
     return f"{spread(values, lambda x: _format(x, fmt, f'learner:{argument}'))} over {seeds}"
 
@@ -155,9 +158,8 @@ def learner_quality(results_dir: Path = RESULTS) -> str:
     data = load("learner_quality", results_dir)
     rows = []
     for model, metrics in LEARNER_METRICS.items():
-        runs = [r for r in data["rows"] if r["model"] == model]
         for key, label, fmt in metrics:
-            values = [float(r[key]) for r in runs if r.get(key) is not None]
+            values = _seed_values(data, model, key)
             if not values:
                 continue
             target = data.get("targets", {}).get(model, {}).get(key)
