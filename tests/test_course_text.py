@@ -158,3 +158,32 @@ def test_the_title_rule_catches_a_missing_time_or_learning_list():
     assert "What you will learn" in title_problems("01_data", _twin(("markdown", no_list)))[0]
     assert title_problems("02_x", _twin(("markdown", good)))  # the block names another notebook
     assert "not a markdown title" in title_problems("01_data", _twin(("code", "x = 1")))[0]
+
+
+SITTING_MINUTES = 45
+"""One sitting: a notebook's reading time plus its measured running time in the learner profile."""
+
+
+def sitting_minutes(nb: nbformat.NotebookNode, running_seconds: float) -> float:
+    """Reading (at render_docs' words per minute, solutions and the time line left out) plus running."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import render_docs
+
+    return render_docs.reading_words(nb.cells) / render_docs.READING_WORDS_PER_MINUTE + running_seconds / 60
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_fits_one_sitting_of_reading_and_running(path):
+    import json
+
+    timings = json.loads((ROOT / "benchmarks" / "results" / "course_timings.json").read_text())
+    assert sitting_minutes(_load(path), timings["notebooks"][path.stem]) <= SITTING_MINUTES
+
+
+def test_the_sitting_rule_catches_a_notebook_too_long_to_read_or_to_run():
+    short = _twin(("markdown", "word " * 3000), ("code", "x = 1"))
+    assert sitting_minutes(short, 5 * 60) <= SITTING_MINUTES
+    assert sitting_minutes(_twin(("markdown", "word " * 8000)), 60) > SITTING_MINUTES
+    assert sitting_minutes(short, 40 * 60) > SITTING_MINUTES

@@ -210,26 +210,39 @@ def notebook_max(results_dir: Path = RESULTS) -> str:
 
 
 READING_WORDS_PER_MINUTE = 150  # technical prose with equations, read with care
+TIME_BLOCK = re.compile(r"<!-- results:notebook_time:[\w-]+ -->.*?<!-- /results:notebook_time:[\w-]+ -->",
+                        re.DOTALL)
+
+
+def reading_words(cells: list) -> int:
+    """Words of prose a learner reads in these notebook cells: markdown only, solutions
+    (``<details>``) and the time line itself left out, so the count does not depend on it."""
+    prose = (TIME_BLOCK.sub(" ", re.sub(r"<details>.*?</details>", " ", cell.source, flags=re.DOTALL))
+             for cell in cells if cell.cell_type == "markdown")
+    return sum(len(text.split()) for text in prose)
 
 
 def reading_minutes(notebook: str, root: Path = ROOT) -> int:
-    """Minutes to read a notebook's prose at :data:`READING_WORDS_PER_MINUTE`, solutions left out."""
+    """Minutes to read a notebook's prose at :data:`READING_WORDS_PER_MINUTE` (see :func:`reading_words`)."""
     import nbformat
 
     nb = nbformat.read(root / "notebooks" / f"{notebook}.ipynb", as_version=4)
-    words = sum(len(re.sub(r"<details>.*?</details>", " ", cell.source, flags=re.DOTALL).split())
-                for cell in nb.cells if cell.cell_type == "markdown")
-    return max(1, round(words / READING_WORDS_PER_MINUTE))
+    return max(1, round(reading_words(nb.cells) / READING_WORDS_PER_MINUTE))
 
 
-def notebook_time(results_dir: Path = RESULTS, notebook: str = "") -> str:
-    """Inline, at the top of a notebook: its measured running time and its reading time."""
-    reading = f"about {reading_minutes(notebook)} minutes of reading"
+def _minutes(n: int) -> str:
+    return f"{n} minute" if n == 1 else f"{n} minutes"
+
+
+def notebook_time(results_dir: Path = RESULTS, notebook: str = "", reading: int | None = None) -> str:
+    """Inline, at the top of a notebook: its reading time (``reading`` minutes, or counted from the
+    notebook on disk) and its measured running time."""
+    reading_text = f"about {_minutes(reading_minutes(notebook) if reading is None else reading)} of reading"
     data = load_optional("course_timings", results_dir)
     seconds = None if data is None else data["notebooks"].get(notebook)
     if seconds is None:
-        return f"{reading}; running time not measured yet (`make course` times it)"
-    return (f"{reading}, and {max(1, round(seconds / 60))} minutes of running in the "
+        return f"{reading_text}; running time not measured yet (`make course` times it)"
+    return (f"{reading_text}, and {_minutes(max(1, round(seconds / 60)))} of running in the "
             f"`{data['profile']}` profile on {data['machine']} (measured by "
             f"`{data.get('command', 'make course')}`, with the models that earlier notebooks train "
             "already cached)")
@@ -724,16 +737,20 @@ def results_page(results_dir: Path = RESULTS) -> str:
 
 # ----------------------------------------------------------------------------------- the blocks
 
-def render_blocks(text: str, results_dir: Path = RESULTS, where: str = "") -> str:
-    """``text`` with every marked block replaced by its rendering."""
+def render_blocks(text: str, results_dir: Path = RESULTS, where: str = "",
+                  renderers: dict[str, Renderer] | None = None) -> str:
+    """``text`` with every marked block replaced by its rendering (``renderers`` replace the
+    named ones of :data:`RENDERERS`)."""
+    chosen = {**RENDERERS, **(renderers or {})}
+
     def replace(match: re.Match) -> str:
         start, full_key, body, end = match.groups()
         key, _, argument = full_key.partition(":")
-        if key not in RENDERERS:
+        if key not in chosen:
             raise RenderError(f"{where or 'text'}: no renderer named {key!r} "
-                              f"(known: {', '.join(sorted(RENDERERS))})")
+                              f"(known: {', '.join(sorted(chosen))})")
         try:
-            rendered = RENDERERS[key](results_dir, argument) if argument else RENDERERS[key](results_dir)
+            rendered = chosen[key](results_dir, argument) if argument else chosen[key](results_dir)
         except KeyError as err:
             raise RenderError(f"{where or 'text'}: block {key!r} needs the field {err} in its results "
                               "file, which it lacks") from None
@@ -755,12 +772,16 @@ def render_notebook(text: str, results_dir: Path, where: str) -> str:
     import nbformat
 
     nb = nbformat.reads(text, as_version=4)
-    changed = False
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and BLOCK.search(cell.source):
-            new = render_blocks(cell.source, results_dir, where)
-            changed |= new != cell.source
-            cell.source = new
+    marked = [cell for cell in nb.cells if cell.cell_type == "markdown" and BLOCK.search(cell.source)]
+    before = [cell.source for cell in marked]
+    for cell in marked:  # the measured numbers first, since the reading time counts their words
+        cell.source = render_blocks(cell.source, results_dir, where,
+                                    {"notebook_time": lambda _results, _notebook: "?"})
+    reading = max(1, round(reading_words(nb.cells) / READING_WORDS_PER_MINUTE))
+    for cell in marked:
+        cell.source = render_blocks(cell.source, results_dir, where, {
+            "notebook_time": lambda results, notebook: notebook_time(results, notebook, reading)})
+    changed = [cell.source for cell in marked] != before
     return nbformat.writes(nb) + "\n" if changed else text
 
 
@@ -770,12 +791,7 @@ def render_all(results_dir: Path = RESULTS, root: Path = ROOT) -> dict[Path, str
     for page in pages(root):
         if page.exists():
             render = render_notebook if page.suffix == ".ipynb" else render_blocks
-            text = page.read_text(encoding="utf-8")
-            for _ in range(3):  # a notebook's reading time counts its rendered words: render to a fixed point
-                text, before = render(text, results_dir, str(page.relative_to(root))), text
-                if text == before:
-                    break
-            out[page] = text
+            out[page] = render(page.read_text(encoding="utf-8"), results_dir, str(page.relative_to(root)))
     return out
 
 
