@@ -23,9 +23,10 @@ Subcommands:
   speed options against the TF-tutorial reference DCGAN, interleaved; prints a table, writes
   ``bench.json``/``bench.csv``/``bench.md`` into DIR. ``charlib train`` takes the same options:
   ``--xla``, ``--precision``, ``--distribute``.
-* ``charlib diagnose --checkpoint DIR [--n N] [--seed S] [--json]``: mode collapse and sample quality
-  of a GAN or VAE run (modes covered, reverse KL, precision, recall, density, coverage, Fréchet
-  classifier distance); ``--json`` prints only machine-readable JSON.
+* ``charlib diagnose --checkpoint DIR [--n N] [--n-knn M] [--seed S] [--json]``: mode collapse and
+  sample quality of a GAN or VAE run (modes covered, reverse KL against a perfect generator's,
+  precision, recall, density, coverage, Fréchet classifier distance); ``--json`` prints only
+  machine-readable JSON.
 
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
 """
@@ -388,7 +389,7 @@ def _diagnose(args: argparse.Namespace) -> int:
     from charlib.diagnostics.report import diagnose, format_diagnosis
 
     result = diagnose(args.checkpoint, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                      progress=not args.json)
+                      progress=not args.json, n_knn=args.n_knn)
     print(json.dumps(result, indent=2) if args.json else format_diagnosis(result))
     return 0
 
@@ -520,7 +521,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diagnose", help="mode coverage, KL, precision/recall/density/coverage and FCD "
                                         "of a trained run")
     p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
-    p.add_argument("--n", type=_positive, default=10_000, help="samples to draw and score (default 10000)")
+    p.add_argument("--n", type=_positive, default=26_000,
+                   help="samples to draw and classify into modes (default 26000, as PacGAN and VEEGAN)")
+    p.add_argument("--n-knn", type=_positive, default=10_000,
+                   help="of them, how many precision/recall/density/coverage and FCD use (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="noise and reference seed (default 0)")
     p.add_argument("--batch-size", type=_positive, default=512, help="images per batch (default 512)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON only")

@@ -61,6 +61,42 @@ def test_gan_run_gives_every_metric_in_range_and_is_repeatable(gan_run, untraine
     again = diagnose(gan_run, n=64, seed=1, classifier=untrained, batch_size=16)
     assert {k: again[k] for k in METRICS} == pytest.approx({k: r[k] for k in METRICS}, abs=1e-4)
     assert "modes covered" in format_diagnosis(r)
+    assert r["kl_floor"] == pytest.approx((1000 - 1) / (2 * 64), abs=1e-6)
+    assert "perfect generator" in format_diagnosis(r)
+
+
+def test_modes_are_counted_on_all_samples_and_knn_metrics_on_the_first_n_knn(gan_run, untrained,
+                                                                             monkeypatch):
+    from charlib.diagnostics import report
+
+    seen = []
+    real_metrics = report._metrics
+    monkeypatch.setattr(report, "_metrics", lambda real, fake, *a: seen.append(
+        (len(real), len(fake))) or real_metrics(real, fake, *a))
+    full = diagnose(gan_run, n=96, seed=1, classifier=untrained)
+    part = diagnose(gan_run, n=96, seed=1, classifier=untrained, n_knn=48)
+    assert seen == [(96, 96), (48, 48)]
+    assert part["n_knn"] == 48 and full["n_knn"] == 96
+    for key in ("modes_covered", "kl", "kl_floor", "outside_fraction"):  # from all 96 samples
+        assert part[key] == pytest.approx(full[key]), key
+    assert "first 48" in format_diagnosis(part) and "first" not in format_diagnosis(full)
+    with pytest.raises(ShapeError, match="n_knn"):
+        diagnose(gan_run, n=96, classifier=untrained, n_knn=5)
+
+
+def test_the_perfect_generator_floor_is_what_real_samples_score_from_sampling_alone():
+    from charlib.diagnostics.report import kl_floor
+
+    assert kl_floor(1296, 26_000) == pytest.approx(0.0249, abs=1e-4)  # the papers' N and K
+    rng = np.random.default_rng(0)
+    k, n = 200, 5000  # a perfect generator of K equally likely modes, scored on n samples
+    p = np.full(k, 1 / k)
+    kls = []
+    for _ in range(200):
+        q = np.bincount(rng.integers(0, k, n), minlength=k) / n
+        kls.append(np.sum(q[q > 0] * np.log(q[q > 0] / p[q > 0])))
+    assert np.mean(kls) == pytest.approx(kl_floor(k, n), rel=0.1)
+    assert kl_floor(k, n) < kl_floor(k, n // 2)  # more samples, a lower floor
 
 
 def test_vae_run_is_diagnosed_from_prior_samples(vae_run, untrained):

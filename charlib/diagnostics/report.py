@@ -11,6 +11,13 @@ can score with that N. ``charlib diagnose --checkpoint DIR`` prints the same num
 A run trained on an image folder has no appearance labels, so mode counting is skipped (and says
 so); precision/recall/density/coverage and the Fréchet distance are still computed against the
 folder's images, in the sprite classifier's feature space.
+
+The defaults follow the papers' protocol: modes are counted on 26,000 samples, as PacGAN and
+VEEGAN do on Stacked MNIST, and the k-NN metrics (precision, recall, density, coverage) and the
+Fréchet distance use the first 10,000 of them, as the density-and-coverage paper does (their cost
+grows with the square of N). The result also carries ``kl_floor``, the reverse KL that a perfect
+generator's N samples would still show from sampling alone: the plug-in estimate of a K-bin
+histogram from N draws has expectation about (K − 1) / (2N) nats.
 """
 
 from __future__ import annotations
@@ -29,6 +36,13 @@ from charlib.errors import CharlibError, ShapeError
 __all__ = ["diagnose", "format_diagnosis", "real_floor"]
 
 MIN_N = 16
+N_MODES_DEFAULT = 26_000  # samples whose modes are counted (PacGAN, VEEGAN)
+N_KNN_DEFAULT = 10_000  # of them, the ones the k-NN metrics and the Fréchet distance use
+
+
+def kl_floor(n_modes: int, n: int) -> float:
+    """Expected plug-in reverse KL of a perfect generator: n samples over n_modes modes, (K - 1) / (2n)."""
+    return (n_modes - 1) / (2 * n)
 
 
 def _classifier_for(image_size: int, classifier, progress: bool):
@@ -77,13 +91,16 @@ def _reference(config: dict, n: int, seed: int) -> tuple[np.ndarray, str]:
     return images[:n], str(folder)
 
 
-def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: int = 512, k: int = 5,
-             classifier=None, progress: bool = False) -> dict[str, object]:
+def diagnose(run_dir: str | Path, n: int = N_MODES_DEFAULT, seed: int = 0, batch_size: int = 512,
+             k: int = 5, classifier=None, progress: bool = False,
+             n_knn: int = N_KNN_DEFAULT) -> dict[str, object]:
     """Measure mode collapse and sample quality of a GAN or VAE run folder.
 
     Args:
         run_dir: a run folder written by ``train_gan`` or ``train_vae`` (its latest checkpoint is used).
-        n: generated images (and real reference images) to draw, in batches of ``batch_size``.
+        n: generated images (and real reference images) to draw, in batches of ``batch_size``;
+            all of them are classified into modes.
+        n_knn: of those, how many (generated and real) the k-NN metrics and the Fréchet distance use.
         seed: seeds the latent vectors and the real reference sprites.
         batch_size: images generated and classified at a time.
         k: the neighbour that sets the k-NN radii of precision/recall/density/coverage.
@@ -93,9 +110,9 @@ def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: in
 
     Returns:
         A JSON-ready dict: ``run, model, image_size, n, seed, data, reference`` and the metrics
-        ``modes_covered, n_modes, mode_coverage, kl, outside_fraction`` (None for a run trained on an
-        image folder), ``precision, recall, density, coverage, frechet_distance``, plus ``modes``
-        (marginals and the most over- and under-produced modes) and ``seconds``.
+        ``modes_covered, n_modes, mode_coverage, kl, kl_floor, outside_fraction`` (None for a run
+        trained on an image folder), ``precision, recall, density, coverage, frechet_distance``,
+        plus ``modes`` (marginals and the most over- and under-produced modes) and ``seconds``.
 
     Raises:
         CharlibError: ``run_dir`` is not a run folder, holds no checkpoint, or ``n`` is too small.
@@ -107,6 +124,8 @@ def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: in
                            "charlib train / train_gan / train_vae wrote")
     if n < MIN_N or n <= k:
         raise ShapeError(f"n must be at least {max(MIN_N, k + 1)} to measure anything, got {n}")
+    if n_knn <= k:
+        raise ShapeError(f"n_knn must be more than k={k} to measure anything, got {n_knn}")
     fake, config = _sample(run_dir, n, seed, batch_size)
     if fake.shape[1] != int(config["image_size"]) or fake.shape[1] != fake.shape[2]:
         raise ShapeError(f"the run's generator makes {fake.shape[1:3]} images, but its config says "
@@ -118,22 +137,23 @@ def diagnose(run_dir: str | Path, n: int = 10_000, seed: int = 0, batch_size: in
     result: dict[str, object] = {
         "run": str(run_dir), "model": config.get("model"), "image_size": int(fake.shape[1]), "n": n,
         "seed": seed, "data": config.get("data", "sprites"), "reference": reference,
-        "n_reference": int(len(real)), "k": k,
+        "n_reference": int(len(real)), "k": k, "n_knn": min(n_knn, n),
     }  # fmt: skip
     if result["data"] == "sprites":
         report = count_modes(fake, clf, split=reference, batch_size=batch_size)
         summary = report.summary()
         result.update({key: summary[key] for key in
                        ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+        result["kl_floor"] = round(kl_floor(int(summary["n_modes"]), n), 6)
         result["modes"] = {key: summary[key] for key in ("marginals", "over_produced", "under_produced")}
     else:
-        result.update(dict.fromkeys(("modes_covered", "n_modes", "mode_coverage", "kl",
+        result.update(dict.fromkeys(("modes_covered", "n_modes", "mode_coverage", "kl", "kl_floor",
                                      "outside_fraction")))
         result["modes"] = None
         result["note"] = ("mode counting needs sprites (their attributes define the modes); this run "
                           "was trained on an image folder, so only precision/recall/density/coverage "
                           "and the Fréchet distance are reported, in the sprite classifier's features")
-    result.update(_metrics(real, fake, clf, k, batch_size))
+    result.update(_metrics(real[:n_knn], fake[:n_knn], clf, k, batch_size))
     result["classifier_held_out_mode_accuracy"] = clf.accuracy.get(f"native_{fake.shape[1]}", {}).get("mode")
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
@@ -176,10 +196,15 @@ def format_diagnosis(result: dict[str, object]) -> str:
     """A few readable lines from :func:`diagnose`'s dict."""
     lines = [f"{result.get('model')} run {result.get('run', '')} ({result['image_size']}px, "
              f"{result['n']} samples, seed {result['seed']}; reference: {result['reference']})"]
+    if result.get("n_knn") is not None and result["n_knn"] != result["n"]:
+        lines.append(f"(modes on all {result['n']} samples; precision to Fréchet on the first "
+                     f"{result['n_knn']})")
     if result.get("modes_covered") is not None:
         lines.append(f"modes covered      {result['modes_covered']} / {result['n_modes']} "
                      f"({100 * float(result['mode_coverage']):.1f}%)")
-        lines.append(f"reverse KL         {float(result['kl']):.4f} nats")
+        floor = result.get("kl_floor")
+        lines.append(f"reverse KL         {float(result['kl']):.4f} nats" + (
+            "" if floor is None else f" (a perfect generator: about {float(floor):.4f} from sampling)"))
         if float(result["outside_fraction"] or 0) > 0:
             lines.append(f"outside reference  {100 * float(result['outside_fraction']):.2f}% of samples")
     else:
