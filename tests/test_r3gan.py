@@ -197,7 +197,7 @@ def _stub_loop(tmp_path, scores, window: int, monkeypatch, **settings):
 
 
 def test_a_won_discriminator_is_warned_about_once_and_marked_in_history(tmp_path, capsys, monkeypatch):
-    scores = [(0.6, 0.4)] * 5 + [(0.99, 0.01)] * 30 + [(0.6, 0.4)] * 5 + [(0.99, 0.01)] * 30
+    scores = [(0.6, 0.4)] * 5 + [(0.999, 0.001)] * 30 + [(0.6, 0.4)] * 5 + [(0.999, 0.001)] * 30
     run, history = _stub_loop(tmp_path, scores, 10, monkeypatch, log_every=1, sample_every=1000,
                               ckpt_every=1000)
     out = capsys.readouterr().out
@@ -208,8 +208,9 @@ def test_a_won_discriminator_is_warned_about_once_and_marked_in_history(tmp_path
 
 
 def test_a_healthy_run_gets_no_warning(tmp_path, capsys, monkeypatch):
-    # D winning for a while, but never for a whole window, and a D sure of reals only
-    scores = ([(0.99, 0.01)] * 9 + [(0.7, 0.3)]) * 4 + [(0.99, 0.2)] * 20
+    # D winning for a while, but never for a whole window; a D sure of reals only; and a confident
+    # but unsaturated D, as a healthy DCGAN's (reals near 0.99, fakes near 0.01)
+    scores = ([(0.999, 0.001)] * 9 + [(0.7, 0.3)]) * 4 + [(0.999, 0.2)] * 20 + [(0.99, 0.01)] * 20
     run, _ = _stub_loop(tmp_path, scores, 10, monkeypatch, log_every=1)
     assert "discriminator has won" not in capsys.readouterr().out
     assert all(row["d_won"] == 0 for row in run.read_history())
@@ -218,7 +219,7 @@ def test_a_healthy_run_gets_no_warning(tmp_path, capsys, monkeypatch):
 def test_a_run_built_to_fail_warns(tmp_path, capsys, images, monkeypatch):
     """A DCGAN whose generator cannot learn (lr_g = 0) against a fast discriminator: D wins."""
     monkeypatch.setattr(loop, "D_WON_WINDOW", 20)
-    result = train_gan(GanConfig(steps=80, lr_g=0.0, lr_d=2e-3, **{**TINY, "sample_every": 100,
+    result = train_gan(GanConfig(steps=80, lr_g=0.0, lr_d=1e-2, **{**TINY, "sample_every": 100,
                                                                     "ckpt_every": 100}),
                        tmp_path / "broken", images=images, progress=False)
     assert capsys.readouterr().out.count("discriminator has won") == 1
