@@ -298,3 +298,25 @@ def test_conditional_trainer_splits_its_pairs_over_two_replicas_and_resumes():
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"replicas": 2, "step": 3, "finite": True}
+
+
+def _autograph_settings_outside(texts: dict[str, str]) -> list[str]:
+    """Names of the code texts that set AutoGraph themselves instead of compiling with hardware.graph."""
+    return [name for name, text in texts.items() if "autograph=" in text]
+
+
+def test_autograph_is_settled_in_one_place():
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    texts = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
+             for p in (root / "charlib").rglob("*.py") if p.name != "hardware.py"}
+    for path in (root / "notebooks").glob("*.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        texts[path.name] = "\n".join(c.source for c in cells if c.cell_type == "code")
+    assert _autograph_settings_outside(texts) == []
+    assert hardware.graph(lambda x: x * 2)(tf.constant(3.0)).numpy() == 6.0
+    # the rule catches a step compiled with its own setting
+    assert _autograph_settings_outside({"x.py": "tf.function(step, autograph=False)"}) == ["x.py"]

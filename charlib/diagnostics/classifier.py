@@ -34,6 +34,7 @@ from charlib.config import output_dir, seed_everything
 from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.errors import CharlibError, ShapeError
+from charlib.training import hardware
 
 __all__ = [
     "APPEARANCE_HEADS",
@@ -307,7 +308,7 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
 
     blur, jitter = float(recipe.get("blur", 0.0)), 127.5 * float(recipe.get("colour_jitter", 0.0))
 
-    @tf.function(autograph=False)  # no Python control flow inside: nothing to convert
+    @hardware.graph
     def step(xb, yb, step_seed):
         xb = degrade(xb, step_seed, noise_std, blur, jitter)
         with tf.GradientTape() as tape:

@@ -17,6 +17,12 @@ the number of replicas to average them; with one device it changes nothing but r
 one-line notice (an option that cannot help here falls back, it never fails). The trainer builds
 models inside :meth:`Plan.scope` and compiles its step with :meth:`Plan.compile_step`; model steps
 call :func:`gradients` and :func:`replica_key`, which are no-ops on one device in float32.
+
+Every compiled step in charlib is made by :func:`graph`, with AutoGraph off (:data:`AUTOGRAPH`).
+AutoGraph rewrites Python ``if``/``for`` on *tensors* into graph control flow. The course's steps
+have none: their ``if``s test Python settings fixed when the step is traced (``if self.augment:``),
+and the one branch on a tensor, R3GAN's lazy penalty, is written as ``tf.cond``. With nothing to
+convert, AutoGraph off traces faster and keeps error messages pointing at the lines as written.
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ import tensorflow as tf
 from charlib.errors import CharlibError
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+AUTOGRAPH = False  # charlib's steps branch on Python settings only (see the module docstring)
+
+
+def graph(fn: Callable | None = None, *, jit_compile: bool = False) -> Callable:
+    """``fn`` traced into a graph by ``tf.function`` with AutoGraph off (:data:`AUTOGRAPH`), and
+    with XLA when ``jit_compile``; usable as ``@graph`` or ``graph(step, jit_compile=True)``."""
+    if fn is None:
+        return lambda f: graph(f, jit_compile=jit_compile)
+    return tf.function(fn, autograph=AUTOGRAPH, jit_compile=jit_compile or None)
 
 
 class OptionError(CharlibError):
@@ -224,12 +239,12 @@ class Plan:
         one per replica, and the replicas' outputs are averaged.
         """
         if self.strategy is None:
-            return tf.function(train_step, autograph=False, jit_compile=self.jit_compile or None)
+            return graph(train_step, jit_compile=self.jit_compile)
         strategy = self.strategy
         # traced once, inside the replicated graph; XLA compiles each replica's step
-        step = tf.function(train_step, autograph=False, jit_compile=True) if self.jit_compile else train_step
+        step = graph(train_step, jit_compile=True) if self.jit_compile else train_step
 
-        @tf.function(autograph=False)
+        @graph
         def replicated(batch: Any) -> dict[str, tf.Tensor]:
             outputs = strategy.run(step, args=(batch,))
             return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
