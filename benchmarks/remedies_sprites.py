@@ -1,6 +1,6 @@
 """Mode-collapse remedies on the sprites: each recipe trained for the same steps, then diagnosed.
 
-For every recipe in ``charlib.training.remedies.SPRITE_RECIPES`` (the full-profile DCGAN at 32x32
+For every recipe in ``SPRITE_RECIPES`` of ``benchmarks/recipes.py`` (the full-profile DCGAN at 32x32
 with one remedy switched on), trains a run of ``--steps`` steps (sized by steps, not minutes, so the
 result does not depend on how busy the machine is; wall time is recorded too) into
 ``--root/<recipe>_<steps>`` (a finished run there is reused, a stopped one resumed), then measures it
@@ -89,7 +89,7 @@ DESCRIPTIONS = {
     "pacgan2-decay-clusters": "pacgan2-decay conditioned on 1000 k-means clusters of the training images' "
                               "colour histograms: z's last coordinate draws a cluster as often as the data "
                               "holds it, and an auxiliary classifier trained on the real images' clusters "
-                              "holds each sample to its own (weight 3; charlib.models.clusters)",
+                              "holds each sample to its own (weight 3)",
 }
 
 
@@ -104,8 +104,9 @@ def _label(row: dict) -> str:
 
 def _train(recipe: str, steps: int, out: Path, seed: int = 0) -> dict:
     """Train ``out`` to ``steps`` (new, resumed, or already done); returns its config and timing."""
+    from recipes import recipe_config
+
     from charlib.training.gan import train_gan
-    from charlib.training.remedies import recipe_config
 
     timing_file = out.parent / f"{out.name}.timing.json"
     timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {"train_seconds": 0.0,
@@ -252,7 +253,8 @@ def _floor_row(label: str, floor: dict) -> str:
             f"{floor['density']:.3f} | {floor['coverage']:.3f} | {floor['frechet_distance']:.2f} | |")
 
 
-def _markdown(rows: list[dict], floor: dict | None, copy_floor: dict | None = None) -> str:
+def _markdown(rows: list[dict], floor: dict | None, copy_floor: dict | None = None,
+              removed: dict[str, dict] | None = None) -> str:
     lines = [
         "Command: `python benchmarks/remedies_sprites.py --recipes <names> --steps <steps>` "
         "(rows accumulate over invocations; each row's own command is in the JSON).",
@@ -319,6 +321,10 @@ def _markdown(rows: list[dict], floor: dict | None, copy_floor: dict | None = No
     for name in dict.fromkeys(r["recipe"] for r in rows):
         overrides = next(r["overrides"] for r in rows if r["recipe"] == name)
         about = f" — {DESCRIPTIONS[name]}" if name in DESCRIPTIONS else ""
+        gone = (removed or {}).get(name)
+        if gone:
+            about += (f". Removed from the package ({gone['why']}); commit {gone['commit']} of the course "
+                      "still runs it")
         lines.append(f"- `{name}`: `{json.dumps(overrides)}`{about}")
     return "\n".join(lines + _kl_parts_markdown(rows)) + "\n"
 
@@ -340,13 +346,18 @@ def main() -> None:
                       help="split the scored rows' KL into marginals, floor and interactions")
     args = parser.parse_args()
 
+    from recipes import SPRITE_RECIPES, recipe_config
+
     from charlib.config import output_dir
-    from charlib.training.remedies import SPRITE_RECIPES
+    from charlib.errors import CharlibError
 
     recipes = args.recipes.split(",")
-    unknown = sorted(set(recipes) - set(SPRITE_RECIPES))
-    if unknown:
-        raise SystemExit(f"error: unknown recipes {unknown}; choose from {sorted(SPRITE_RECIPES)}")
+    if not (args.report_only or args.kl_parts):
+        for recipe in recipes:  # an unknown or removed recipe stops here, with a clear line
+            try:
+                recipe_config(recipe)
+            except CharlibError as err:
+                raise SystemExit(f"error: {err}") from None
     root = args.root or output_dir("bench", "remedies")
     root.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
@@ -404,7 +415,6 @@ def main() -> None:
     saved = load()
     if not (args.train_only or args.report_only or args.kl_parts):
         from charlib.diagnostics.report import real_floor
-        from charlib.training.remedies import recipe_config
 
         # fresh real sprites, and an exact copy of the training set a seed-0 run draws
         for key, copy_of in (("floor", None), ("copy_floor", recipe_config("dcgan").n_data)):
@@ -413,7 +423,7 @@ def main() -> None:
                 json_path.write_text(json.dumps(saved, indent=2) + "\n")
     saved["rows"].sort(key=lambda r: (r["steps"], r["recipe"], r.get("seed", 0)))
     (RESULTS / "remedies_sprites.md").write_text(_markdown(saved["rows"], saved.get("floor"),
-                                                           saved.get("copy_floor")))
+                                                           saved.get("copy_floor"), saved.get("removed")))
     print(f"wrote {RESULTS / 'remedies_sprites.md'}")
 
 

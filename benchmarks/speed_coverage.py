@@ -20,7 +20,7 @@ load average (``os.getloadavg``) at its start and end, since the cores may be sh
 draws ``--n`` samples and reads them with the course's 32x32 sprite classifier (64x64 samples are
 averaged down to 32x32; its accuracy on native 64x64 renders is in ``diagnostics_real.md``).
 ``--extra RECIPE`` adds one row after the measurement: a remedy recipe from
-``charlib.training.remedies`` at 64x64 for the reference's wall time, labelled as not the default.
+``benchmarks/recipes.py`` at 64x64 for the reference's wall time, labelled as not the default.
 ``--extra-overrides JSON --extra-name NAME`` adds such a row for the default with ``GanConfig``
 overrides instead (e.g. ``'{"lr_d": 5e-5}'``), and ``--bench-only --extra-overrides JSON
 --extra-name NAME`` times that setting's step interleaved with the reference's and the default's.
@@ -281,7 +281,7 @@ def _markdown(saved: dict) -> str:
         lines += [options, ""]
     if any(k.startswith("extra_") for k in rows):
         lines += ["Rows marked *extra* are not the default: a remedy recipe from "
-                  "`charlib.training.remedies`, or the default with the `GanConfig` overrides shown, at "
+                  "`benchmarks/recipes.py`, or the default with the `GanConfig` overrides shown, at "
                   "this size, trained for the reference's wall time after "
                   "the measurement above (same machine, later, so its load may differ: see its column). "
                   "Command: " + ", ".join(f"`{rows[k]['command']}`" for k in rows
@@ -376,7 +376,7 @@ def main() -> None:
         print(json.dumps(saved["interleaved"]))
         return
     if args.extra:
-        from charlib.training.remedies import SPRITE_RECIPES, recipe_config
+        from recipes import SPRITE_RECIPES, recipe_config
 
         ref = next(r for r in saved["rows"] if r["row"] == "reference")
         name = f"extra_{args.extra}"

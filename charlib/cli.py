@@ -40,7 +40,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -68,17 +68,6 @@ def _non_negative(text: str) -> float:
     if not value >= 0.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
-
-
-def _off_or_at_least_two(zero: str, things: str) -> Callable[[str], int]:
-    """An argparse type for a count that is 0 (meaning ``zero``) or at least 2 ``things``."""
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < 0 or value == 1:
-            raise argparse.ArgumentTypeError(f"must be 0 ({zero}) or at least 2 {things}, got {value}")
-        return value
-
-    return parse
 
 
 def _sprites(args: argparse.Namespace) -> int:
@@ -156,12 +145,9 @@ def _train(args: argparse.Namespace) -> int:
     for flag, key, value in (("--pack", "pack", args.pack), ("--minibatch-std", "minibatch_std",
                                                               args.minibatch_std or None),
                              ("--lr-decay", "lr_decay", args.lr_decay),
-                             ("--instance-noise", "instance_noise", args.instance_noise),
                              ("--r1", "r1", args.r1), ("--r2", "r2", args.r2),
-                             ("--reg-every", "reg_every", args.reg_every),
-                             ("--palette", "palette", args.palette),
-                             ("--clusters", "clusters", args.clusters)):
-        if value is not None:  # mode-collapse remedies (charlib.training.remedies)
+                             ("--reg-every", "reg_every", args.reg_every)):
+        if value is not None:  # remedies for mode collapse (notebook 08)
             if args.model != "gan":
                 raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
             overrides[key] = value
@@ -436,8 +422,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GAN: a minibatch standard-deviation layer in the discriminator")
     p.add_argument("--lr-decay", type=_fraction, metavar="F",
                    help="GAN: both learning rates fall linearly to 0 over the last fraction F of the steps")
-    p.add_argument("--instance-noise", type=_fraction, metavar="SIGMA",
-                   help="GAN: Gaussian noise of this std on every image D sees (pixels in -1..1)")
     p.add_argument("--r1", type=_non_negative, metavar="GAMMA",
                    help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
     p.add_argument("--r2", type=_non_negative, metavar="GAMMA",
@@ -447,11 +431,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nets", choices=("dcgan", "r3gan"),
                    help="GAN networks: the course's DCGAN (default) or R3GAN, the modern baseline "
                         "(RpGAN loss, R1 + R2, residual nets without normalisation)")
-    p.add_argument("--palette", type=_off_or_at_least_two("RGB output", "colour layers"), metavar="K",
-                   help="GAN: the generator paints K colour layers, one colour each (0: plain RGB output)")
-    p.add_argument("--clusters", type=_off_or_at_least_two("off", "clusters"), metavar="K",
-                   help="GAN: condition on K colour clusters of the training images, drawn as often as "
-                        "the data holds them (charlib.models.clusters; 0: off)")
     p.add_argument("--init-from", metavar="RUN",
                    help="fine-tune: start from the weights of this earlier run folder (same kind)")
     p.add_argument("--xla", action="store_true", help="compile the training step with XLA")

@@ -173,6 +173,27 @@ def test_palette_colours_depend_on_the_identity_only():
     assert np.all(out[0] >= colours.min(0) - 1e-5) and np.all(out[0] <= colours.max(0) + 1e-5)
 
 
+def test_palette_mix_paints_every_pixel_from_its_own_k_colours_and_reloads(tmp_path):
+    import keras
+
+    from charlib.models.conditional import palette_mix
+
+    features, code = keras.Input((16, 16, 4)), keras.Input((8,))
+    model = keras.Model([features, code], palette_mix(features, code, 5))
+    rng = np.random.default_rng(0)
+    x = [rng.standard_normal((3, 16, 16, 4)).astype("float32"), rng.standard_normal((3, 8)).astype("float32")]
+    images = np.asarray(model(x))
+    assert images.shape == (3, 16, 16, 3) and float(np.abs(images).max()) <= 1.0
+    parts = keras.Model(model.inputs, [model.get_layer("layers").output, model.get_layer("palette").output])
+    weights, colours = (np.asarray(v) for v in parts(x))
+    assert colours.shape == (3, 5, 3) and weights.shape == (3, 16, 16, 5)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(images, np.einsum("nhwk,nkc->nhwc", weights, colours), atol=1e-5)
+    model.save(tmp_path / "mix.keras")
+    again = keras.models.load_model(tmp_path / "mix.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(x)), images, atol=1e-6)
+
+
 def test_plain_decoder_and_bad_palette_sizes():
     from charlib.models.conditional import make_conditional_decoder
 

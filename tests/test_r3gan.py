@@ -93,7 +93,7 @@ def test_each_residual_block_is_the_identity_at_initialisation():
 
 
 def test_config_refuses_options_r3gan_does_not_have():
-    for bad in ({"pack": 2}, {"minibatch_std": True}, {"palette": 4}, {"clusters": 3}, {"loss": "hinge"}):
+    for bad in ({"pack": 2}, {"minibatch_std": True}, {"loss": "hinge"}):
         with pytest.raises(CharlibError, match="r3gan"):
             tiny_r3gan(**bad)
     with pytest.raises(CharlibError, match="rpgan"):

@@ -1,19 +1,29 @@
-"""Mode-collapse remedies in the DCGAN trainer: minibatch std, PacGAN packing, and their configs."""
+"""Mode-collapse remedies in the DCGAN trainer: minibatch std, PacGAN packing, learning-rate decay,
+R1, the benchmark's recipes (``benchmarks/recipes.py``), and the options the package no longer has."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
+from charlib.base.run import RemovedOptionError
 from charlib.data.sprites import sample_sprites
 from charlib.errors import CharlibError, ShapeError
 from charlib.models import dcgan
-from charlib.training.gan import GanConfig, train_gan
-from charlib.training.remedies import SPRITE_RECIPES, recipe_config
+from charlib.training.gan import REMOVED_OPTIONS, GanConfig, load_generator, train_gan
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+# the recipes are the benchmark's, not the package's: load benchmarks/recipes.py as a module
+_spec = importlib.util.spec_from_file_location("recipes", BENCHMARKS / "recipes.py")
+recipes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(recipes)
+SPRITE_RECIPES, recipe_config = recipes.SPRITE_RECIPES, recipes.recipe_config
 
 TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
             sample_every=3, ckpt_every=3, log_every=1, n_samples=4)
@@ -103,6 +113,17 @@ def test_unknown_recipe_is_a_clear_error():
         recipe_config("no-such-recipe")
 
 
+def test_a_removed_recipe_keeps_its_rows_and_names_the_commit_that_runs_it():
+    saved = json.loads((BENCHMARKS / "results" / "remedies_sprites.json").read_text())
+    removed = recipes.removed_recipes()
+    assert set(removed) == {"pacgan2-decay-noise", "pacgan2-decay-palette", "pacgan2-decay-clusters"}
+    for name, gone in removed.items():
+        assert name not in SPRITE_RECIPES
+        assert any(row["recipe"] == name and row.get("kl") is not None for row in saved["rows"])
+        with pytest.raises(CharlibError, match=f"removed.*commit {gone['commit']}"):
+            recipe_config(name)
+
+
 @pytest.mark.parametrize("switches", [
     dict(minibatch_std=True),
     dict(pack=2),
@@ -178,36 +199,19 @@ def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedu
                                                                strict=True))
 
 
-# ------------------------------------------------------------------- instance noise and R1 penalty
+# ------------------------------------------------------------------------------------ R1 penalty
 
 
-@pytest.mark.parametrize("field, value", [("instance_noise", -0.1), ("instance_noise", 1.5), ("r1", -1.0)])
-def test_instance_noise_and_r1_out_of_range_are_clear_errors(field, value):
-    with pytest.raises(CharlibError, match=field):
-        GanConfig(**TINY, **{field: value})
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_r1_below_zero_or_nan_is_a_clear_error(value):
+    with pytest.raises(CharlibError, match="r1"):
+        GanConfig(**TINY, r1=value)
 
 
-def test_instance_noise_blurs_real_and_fake_alike_and_repeats_for_a_step():
-    from charlib.training.gan import build_gan
-
-    gan = build_gan(GanConfig(**TINY, instance_noise=0.2))
-    real, fake = np.zeros((64, 16, 16, 3), "float32"), np.ones((64, 16, 16, 3), "float32")
-    noisy_real, noisy_fake = (np.asarray(x) for x in gan.noisy_pair(real, fake))
-    for noisy, clean in ((noisy_real, real), (noisy_fake, fake)):
-        assert abs(float(np.std(noisy - clean)) - 0.2) < 0.01 and abs(float(np.mean(noisy - clean))) < 0.01
-    assert not np.allclose(noisy_real - real, noisy_fake - fake)  # independent draws
-    again = np.asarray(gan.noisy_pair(real, fake)[0])
-    np.testing.assert_array_equal(again, noisy_real)  # keyed by (seed, step): a resumed run redraws it
-    gan.step.assign(1)
-    assert not np.allclose(np.asarray(gan.noisy_pair(real, fake)[0]), noisy_real)
-
-
-@pytest.mark.parametrize("field, value", [("instance_noise", 0.3), ("r1", 10.0)])
-def test_instance_noise_and_r1_change_what_d_learns_and_resume_exactly(tmp_path, images, interrupted_at_batch,
-                                                                        field, value):
-    config = GanConfig(steps=6, **{**TINY, "ckpt_every": 100, field: value})
+def test_r1_changes_what_d_learns_and_resumes_exactly(tmp_path, images, interrupted_at_batch):
+    config = GanConfig(steps=6, **{**TINY, "ckpt_every": 100, "r1": 10.0})
     straight = train_gan(config, tmp_path / "a", images=images, progress=False)
-    plain = train_gan(replace(config, **{field: 0.0}), tmp_path / "p", images=images, progress=False)
+    plain = train_gan(replace(config, r1=0.0), tmp_path / "p", images=images, progress=False)
     with interrupted_at_batch(4):
         train_gan(config, tmp_path / "b", images=images, progress=False)
     resumed = train_gan(out=tmp_path / "b", resume=True, images=images, progress=False)
@@ -220,33 +224,52 @@ def test_instance_noise_and_r1_change_what_d_learns_and_resume_exactly(tmp_path,
     assert all(np.isfinite(row["d_loss"]) for row in straight.history)
 
 
-# ------------------------------------------------------------------------------- palette generator
+# ---------------------------------------------------------------- options the package no longer has
 
 
-def test_palette_generator_paints_every_pixel_from_its_own_k_colours_and_reloads(tmp_path):
-    g = dcgan.make_generator(latent_dim=8, image_size=16, width=4, palette=5)
-    z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
-    images = np.asarray(g(z))
-    assert images.shape == (3, 16, 16, 3) and float(np.abs(images).max()) <= 1.0
-    parts = keras.Model(g.input, [g.get_layer("layers").output, g.get_layer("palette").output])
-    weights, colours = (np.asarray(x) for x in parts(z))
-    assert colours.shape == (3, 5, 3) and weights.shape == (3, 16, 16, 5)
-    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(images, np.einsum("nhwk,nkc->nhwc", weights, colours), atol=1e-5)
-    g.save(tmp_path / "g.keras")
-    again = keras.models.load_model(tmp_path / "g.keras", safe_mode=True)
-    np.testing.assert_allclose(np.asarray(again(z)), images, atol=1e-6)
+def test_a_run_saved_with_the_removed_options_off_still_loads(tiny_gan_copy):
+    # what every config.json written before the options went holds
+    path = tiny_gan_copy / "config.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "instance_noise": 0.0, "palette": 0, "clusters": 0,
+                                "cluster_weight": 1.0}))
+    generator, config = load_generator(tiny_gan_copy)
+    assert not any(hasattr(config, name) for name in ("instance_noise", "palette", "clusters"))
+    z = np.zeros((2, config.latent_dim), "float32")
+    assert generator(z).shape == (2, config.image_size, config.image_size, 3)
 
 
-def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
-    with pytest.raises(ShapeError, match="palette"):
-        dcgan.make_generator(latent_dim=8, image_size=16, width=4, palette=1)
-    with pytest.raises(CharlibError, match="palette"):
-        GanConfig(**{**TINY, "image_size": 32}, nets="reference", palette=8)
-    with pytest.raises(CharlibError, match="palette"):
-        GanConfig(**TINY, palette=1)
-    run = train_gan(GanConfig(steps=2, palette=4, **TINY), tmp_path / "run", images=images, progress=False)
-    assert run.model.generator.get_layer("palette").output.shape[1:] == (4, 3)
+@pytest.mark.parametrize("field, value", [("palette", 16), ("clusters", 1000), ("instance_noise", 0.3)])
+def test_a_run_with_a_removed_option_on_is_one_error_line_naming_it_and_the_commit(tiny_gan_copy, tmp_path,
+                                                                                   capsys, field, value):
+    from charlib.cli import main
+
+    path = tiny_gan_copy / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
+    with pytest.raises(RemovedOptionError, match=f"{field}={value}.*no longer has this option"):
+        load_generator(tiny_gan_copy)
+    assert main(["sample", "--checkpoint", str(tiny_gan_copy), "--out", str(tmp_path / "grid.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and f"{field}={value}" in err[0]
+    assert "no longer has this option" in err[0] and "check out commit 8d7b374" in err[0]
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_the_removed_options_name_the_commit_the_results_record():
+    saved = json.loads((BENCHMARKS / "results" / "remedies_sprites.json").read_text())
+    commits = {gone["commit"] for gone in saved["removed"].values()}
+    assert len(commits) == 1 and f"commit {commits.pop()} " in GanConfig.removed_at
+    assert set(GanConfig.removed) == set(REMOVED_OPTIONS) == {"instance_noise", "palette", "clusters"}
+
+
+def test_the_removed_cli_flags_are_refused(tmp_path, capsys):
+    from charlib.cli import main
+
+    for flag, value in (("--instance-noise", "0.3"), ("--palette", "16"), ("--clusters", "1000")):
+        with pytest.raises(SystemExit):
+            main(["train", "gan", "--profile", "smoke", flag, value, "--out", str(tmp_path / "run")])
+        assert f"unrecognized arguments: {flag}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------------------------- the remedies' CLI flags
@@ -254,10 +277,7 @@ def test_palette_needs_two_colours_and_the_course_nets(images, tmp_path):
 
 @pytest.mark.parametrize("flag, key, good, expected, bad, message", [
     ("--lr-decay", "lr_decay", "0.5", 0.5, ["1.5"], "fraction"),
-    ("--instance-noise", "instance_noise", "0.2", 0.2, ["2"], "fraction"),
     ("--r1", "r1", "0.5", 0.5, ["-1", "nan"], ">= 0"),
-    ("--palette", "palette", "6", 6, ["1"], "colour layers"),
-    ("--clusters", "clusters", "4", 4, ["1", "-3"], "at least 2 clusters"),
 ])
 def test_cli_gan_flag_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys, flag, key, good, expected,
                                                               bad, message):

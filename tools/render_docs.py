@@ -343,9 +343,11 @@ def _remedy_groups(data: dict) -> dict[tuple[str, int], list[dict]]:
 def remedies(results_dir: Path = RESULTS) -> str:
     """One row per recipe and length: mean and range over its seeds, never the best seed alone."""
     data = load("remedies_sprites", results_dir)
+    removed = data.get("removed", {})
     rows = []
     for (recipe, steps), runs in _remedy_groups(data).items():
-        rows.append([f"`{recipe}`", f"{steps:,}", str(len(runs)),
+        name = f"`{recipe}`" + (" (removed)" if recipe in removed else "")
+        rows.append([name, f"{steps:,}", str(len(runs)),
                      spread([r["mode_coverage"] for r in runs], pct),
                      spread([r["kl"] for r in runs], num),
                      num(statistics.mean(r["precision"] for r in runs)),
@@ -360,7 +362,26 @@ def remedies(results_dir: Path = RESULTS) -> str:
         "\n\nWhere a recipe ran with several training seeds (`--seed K`), each cell is the mean over the "
         "seeds with their range in brackets: differences between recipes smaller than that range can be "
         f"chance. Modes are counted out of the {data['floor']['n_modes']:,} training characters, on "
-        f"{data['rows'][0]['n_scored']:,} classified samples.")
+        f"{data['rows'][0]['n_scored']:,} classified samples." + _removed_note(removed))
+
+
+def _still_run_at(removed: dict[str, dict]) -> str:
+    """Which commit of the course still runs each removed recipe (the ``"removed"`` entry of a results
+    JSON: name -> {"commit", "why"}), e.g. "commit 8d7b374 still runs `a` and `b`"."""
+    by_commit: dict[str, list[str]] = {}
+    for name, gone in removed.items():
+        by_commit.setdefault(gone["commit"], []).append(f"`{name}`")
+    return "; ".join(f"commit {commit} still runs {', '.join(names[:-1])}"
+                     + (" and " if len(names) > 1 else "") + names[-1] for commit, names in by_commit.items())
+
+
+def _removed_note(removed: dict[str, dict]) -> str:
+    """A sentence on the recipes marked *(removed)* in the remedies table: why they went, and where."""
+    if not removed:
+        return ""
+    whys = " / ".join(sorted({gone["why"] for gone in removed.values()}))
+    return (f" Rows marked *(removed)* {whys}, so the package no longer has the options they switched on; "
+            f"their rows stay for the record, and {_still_run_at(removed)}.")
 
 
 def remedies_notes(results_dir: Path = RESULTS) -> str:
@@ -394,15 +415,17 @@ def remedies_notes(results_dir: Path = RESULTS) -> str:
         f"- WGAN-GP at 5,000 steps covers {cov('wgan-gp', 5000)} with KL {kl('wgan-gp', 5000)}. DiffAugment "
         "with PacGAN2, the pair that helps at 64×64, does worse at 32×32: "
         f"{cov('diffaugment-pacgan2', 10000)}, "
-        f"KL {kl('diffaugment-pacgan2', 10000)} at 10,000 steps. Instance noise (`pacgan2-decay-noise`) and "
-        f"an R1 penalty (`pacgan2-decay-r1`) gave KL {kl('pacgan2-decay-noise', 10000)} and "
-        f"{kl('pacgan2-decay-r1', 10000)}.",
-        "- A generator that paints 16 colour layers (`--palette 16`, `pacgan2-decay-palette`) draws the "
-        f"cleanest characters of the 10,000-step runs (precision "
-        f"{num(one('pacgan2-decay-palette', 10000)[0]['precision'])}) but the most uneven "
-        f"({cov('pacgan2-decay-palette', 10000)}, KL {kl('pacgan2-decay-palette', 10000)}). Conditioning on "
-        "1000 k-means clusters of colour histograms (`--clusters 1000`, `pacgan2-decay-clusters`) gives "
-        f"KL {kl('pacgan2-decay-clusters', 10000)}.",
+        f"KL {kl('diffaugment-pacgan2', 10000)} at 10,000 steps. An R1 penalty (`pacgan2-decay-r1`) gave "
+        f"KL {kl('pacgan2-decay-r1', 10000)}.",
+        "- Three more changes to `pacgan2-decay` did not beat it: instance noise on every picture the "
+        f"discriminator sees (`pacgan2-decay-noise`, KL {kl('pacgan2-decay-noise', 10000)}); a generator "
+        "that paints 16 colour layers (`pacgan2-decay-palette`), which draws the cleanest characters of the "
+        f"10,000-step runs (precision {num(one('pacgan2-decay-palette', 10000)[0]['precision'])}) but the "
+        f"most uneven ({cov('pacgan2-decay-palette', 10000)}, KL {kl('pacgan2-decay-palette', 10000)}); and "
+        "conditioning on 1000 k-means clusters of colour histograms (`pacgan2-decay-clusters`, KL "
+        f"{kl('pacgan2-decay-clusters', 10000)})."
+        + (f" The package no longer has these options; {_still_run_at(data['removed'])}."
+           if data.get("removed") else ""),
         f"- Floors: real sprites score KL {num(data['floor']['kl'])}; a generator that copied its "
         f"{data['copy_floor']['copy_of']:,} training sprites exactly would score KL "
         f"{num(data['copy_floor']['kl'])}.",

@@ -46,6 +46,10 @@ class RunFolderError(CharlibError):
     """A run folder cannot be used as asked (not empty for a new run, nothing to resume, ...)."""
 
 
+class RemovedOptionError(RunFolderError):
+    """A run's config.json switches on an option that this version of charlib no longer has."""
+
+
 KINDS = ("gan", "vae", "conditional")
 """The kinds of run charlib trains: the ``model`` entry of every config.json."""
 
@@ -327,6 +331,8 @@ def config_of(config_cls: type[C], run: RunFolder) -> C:
         raise RunFolderError(f"{path} is damaged: {'; '.join(problems)}. {DAMAGED}")
     try:
         return config_cls.from_dict(saved)
+    except RemovedOptionError as err:  # not damaged: made by an older charlib
+        raise RemovedOptionError(f"{path} sets {err}") from None
     except CharlibError as err:
         raise RunFolderError(f"{path} holds settings that make no run: {err}. {DAMAGED}") from None
 

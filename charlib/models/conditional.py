@@ -47,7 +47,7 @@ from keras import layers
 from charlib.data import skeleton as sk
 from charlib.data import sprites
 from charlib.errors import ShapeError
-from charlib.models.dcgan import _n_doublings, palette_mix
+from charlib.models.dcgan import _n_doublings
 from charlib.models.vae import make_encoder
 
 #: Length of the condition vector: one-hot action, one-hot direction, one-hot frame.
@@ -57,7 +57,7 @@ N_ATTRIBUTE_CODE: int = int(sum(sprites.ATTRIBUTE_SIZES))
 
 __all__ = ["N_ATTRIBUTE_CODE", "N_CONDITION", "attribute_codes", "attributes_from_logits",
            "condition_vectors", "make_attribute_encoder", "make_conditional_decoder",
-           "make_identity_encoder"]
+           "make_identity_encoder", "palette_mix"]
 
 
 def condition_vectors(action: np.ndarray | int, direction: np.ndarray | int,
@@ -130,6 +130,25 @@ def make_attribute_encoder(image_size: int = 32, latent_dim: int = 0, width: int
 def make_identity_encoder(image_size: int = 32, latent_dim: int = 16, width: int = 32) -> keras.Model:
     """Reference frames (N, S, S, 3) in [-1, 1] -> [mu, logvar] of q(z_id | x_ref), each (N, latent_dim)."""
     return make_encoder(image_size, latent_dim, width, name="identity_encoder")
+
+
+def palette_mix(features, code, palette: int, hidden_activation: str = "relu"):
+    """A picture painted in ``palette`` colour layers: features (N, S, S, C) and a code (N, D) ->
+    (N, S, S, 3).
+
+    A 3x3 convolution turns the features into K layer weights per pixel (a softmax, layer named
+    ``"layers"``); a small network of the code alone (``4K`` units with ``hidden_activation``, then
+    ``tanh``) gives each layer one colour, (N, K, 3) (layer named ``"palette"``); every pixel is the
+    weighted sum of the colours. The palette decoder (:func:`make_conditional_decoder`) ends in it,
+    with z as the code, so a character's colours cannot change with its pose.
+    """
+    size = features.shape[1]
+    weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(features))
+    weights = layers.Reshape((size * size, palette))(weights)  # (N, S*S, K)
+    colours = layers.Dense(4 * palette, activation=hidden_activation)(code)
+    colours = layers.Dense(3 * palette, activation="tanh")(colours)
+    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from the code alone
+    return layers.Reshape((size, size, 3))(layers.Dot(axes=(2, 1))([weights, colours]))
 
 
 def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: int = 32,

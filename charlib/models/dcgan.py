@@ -113,20 +113,12 @@ class Pack(layers.Layer):
 
 
 def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
-                   name: str = "generator", palette: int = 0) -> keras.Model:
+                   name: str = "generator") -> keras.Model:
     """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1].
 
     Channels halve at every doubling, from ``width * 2**(k-1)`` at 4x4 to ``width`` just before the
     last layer, where k = log2(image_size / 4). ``width=32`` at 64x64 gives about 1.1M parameters.
-
-    ``palette=K`` >= 2 draws the picture the way pixel art is made: the last upsampling keeps
-    ``width`` channels, a 3x3 convolution turns them into K layer weights per pixel (softmax), and a
-    small network of z alone gives each layer one colour (N, K, 3); every pixel is the weighted sum
-    of the colours. One colour serves every pixel of its layer, so a face, its arms and its legs
-    cannot drift apart in colour.
     """
-    if palette < 0 or palette == 1:
-        raise ShapeError(f"palette must be 0 (RGB output) or at least 2 colour layers, got {palette}")
     k = _n_doublings(image_size)
     channels = [width * 2 ** (k - 1 - i) for i in range(k)]  # e.g. 256, 128, 64, 32
     z = keras.Input((latent_dim,), name="z")
@@ -138,33 +130,9 @@ def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
         x = layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
-    if not palette:
-        x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
-        images = layers.Activation("tanh", dtype="float32", name="image")(x)
-        return keras.Model(z, images, name=name)
-    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    images = layers.Activation("linear", dtype="float32", name="image")(palette_mix(x, z, palette))
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same")(x)
+    images = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(z, images, name=name)
-
-
-def palette_mix(features, code, palette: int, hidden_activation: str = "relu"):
-    """A picture painted in ``palette`` colour layers: features (N, S, S, C) and a code (N, D) ->
-    (N, S, S, 3).
-
-    A 3x3 convolution turns the features into K layer weights per pixel (a softmax, layer named
-    ``"layers"``); a small network of the code alone (``4K`` units with ``hidden_activation``, then
-    ``tanh``) gives each layer one colour, (N, K, 3) (layer named ``"palette"``); every pixel is the
-    weighted sum of the colours. The GAN generator and the conditional VAE's decoder both end in it.
-    """
-    size = features.shape[1]
-    weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(features))
-    weights = layers.Reshape((size * size, palette))(weights)  # (N, S*S, K)
-    colours = layers.Dense(4 * palette, activation=hidden_activation)(code)
-    colours = layers.Dense(3 * palette, activation="tanh")(colours)
-    colours = layers.Reshape((palette, 3), name="palette")(colours)  # (N, K, 3), from the code alone
-    return layers.Reshape((size, size, 3))(layers.Dot(axes=(2, 1))([weights, colours]))
 
 
 def make_discriminator(image_size: int = 64, width: int = 32, norm: str = "batch",

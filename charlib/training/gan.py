@@ -31,7 +31,7 @@ from charlib.augment import diff_augment, parse_policy
 from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.errors import CharlibError
-from charlib.models import clusters, dcgan
+from charlib.models import dcgan
 from charlib.models import r3gan as r3gan_nets
 from charlib.training import hardware
 from charlib.training.trainer import (
@@ -51,15 +51,25 @@ __all__ = ["GAN", "GanConfig", "LinearTail", "R3GAN", "R3GAN_DEFAULTS", "build_g
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference", "r3gan")
 # options the reference lacks
-REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0, "clusters": 0}
+REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}
 REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
 # options R3GAN drops: its nets have no normalisation and need no batch-level tricks
-R3GAN_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1, "palette": 0, "clusters": 0,
-               "instance_noise": 0.0}
+R3GAN_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}
 # R3GAN as r3gan_config sets it up: RpGAN with R1 and R2 at γ = 0.1, applied every 4 steps, Adam
 # with β1 = 0 as in the paper, constant learning rates
 R3GAN_DEFAULTS: dict[str, Any] = {"nets": "r3gan", "loss": "rpgan", "r1": 0.1, "r2": 0.1, "reg_every": 4,
                                   "beta_1": 0.0, "beta_2": 0.99, "lr_decay": 0.0, **R3GAN_FIXED}
+
+# options that the benchmark measured no better than pacgan2-decay (benchmarks/results/remedies_sprites.md)
+# and that the package therefore no longer has: their off value, so that every config.json saved before
+# they went still loads, and what each did
+REMOVED_OPTIONS: dict[str, tuple[Any, str]] = {
+    "instance_noise": (0.0, "Gaussian noise on every image the discriminator sees"),
+    "palette": (0, "a generator that paints colour layers"),
+    "clusters": (0, "conditioning on k-means colour clusters of the training images"),
+}
+REMOVED_AT = ("it measured no better than pacgan2-decay; check out commit 8d7b374 of the course to use it "
+              "(the \"removed\" entry of benchmarks/results/remedies_sprites.json)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,9 @@ class GanConfig(RunConfig):
 
     kind: ClassVar[str] = "gan"
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim", "g_width", "d_width", "d_norm",
-                                               "minibatch_std", "pack", "nets", "palette", "clusters")
+                                               "minibatch_std", "pack", "nets")
+    removed: ClassVar[dict[str, tuple[Any, str]]] = REMOVED_OPTIONS
+    removed_at: ClassVar[str] = REMOVED_AT
 
     latent_dim: int = 64  # 128 collapsed reliably in our runs on the sprites; 64 trains
     g_width: int = 32
@@ -87,16 +99,7 @@ class GanConfig(RunConfig):
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
     augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
-    # standard deviation of Gaussian noise added to every image D sees, real and fake alike (pixels in
-    # [-1, 1]); 0: none. It stops D from winning on exact colours the generator cannot hit
-    instance_noise: float = 0.0
-    palette: int = 0  # 0: the generator ends in RGB; K: K colour layers (charlib.models.dcgan.make_generator)
     r1: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇D(real)‖² on D (Mescheder et al. 2018); 0: off
-    # K >= 2: condition G on K k-means clusters of the training images' colour histograms, drawn as
-    # often as the data holds them, and hold each sample to its cluster with an auxiliary classifier
-    # (charlib.models.clusters); 0: off. cluster_weight scales that classifier's loss in G's loss
-    clusters: int = 0
-    cluster_weight: float = 1.0
     # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
     # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
     # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
@@ -150,30 +153,9 @@ class GanConfig(RunConfig):
         if not 0.0 <= self.lr_decay <= 1.0:
             raise CharlibError(f"lr_decay is the fraction of the run with falling learning rates, in [0, 1]; "
                                f"got {self.lr_decay}")
-        if self.palette < 0 or self.palette == 1:
-            raise CharlibError(f"palette is 0 (RGB output) or >= 2 colour layers, got {self.palette}")
-        if self.clusters < 0 or self.clusters == 1:
-            raise CharlibError(f"clusters is 0 (off) or >= 2 k-means clusters, got {self.clusters}")
-        if self.data == "sprites":  # their number is known now; an image folder's, once it is read
-            self.check_images(self.n_data)
-        if self.clusters and self.latent_dim < 2:
-            raise CharlibError("clusters needs latent_dim >= 2: z's last coordinate picks the cluster")
-        if not self.cluster_weight >= 0:  # also refuses nan
-            raise CharlibError(f"cluster_weight is a loss weight, >= 0; got {self.cluster_weight}")
         if not self.r1 >= 0:  # also refuses nan
             raise CharlibError(f"r1 is a penalty weight, >= 0; got {self.r1}")
-        if not 0.0 <= self.instance_noise <= 1.0:
-            raise CharlibError(f"instance_noise is a pixel standard deviation in [0, 1], "
-                               f"got {self.instance_noise}")
         parse_policy(self.augment)  # an unknown augmentation fails here, before any folder is written
-
-    def check_images(self, n_images: int) -> None:
-        """k-means needs at least ``clusters`` images: too few stop here, before a run folder is made
-        (sprites when the config is built, an image folder once the trainer has read it)."""
-        if self.clusters > n_images:
-            raise CharlibError(f"clusters={self.clusters} needs at least as many training images; got "
-                               f"{n_images} (use fewer clusters, or more images: n_data for sprites); "
-                               "nothing was trained")
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
@@ -247,19 +229,12 @@ class GAN(keras.Model):
         ema_decay: keep an exponential moving average of the generator's weights (None: off).
         seed: keys the noise of every step.
         augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
-        instance_noise: standard deviation of the Gaussian noise added to every image D sees.
         r1: γ of the R1 penalty on D's gradient at real images (0: off).
-        cluster_reader: for cluster conditioning (:mod:`charlib.models.clusters`; the generator then
-            has a ``cluster_code`` layer): images -> cluster logits (N, K), trained on real images
-            labelled by their nearest colour-histogram cluster; G pays ``cluster_weight`` times its
-            cross-entropy on the fakes, against the cluster each fake was drawn for.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
                  loss: str = "nonsaturating", ema_decay: float | None = None, seed: int = 0,
-                 augment: str = "", instance_noise: float = 0.0, r1: float = 0.0,
-                 cluster_reader: keras.Model | None = None, cluster_weight: float = 1.0,
-                 **kwargs: Any) -> None:
+                 augment: str = "", r1: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -268,13 +243,7 @@ class GAN(keras.Model):
         self.seed = seed
         self.ema_decay = ema_decay
         self.augment = parse_policy(augment)
-        self.instance_noise = float(instance_noise)
         self.r1 = float(r1)
-        self.cluster_reader = cluster_reader
-        self.cluster_weight = float(cluster_weight)
-        if cluster_reader is not None:
-            k = generator.get_layer("cluster_code").clusters
-            self.labeller = clusters.ClusterLabeller(k, name="cluster_labeller")
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -283,29 +252,12 @@ class GAN(keras.Model):
                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer,
-                d_optimizer: keras.optimizers.Optimizer,
-                reader_optimizer: keras.optimizers.Optimizer | None = None, **kwargs: Any) -> None:
+                d_optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
-        if self.cluster_reader is not None:
-            if reader_optimizer is None:
-                raise CharlibError("a GAN with a cluster reader needs a reader_optimizer")
-            self.reader_optimizer = reader_optimizer
-            reader_optimizer.build(self.cluster_reader.trainable_variables)
-
-    def fit_clusters(self, images: np.ndarray) -> clusters.Clusters:
-        """k-means the uint8 training images (N, H, W, 3) into the generator's K clusters: the
-        labeller gets the centroids, the generator (and its EMA copy) the clusters' frequencies."""
-        code = self.generator.get_layer("cluster_code")
-        fitted = clusters.fit_clusters(images, code.clusters, seed=self.seed)
-        self.labeller.set_centroids(fitted.centroids)
-        for g in (self.generator, self.ema_generator):
-            if g is not None:
-                g.get_layer("cluster_code").set_frequencies(fitted.frequencies)
-        return fitted
 
     def noise(self, n: int, step: tf.Tensor) -> tf.Tensor:
         """Latent vectors (n, latent_dim) for a given step: the same step always gives the same z."""
@@ -322,52 +274,32 @@ class GAN(keras.Model):
         return (diff_augment(real, self.augment, seed=self.step_seed(101)),
                 diff_augment(fake, self.augment, seed=self.step_seed(202)))
 
-    def noisy_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Real and fake images (N, H, W, 3) plus noise N(0, instance_noise^2), keyed by (seed, step)."""
-        def noise(x: tf.Tensor, salt: int) -> tf.Tensor:
-            return tf.random.stateless_normal(tf.shape(x), seed=self.step_seed(salt), dtype=x.dtype)
-
-        return real + self.instance_noise * noise(real, 303), fake + self.instance_noise * noise(fake, 404)
-
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
         if isinstance(real, tuple):  # (images, labels) from a labelled dataset
             real = real[0]
         n = tf.shape(real)[0]
         z = self.noise(n, self.step)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape, tf.GradientTape() as r_tape:
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self.generator(z, training=True)
-            if self.cluster_reader is not None:  # on the images themselves, before D's augmentation
-                reader_loss, cluster_loss = self.cluster_losses(z, real, fake)
             if self.augment:  # DiffAugment: reals and fakes alike, before every look D takes
                 real, fake = self.augment_pair(real, fake)
-            if self.instance_noise:  # blur both distributions alike, so they overlap
-                real, fake = self.noisy_pair(real, fake)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.gan_loss.d_loss(real_logits, fake_logits)
-            if self.gan_loss.gradient_penalty_weight:
+            if self.gan_loss.gradient_penalty_weight:  # WGAN-GP
                 gp_seed = tf.stack([tf.cast(self.seed + 1, tf.int64), hardware.replica_key(self.step)])
                 gp = losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed)
                 d_loss += self.gan_loss.gradient_penalty_weight * gp
             if self.r1:  # keep D smooth around the data: no sharp edges to push fakes off
                 d_loss += 0.5 * self.r1 * losses.r1_penalty(self.discriminator, real)
             g_loss = self.gan_loss.g_loss(fake_logits)
-            if self.cluster_reader is not None:
-                g_loss += self.cluster_weight * cluster_loss
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
+        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
         # both gradients from the same D, before either network changes (loss-scaled, replica-averaged)
         d_grads = hardware.gradients(d_tape, d_loss, d_vars, self.d_optimizer)
         g_grads = hardware.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
-        metrics = {}
-        if self.cluster_reader is not None:
-            r_vars = self.cluster_reader.trainable_variables
-            r_grads = hardware.gradients(r_tape, reader_loss, r_vars, self.reader_optimizer)
-            self.reader_optimizer.apply_gradients(zip(r_grads, r_vars, strict=True))
-            metrics = {"cluster_loss": cluster_loss, "reader_loss": reader_loss}
         self.update_ema()
         self.step.assign_add(1)
         return {
@@ -375,7 +307,6 @@ class GAN(keras.Model):
             "g_loss": g_loss,
             "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
-            **metrics,
         }
 
     def update_ema(self) -> None:
@@ -386,17 +317,6 @@ class GAN(keras.Model):
             decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
             for ema_w, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
                 ema_w.assign(decay * ema_w + (1.0 - decay) * w)
-
-    def cluster_losses(self, z: tf.Tensor, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """The cluster reader's cross-entropy on real images (N, H, W, 3), against their nearest
-        cluster, and on the fakes, against the cluster their z drew: (reader loss, G's cluster loss)."""
-        def cross_entropy(labels: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
-            logits = tf.cast(self.cluster_reader(images, training=True), tf.float32)
-            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-
-        real_clusters = tf.stop_gradient(self.labeller(real))
-        fake_clusters = self.generator.get_layer("cluster_code").cluster(z)
-        return cross_entropy(real_clusters, real), cross_entropy(fake_clusters, fake)
 
     @property
     def sampler(self) -> keras.Model:
@@ -410,9 +330,6 @@ class GAN(keras.Model):
         }  # fmt: skip
         if self.ema_generator is not None:
             objects["ema_generator"] = self.ema_generator
-        if self.cluster_reader is not None:
-            objects.update(cluster_reader=self.cluster_reader, reader_optimizer=self.reader_optimizer,
-                           cluster_labeller=self.labeller)
         return objects
 
 
@@ -498,16 +415,6 @@ def build_r3gan(config: GanConfig) -> R3GAN:
                  augment=config.augment, r1=config.r1, r2=config.r2, reg_every=config.reg_every)
 
 
-def _generator(config: GanConfig) -> keras.Model:
-    """The course generator for a config; with clusters, wrapped to take plain Gaussian z."""
-    if not config.clusters:
-        return dcgan.make_generator(config.latent_dim, config.image_size, config.g_width,
-                                    palette=config.palette)
-    base = dcgan.make_generator(config.latent_dim - 1 + clusters.CLUSTER_EMBEDDING, config.image_size,
-                                config.g_width, name="base_generator", palette=config.palette)
-    return clusters.make_cluster_generator(base, config.latent_dim, config.clusters)
-
-
 def build_gan(config: GanConfig) -> GAN:
     """Models and optimisers for a config, compiled and ready to train or restore."""
     def adam(base: float) -> keras.optimizers.Optimizer:
@@ -523,7 +430,7 @@ def build_gan(config: GanConfig) -> GAN:
                 dcgan.reference_discriminator(config.image_size))
     else:
         nets = (
-            _generator(config),
+            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
             # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
             dcgan.make_discriminator(config.image_size, config.d_width,
                                      norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
@@ -533,15 +440,9 @@ def build_gan(config: GanConfig) -> GAN:
     gan = GAN(
         *nets,
         latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
-        augment=config.augment, instance_noise=config.instance_noise,
-        r1=config.r1, cluster_weight=config.cluster_weight,
-        # half D's width: reading a cluster off a real image is an easier job than D's
-        cluster_reader=clusters.make_cluster_reader(config.image_size, max(config.d_width // 2, 4),
-                                                    config.clusters) if config.clusters else None,
+        augment=config.augment, r1=config.r1,
     )  # fmt: skip
-    # the cluster reader (if any) learns at D's pace
-    gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d),
-                reader_optimizer=adam(config.lr_d) if config.clusters else None)
+    gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d))
     return gan
 
 
@@ -570,13 +471,8 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
         z = fixed_noise(cfg)
         return lambda: generate(gan.sampler, z)
 
-    def prepare(gan: GAN, data: np.ndarray) -> None:
-        if gan.cluster_reader is not None:
-            gan.fit_clusters(data)
-
     return train(GanConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler, init_from=init_from,
-                 prepare=prepare)
+                 build=build_gan, sampler=sampler, exported=lambda gan: gan.sampler, init_from=init_from)
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from charlib import __version__
 from charlib.base.io import export_model
-from charlib.base.run import RunFolder, RunFolderError, config_of, read_run_config
+from charlib.base.run import RemovedOptionError, RunFolder, RunFolderError, config_of, read_run_config
 from charlib.config import code_version, course_root, seed_everything
 from charlib.data.pipeline import make_dataset
 from charlib.errors import CharlibError
@@ -44,6 +44,12 @@ class RunConfig:
     kind: ClassVar[str] = "model"
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim")
     """The fields that decide the networks' weight shapes (what ``init_from`` must match)."""
+    removed: ClassVar[dict[str, tuple[Any, str]]] = {}
+    """Options that earlier versions had and this one does not: name -> (the value that left the option
+    off, what it did). A config.json holding that value (every run saved before the option went) still
+    loads; one that switched the option on is refused by :meth:`from_dict`, naming ``removed_at``."""
+    removed_at: ClassVar[str] = ""
+    """Where the ``removed`` options can still be found: a commit of the course, and why they went."""
 
     image_size: int = 64
     latent_dim: int = 128
@@ -67,15 +73,17 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        """The config saved as ``data`` (a config.json's entries); entries it has no field for are
+        ignored, and a :attr:`removed` option switched on raises :class:`RemovedOptionError`."""
+        for name, (off, what) in cls.removed.items():
+            if data.get(name, off) != off:
+                raise RemovedOptionError(f"{name}={data[name]!r} ({what}): the charlib package no longer "
+                                         f"has this option; {cls.removed_at}")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, **asdict(self), "versions": versions()}
-
-    def check_images(self, n_images: int) -> None:
-        """Raise :class:`CharlibError` if this config cannot train on ``n_images`` images; checked
-        before a new run folder is made. Any number works here; a model kind may ask for more."""
 
 
 def versions() -> dict[str, str]:
@@ -193,8 +201,7 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
           images: np.ndarray | None, progress: bool, build: Callable[[C], keras.Model],
           sampler: Callable[[keras.Model, C], Callable[[], np.ndarray]],
           exported: Callable[[keras.Model], keras.Model],
-          init_from: str | Path | None = None,
-          prepare: Callable[[keras.Model, np.ndarray], None] | None = None) -> TrainedRun:
+          init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
@@ -208,7 +215,6 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         if images is None:
             images = load_training_images(config)
         config = fit_batch_size(config, len(images))
-        config.check_images(len(images))
         if init_from is not None:
             check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
     run, config = open_run(config_cls, config, out, resume, steps)
@@ -222,8 +228,6 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         start = restore_to_train(run, checkpointer, config, resume)
         if init_from is not None and start == 0:
             run.update_config(init_from=init_weights(model, config_cls, init_from, build))
-        if prepare is not None and start == 0:
-            prepare(model, data)
         batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
         return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
                                batches, sampler(model, config), exported(model), progress,

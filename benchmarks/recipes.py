@@ -12,18 +12,27 @@ Each recipe in :data:`SPRITE_RECIPES` is a dict of :class:`~charlib.training.gan
 overrides on top of the full profile, so a run is ``train_gan(recipe_config("pacgan2"), out)`` and
 its config.json says exactly what was switched on. ``benchmarks/remedies_sprites.py`` trains them
 all for the same number of steps and scores them with :mod:`charlib.diagnostics`.
+
+Recipes whose rows stay in ``benchmarks/results/remedies_sprites.json`` but which no longer run are
+listed there under ``"removed"`` (:func:`removed_recipes`): they measured no better than
+``pacgan2-decay``, so the package dropped the options they switched on; each names the commit of the
+course that still runs it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from charlib.config import profile
 from charlib.errors import CharlibError
 from charlib.training.gan import GanConfig
 
-__all__ = ["SPRITE_RECIPES", "recipe_config"]
+__all__ = ["SPRITE_RECIPES", "recipe_config", "removed_recipes"]
+
+RESULTS = Path(__file__).resolve().parent / "results" / "remedies_sprites.json"
 
 SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     # the full profile's plain DCGAN (BatchNorm D, non-saturating loss, equal learning rates)
@@ -42,23 +51,29 @@ SPRITE_RECIPES: dict[str, dict[str, Any]] = {
     # the plain DCGAN with the same falling learning rates
     "dcgan-decay": {"lr_decay": 0.5},
     "pacgan2-batch128-decay": {"pack": 2, "batch_size": 128, "lr_decay": 0.5},
-    # pacgan2-decay with D's inputs blurred by instance noise, or with D smoothed by an R1 penalty
-    "pacgan2-decay-noise": {"pack": 2, "lr_decay": 0.5, "instance_noise": 0.3},
+    # pacgan2-decay with D smoothed by an R1 penalty
     "pacgan2-decay-r1": {"pack": 2, "lr_decay": 0.5, "r1": 0.1},
-    # pacgan2-decay with a generator that paints 16 colour layers, one colour each
-    "pacgan2-decay-palette": {"pack": 2, "lr_decay": 0.5, "palette": 16},
-    # pacgan2-decay drawing each of 1000 colour clusters of the training images as often as the data
-    # holds it, held to its cluster by an auxiliary reader (charlib.models.clusters)
-    "pacgan2-decay-clusters": {"pack": 2, "lr_decay": 0.5, "clusters": 1000, "cluster_weight": 3.0},
 }
+
+
+def removed_recipes() -> dict[str, dict[str, str]]:
+    """Recipes that were measured and then dropped with the options they switched on, as the
+    ``"removed"`` entry of ``benchmarks/results/remedies_sprites.json`` records them: name ->
+    {"commit": the commit of the course that still runs it, "why": ...}."""
+    return json.loads(RESULTS.read_text()).get("removed", {}) if RESULTS.is_file() else {}
 
 
 def recipe_config(name: str, **overrides: Any) -> GanConfig:
     """The full-profile :class:`GanConfig` with recipe ``name`` switched on, then ``overrides``.
 
     Raises:
-        CharlibError: for an unknown recipe name, listing the known ones.
+        CharlibError: for an unknown or removed recipe name, listing the known ones.
     """
+    gone = removed_recipes().get(name)
+    if gone is not None:
+        raise CharlibError(f"Recipe {name!r} was removed ({gone['why']}); its rows stay in "
+                           f"benchmarks/results/remedies_sprites.json, and commit {gone['commit']} of the "
+                           "course still runs it.")
     if name not in SPRITE_RECIPES:
         raise CharlibError(f"Unknown recipe {name!r}; choose one of {sorted(SPRITE_RECIPES)}.")
     base = GanConfig.from_profile(profile("full"))
