@@ -54,11 +54,13 @@ LABELS = {"mode_coverage": "modes covered", "precision": "precision", "kl": "rev
 N_CHARACTERS = 100  # new characters the conditional VAE draws, each in 9 cycles
 
 
-def train(model: str, seed: int, root: Path, time_limit: bool = True) -> tuple[object, dict[str, float]]:
+def train(model: str, seed: int, root: Path, time_limit: bool = True,
+          overrides: dict | None = None) -> tuple[object, dict[str, float]]:
     """Train (or reuse) the learner profile's ``model`` for ``seed``; returns the run and its timing.
 
     ``time_limit=False`` drops the profile's ``max_minutes``, so a run on a busy machine still trains
     all its steps (the quality of the learner's model, not of the slice a busy machine allowed).
+    ``overrides`` change the config (a candidate recipe, see ``--gan-recipe``).
     """
     from charlib.config import profile
     from charlib.training import conditional as cv
@@ -72,8 +74,8 @@ def train(model: str, seed: int, root: Path, time_limit: bool = True) -> tuple[o
                              cv.build_conditional)}
     config_cls, extra, train_fn, build = kinds[model]
     limit = {} if time_limit else {"max_minutes": None}
-    config = config_cls.from_profile(learner, seed=seed, **extra, **limit)
-    out = root / f"{model}_seed{seed}"
+    config = config_cls.from_profile(learner, seed=seed, **extra, **limit, **(overrides or {}))
+    out = root / f"{model}_seed{seed}" if not overrides else root / f"{model}_{_slug(overrides)}_seed{seed}"
     timing_file = out / "learner_timing.json"
     busy, own, start = _machine_busy_seconds(), _own_seconds(), time.perf_counter()
     run = train_or_load(config_cls, config, out, train_fn, build, progress=False)
@@ -84,6 +86,18 @@ def train(model: str, seed: int, root: Path, time_limit: bool = True) -> tuple[o
         timing_file.write_text(json.dumps({"train_minutes": round(wall / 60, 2),
                                            "cpu_share": None if share is None else round(share, 3)}))
     return run, json.loads(timing_file.read_text())
+
+
+def _slug(overrides: dict) -> str:
+    return "_".join(f"{k}{v}" for k, v in sorted(overrides.items()))
+
+
+GAN_RECIPE_KEYS = ("pack", "lr_decay", "minibatch_std", "loss", "nets", "steps")
+
+
+def gan_recipe(config) -> dict:
+    """The settings that tell the GAN recipes of the comparison apart."""
+    return {key: getattr(config, key) for key in GAN_RECIPE_KEYS}
 
 
 def score_gan(run, n: int, classifier) -> dict[str, float]:
@@ -187,6 +201,20 @@ def write_report(info: dict) -> None:
         share = "" if r.get("cpu_share") is None else f" ({r['cpu_share']:.2f})"
         lines.append(f"| {r['model']} | {r['seed']} | {r['steps']} | " + " | ".join(cells) +
                      f" | {r['train_minutes']:.1f}{share} |")
+    recipes = info.get("gan_recipes", [])
+    if recipes:
+        lines += ["", "GAN recipes measured for the learner profile, each over the same seeds with "
+                  "the same protocol (`--gan-recipe LABEL --gan-overrides JSON`); the row marked "
+                  "*learner* is the profile's own setting, the GAN rows above:", "",
+                  "| recipe | settings | seeds | modes covered | precision | reverse KL |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        labels = list(dict.fromkeys(r["label"] for r in recipes))
+        for label in labels:
+            rows_of = [{**r, "model": "gan"} for r in recipes if r["label"] == label]
+            settings = ", ".join(f"{k}={v}" for k, v in rows_of[0]["recipe"].items())
+            lines.append(f"| {label} | {settings} | {', '.join(str(r['seed']) for r in rows_of)} | "
+                         + " | ".join(_summary(rows_of, "gan", k) for k in ("mode_coverage", "precision",
+                                                                             "kl")) + " |")
     lines += ["", *[f"![{m}, seed 0](learner_quality_{m}.png)\n\n*{m}, seed 0: "
                     f"{'samples' if m != 'conditional' else 'new characters, one walk cycle each'}.*\n"
                     for m in MODELS if (RESULTS / f"learner_quality_{m}.png").is_file()]]
@@ -222,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON")
     parser.add_argument("--no-time-limit", action="store_true",
                         help="train every step even past the profile's max_minutes (a busy machine)")
+    parser.add_argument("--gan-recipe", metavar="LABEL",
+                        help="score a candidate GAN recipe instead of the profile's GAN: its rows go to "
+                             "the recipe table under LABEL (with --gan-overrides)")
+    parser.add_argument("--gan-overrides", type=json.loads, default={}, metavar="JSON",
+                        help='GanConfig overrides of the candidate, e.g. \'{"pack": 1}\'')
     args = parser.parse_args(argv)
     path = RESULTS / "learner_quality.json"
     info = json.loads(path.read_text()) if path.is_file() else {"rows": [], "floors": {}}
@@ -229,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         write_report(info)
         return 0
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.gan_recipe:
+        models = ["gan"]
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         print(f"learner_quality: unknown model(s) {unknown}; choose from {list(MODELS)}", file=sys.stderr)
@@ -243,20 +278,28 @@ def main(argv: list[str] | None = None) -> int:
         info["floors"], info["n"] = floors(args.n, classifier), args.n
     for model in models:
         for seed in args.seeds:
-            run, timing = train(model, seed, root, time_limit=not args.no_time_limit)
+            run, timing = train(model, seed, root, time_limit=not args.no_time_limit,
+                                overrides=args.gan_overrides if args.gan_recipe else None)
             if model == "gan":
                 scores = score_gan(run, args.n, classifier)
             elif model == "vae":
                 scores = score_vae(run, args.n, classifier)
             else:
                 scores = score_conditional(run, classifier)
-            if seed == 0:
-                save_grid(model, run)
             row = {"model": model, "seed": seed, "steps": run.config.steps,
                    "time_limit": not args.no_time_limit, **timing,
                    **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()}}
+            if model == "gan":
+                row["recipe"] = gan_recipe(run.config)
             print(json.dumps(row), flush=True)
-            info["rows"] = [r for r in info["rows"] if (r["model"], r["seed"]) != (model, seed)] + [row]
+            label = args.gan_recipe or ("learner" if model == "gan" else None)
+            if label:  # the recipe table: this label's row for this seed replaces an older one
+                kept = [r for r in info.get("gan_recipes", []) if (r["label"], r["seed"]) != (label, seed)]
+                info["gan_recipes"] = [*kept, {**row, "label": label}]
+            if not args.gan_recipe:
+                if seed == 0:
+                    save_grid(model, run)
+                info["rows"] = [r for r in info["rows"] if (r["model"], r["seed"]) != (model, seed)] + [row]
             info["targets"] = TARGETS
             path.write_text(json.dumps(info, indent=2) + "\n")
             write_report(info)
