@@ -228,3 +228,28 @@ def test_outside_data_gives_each_recipe_over_seeds_with_the_floors(results_twin)
     text = render_docs.outside_data(results_twin)
     assert "| 0 of 336 | — |" in text  # no sample read as a mode: no KL, not "nan"
     assert "budget of 2.5 minutes" in text and "6.0–6.0 times as many steps" in text
+
+
+def test_toy_recipe_blocks_give_each_measure_over_seeds_and_name_a_missing_recipe(results_twin):
+    runs = [{"recipe": "r3gan", "toy": "ring", "seed": s, "steps": 2000, "modes_captured": m, "n_modes": 8,
+             "high_quality_pct": hq, "reverse_kl": kl, "seconds": 1.0}
+            for s, m, hq, kl in ((0, 8, 30.0, 0.2), (1, 6, 10.0, 0.4), (2, 0, 0.0, float("nan")))]
+    data = {"n_scored": 2500, "recipes": {}, "runs": runs}
+    (results_twin / "remedies_toys.json").write_text(json.dumps(data))
+    text = render_docs.toy_recipe(results_twin, "r3gan:ring")
+    assert text == ("4.7 (0.0–8.0) of 8 modes captured, 13.3% (0.0%–30.0%) of the samples within 3σ of a "
+                    "mode, reverse KL 0.30 (0.20–0.40) (3 seeds, 2,000 steps)")
+    with pytest.raises(render_docs.RenderError, match="no 'r3gan' runs on 'grid'"):
+        render_docs.toy_recipe(results_twin, "r3gan:grid")
+
+
+def test_outside_recipe_blocks_give_steps_minutes_and_modes_over_seeds(results_twin):
+    def run(seed: int, steps: int, covered: int) -> dict:
+        return {"set": "shapes", "recipe": "r3gan", "seed": seed, "steps": steps, "train_minutes": 2.5,
+                "modes_covered": covered, "n_modes": 336}
+
+    (results_twin / "outside_data.json").write_text(json.dumps({"rows": [run(0, 200, 0), run(1, 300, 4)]}))
+    assert render_docs.outside_recipe(results_twin, "shapes:r3gan") == (
+        "250 (200–300) steps in 2.5 minutes, 2 (0–4) of 336 modes covered (2 seeds)")
+    with pytest.raises(render_docs.RenderError, match="no 'dcgan' runs"):
+        render_docs.outside_recipe(results_twin, "shapes:dcgan")

@@ -86,3 +86,55 @@ def test_toy_recipes_name_a_baseline_and_remedies_with_valid_switches():
         assert set(recipe) <= accepted, name
     r = T.train_toy_gan(T.ring().sample, seed=0, **{**T.TOY_RECIPES["unrolled-5"], **FAST, "steps": 2})
     assert r.final_samples.shape == (20, 2)
+
+
+def test_zero_centred_penalties_are_the_mean_squared_input_gradient_at_reals_and_fakes():
+    # D(x) = Σ x²  has ∇ₓD = 2x, so mean ‖∇D‖² = 4 · mean ‖x‖²
+    def square(x, training=True):
+        return tf.reduce_sum(tf.square(x), axis=1, keepdims=True)
+
+    real = tf.constant([[1.0, 0.0], [0.0, 2.0]])  # ‖x‖² = 1, 4: R1 = 4 · 2.5 = 10
+    fake = tf.constant([[3.0, 0.0], [0.0, 0.0]])  # ‖x‖² = 9, 0: R2 = 4 · 4.5 = 18
+    at_real, at_fake = T._zero_centred(square, real, fake, r1=1.0, r2=1.0)
+    assert float(at_real) == pytest.approx(10.0) and float(at_fake) == pytest.approx(18.0)
+    off_real, off_fake = T._zero_centred(square, real, fake, r1=0.0, r2=0.5)
+    assert float(off_real) == 0.0 and float(off_fake) == pytest.approx(18.0)
+
+
+def test_rpgan_loss_scores_each_fake_against_its_paired_real():
+    real, fake = np.array([1.0, 0.0], "float32"), np.array([0.0, 2.0], "float32")
+    softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    spec = T._toy_loss(" RpGAN")
+    assert spec is T.RPGAN
+    assert float(spec.d_loss(real, fake)) == pytest.approx(np.mean(softplus(fake - real)), rel=1e-6)
+    assert float(spec.g_loss(real, fake)) == pytest.approx(np.mean(softplus(real - fake)), rel=1e-6)
+    # pairing, not batch means: swapping the fakes' order changes the loss
+    assert float(spec.d_loss(real, fake[::-1].copy())) != pytest.approx(float(spec.d_loss(real, fake)))
+
+
+def test_r3gan_recipe_trains_repeatably_with_both_penalties_recorded():
+    recipe = T.TOY_RECIPES["r3gan"]
+    assert recipe["loss"] == "rpgan" and recipe["r1"] > 0 and recipe["r2"] > 0
+    assert {k: recipe[k] for k in T.TOY_RECIPES["baseline"]} == T.TOY_RECIPES["baseline"]
+    a = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
+    b = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
+    np.testing.assert_array_equal(a.final_samples, b.final_samples)
+    assert (a.history["r1"] > 0).all() and (a.history["r2"] > 0).all()
+    assert not a.history["gradient_penalty"].any() and np.isfinite(a.history["g_loss"]).all()
+    plain = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST, "r1": 0.0, "r2": 0.0})
+    assert not plain.history["r1"].any() and not plain.history["r2"].any()
+    # the same first D loss (penalties are reported apart), then the penalised D moves differently
+    assert plain.history["d_loss"][0] == a.history["d_loss"][0]
+    assert not np.array_equal(plain.final_samples, a.final_samples)
+
+
+def test_r1_r2_and_the_rpgan_loss_reject_bad_settings_in_one_line():
+    ring = T.ring().sample
+    with pytest.raises(CharlibError, match=r"r1 and r2 .* >= 0, got -1.0 and 0.0"):
+        T.train_toy_gan(ring, steps=2, r1=-1.0, progress=False)
+    with pytest.raises(CharlibError, match=">= 0"):
+        T.train_toy_gan(ring, steps=2, r2=float("nan"), progress=False)
+    with pytest.raises(CharlibError, match="gradient penalty"):
+        T.train_toy_gan(ring, steps=2, loss="rpgan", r1=1.0, unrolled_steps=2, progress=False)
+    with pytest.raises(CharlibError, match="'rpgan' or one of"):
+        T.train_toy_gan(ring, steps=2, loss="rpgan-gp", progress=False)

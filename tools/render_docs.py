@@ -477,7 +477,38 @@ def toys(results_dir: Path = RESULTS) -> str:
         f"{data['n_scored']:,} samples scored.")
 
 
+def toy_recipe(results_dir: Path = RESULTS, argument: str = "") -> str:
+    """Inline: one recipe of ``remedies_toys.json`` on one toy, ``toy_recipe:RECIPE:TOY``: modes
+    captured, % high quality and reverse KL, each the mean with the range over its seeds."""
+    recipe, _, toy = argument.partition(":")
+    runs = [r for r in load("remedies_toys", results_dir)["runs"]
+            if r["recipe"] == recipe and r["toy"] == toy]
+    if not runs:
+        raise RenderError(f"toy_recipe:{argument}: remedies_toys.json has no {recipe!r} runs on {toy!r}")
+    kls = [r["reverse_kl"] for r in runs if r["reverse_kl"] == r["reverse_kl"]]  # NaN: no sample near a mode
+    kl = f"reverse KL {spread(kls, lambda x: num(x, 2))}" if kls else "no sample near any mode"
+    seeds = f"{len(runs)} seeds" if len(runs) > 1 else "1 seed"
+    return (f"{spread([r['modes_captured'] for r in runs], lambda x: num(x, 1))} of {runs[0]['n_modes']} "
+            f"modes captured, {spread([r['high_quality_pct'] for r in runs], lambda x: f'{x:.1f}%')} of the "
+            f"samples within 3σ of a mode, {kl} ({seeds}, {runs[0]['steps']:,} steps)")
+
+
 OUTSIDE_RECIPES = ("dcgan", "r3gan")
+
+
+def outside_recipe(results_dir: Path = RESULTS, argument: str = "") -> str:
+    """Inline: one recipe of ``outside_data.json`` on one set, ``outside_recipe:SET:RECIPE``: the steps it
+    reached in its minutes and the modes its samples cover, the mean with the range over seeds."""
+    name, _, recipe = argument.partition(":")
+    data = load_optional("outside_data", results_dir)
+    runs = [r for r in (data or {}).get("rows", []) if r["set"] == name and r["recipe"] == recipe]
+    if not runs:
+        raise RenderError(f"outside_recipe:{argument}: outside_data.json has no {recipe!r} runs on {name!r}")
+    seeds = f"{len(runs)} seeds" if len(runs) > 1 else "1 seed"
+    return (f"{_spread_or_one([r['steps'] for r in runs], lambda x: f'{x:,.0f}')} steps in "
+            f"{_spread_or_one([r['train_minutes'] for r in runs], lambda x: num(x, 1))} minutes, "
+            f"{_spread_or_one([r['modes_covered'] for r in runs], lambda x: f'{x:.0f}')} of "
+            f"{runs[0]['n_modes']} modes covered ({seeds})")
 
 
 def _spread_or_one(values: list[float], fmt: Callable[[float], str]) -> str:
@@ -641,8 +672,8 @@ def own_data(results_dir: Path = RESULTS) -> str:
 RENDERERS: dict[str, Renderer] = {fn.__name__: fn for fn in (
     course_times, course_total, notebook_max, notebook_time, make_test_time, sprite_speed, gan_speed,
     bench_grid, value, learner, learner_quality,
-    speed_coverage, classifier, gan_full, remedies, remedies_notes, ruler_check, toys, vae_full,
-    vae_prior, animation, own_data, outside_data)}
+    speed_coverage, classifier, gan_full, remedies, remedies_notes, ruler_check, toys, toy_recipe, vae_full,
+    vae_prior, animation, own_data, outside_data, outside_recipe)}
 
 
 # ------------------------------------------------------------------------------------ the page

@@ -28,8 +28,9 @@ grid of densities, and the GAN value function); for experiments, tiny MLPs and
 :func:`train_toy_gan`, which trains one in seconds with any loss in :mod:`charlib.losses`, keeps
 snapshots of generated points over training, and :func:`plot_snapshots` to draw them. Its remedy
 switches (``pack``, ``minibatch_std``, ``spectral_norm``, ``unrolled_steps``, two learning rates,
-``loss="wgan-gp"``) and the named settings in :data:`TOY_RECIPES` (a collapse-prone ``"baseline"``
-and one remedy each) are compared in ``benchmarks/remedies_toys.py``.
+``loss="wgan-gp"``, and R3GAN's ``loss="rpgan"`` with its ``r1`` / ``r2`` penalties) and the named
+settings in :data:`TOY_RECIPES` (a collapse-prone ``"baseline"`` and one remedy each) are compared
+in ``benchmarks/remedies_toys.py``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ __all__ = [
     "RING_STD",
     "TOY_RECIPES",
     "GaussianMixture",
+    "RPGAN",
     "Snapshot",
     "ToyGanResult",
     "gan_value",
@@ -371,7 +373,8 @@ class ToyGanResult:
         latent_dim: the generator's noise size.
         history: per-step arrays (length ``steps``): ``d_loss`` (without the penalty; the mean
             over the step's ``d_steps`` updates), ``g_loss``,
-            and ``gradient_penalty`` (zeros unless the loss has a penalty weight).
+            ``gradient_penalty`` (WGAN-GP's, unweighted; zeros unless the loss has a penalty weight),
+            and ``r1`` / ``r2`` (mean ‖∇ₓD‖² at the reals / fakes, unweighted; zeros when off).
         snapshots: generated points at step 0, every ``snapshot_every`` steps, and the last step.
         seconds: wall-clock training time.
         seed: the seed used.
@@ -422,9 +425,38 @@ TOY_RECIPES: dict[str, dict] = {
     "ttur": {"lr_d": 1e-3, "lr_g": 1e-4},
     # Wasserstein critic with gradient penalty, 5 critic steps per G step (Gulrajani et al. 2017)
     "wgan-gp": {"loss": "wgan-gp", "d_steps": 5, "lr_d": 1e-4, "lr_g": 1e-4, "beta_2": 0.9},
+    # R3GAN (Huang et al. 2024): the relativistic pairing loss with zero-centred penalties on reals
+    # (R1) and on fakes (R2), γ chosen by a sweep over {0.1, 1, 10} with 3 seeds on the ring
+    "r3gan": {**_SLOW_D, "loss": "rpgan", "r1": 10.0, "r2": 10.0},
 }
 """Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy
 (``benchmarks/remedies_toys.py`` compares them all)."""
+
+
+RPGAN = losses.GanLoss("rpgan", losses.rpgan_d_loss, losses.rpgan_g_loss, 0.0,
+                       "relativistic pairing (R3GAN): each fake is scored against a real")
+"""The RpGAN pair (:func:`charlib.losses.rpgan_d_loss` / :func:`~charlib.losses.rpgan_g_loss`) as
+:func:`train_toy_gan`'s ``loss="rpgan"``. Unlike the losses of ``GAN_LOSSES``, its ``g_loss`` takes
+``(real_logits, fake_logits)``: G's loss needs D's scores of the reals too."""
+
+
+def _toy_loss(loss: str | losses.GanLoss) -> losses.GanLoss:
+    if isinstance(loss, str) and loss.strip().lower() == "rpgan":
+        return RPGAN
+    try:
+        return losses.get_gan_loss(loss)
+    except CharlibError:
+        raise CharlibError(f"Unknown toy GAN loss {loss!r}; choose 'rpgan' or one of "
+                           f"{sorted(losses.GAN_LOSSES)}.") from None
+
+
+def _zero_centred(discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, r1: float,
+                  r2: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """(R1, R2): mean ‖∇ₓD‖² at the reals and at the fakes (G's gradient stopped); 0 where γ is 0."""
+    zero = tf.constant(0.0)
+    at_real = losses.zero_centred_penalty(discriminator, real) if r1 else zero
+    at_fake = losses.zero_centred_penalty(discriminator, tf.stop_gradient(fake)) if r2 else zero
+    return at_real, at_fake
 
 
 def _unroll(discriminator: keras.Model, optimizer: keras.optimizers.Optimizer, spec: losses.GanLoss,
@@ -480,6 +512,8 @@ def train_toy_gan(
     minibatch_std: bool | int = False,
     spectral_norm: bool = False,
     unrolled_steps: int = 0,
+    r1: float = 0.0,
+    r2: float = 0.0,
     snapshot_every: int | None = None,
     n_snapshot: int = 1000,
     seed: int = 0,
@@ -490,7 +524,7 @@ def train_toy_gan(
     Every step draws a real batch with ``sample_real(batch_size, rng)`` and runs one compiled
     (``tf.function``) update of the discriminator (``d_steps`` of them, each on a fresh batch), then
     one of the generator, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its
-    gradient penalty to the D loss). The
+    gradient penalty to the D loss) or R3GAN's pairing loss (``loss="rpgan"``: :data:`RPGAN`). The
     data's dimension is read from a first sample, so 1-D data works too. The run is repeatable on a
     CPU for a given ``seed``: it seeds Python, NumPy, TensorFlow and Keras, the weights, the data and
     the noise.
@@ -500,7 +534,10 @@ def train_toy_gan(
         steps: training steps (each one D update and one G update).
         batch_size: real and fake points per step.
         latent_dim: the generator's noise size.
-        loss: a name in ``charlib.losses.GAN_LOSSES`` or a ``GanLoss``.
+        loss: a name in ``charlib.losses.GAN_LOSSES``, ``"rpgan"`` (the relativistic pairing loss
+            of R3GAN, Huang et al. 2024: ``mean(softplus(D(fake) - D(real)))`` for D, the same pairs
+            swapped for G, whose step pairs its fakes with the last real batch of D's step), or a
+            ``GanLoss``.
         lr_d, lr_g, beta_1, beta_2: Adam settings for D and G.
         d_steps: discriminator updates per generator update. 1 suits the GAN losses; WGAN-GP
             wants its critic close to optimal and is usually run with 5 (Gulrajani et al. 2017:
@@ -515,7 +552,12 @@ def train_toy_gan(
             G's loss is D's score of the fakes after k more Adam updates of D, taken from D's
             current weights and optimiser moments on the step's last real batch and G's fakes,
             and differentiated through those updates (so G sees how D would react to its move).
-            The real D still takes one ordinary update per ``d_steps``. Not with a gradient penalty.
+            The real D still takes one ordinary update per ``d_steps``. Not with a gradient penalty
+            (WGAN-GP's, ``r1`` or ``r2``).
+        r1, r2: γ of the zero-centred gradient penalties R1 (at real points, Mescheder et al. 2018)
+            and R2 (at generated points, G's gradient stopped): D's loss gains
+            ``γ₁/2 · mean‖∇ₓD(real)‖² + γ₂/2 · mean‖∇ₓD(fake)‖²`` on every update (0: off). With
+            ``loss="rpgan"`` both together are R3GAN's regularised loss.
         snapshot_every: steps between snapshots (default: ``steps // 8``, so 9 or 10 snapshots).
         n_snapshot: points per snapshot, always generated from the same fixed noise.
         seed: the seed for everything.
@@ -525,11 +567,14 @@ def train_toy_gan(
         A :class:`ToyGanResult` with the models, per-step losses and snapshots.
 
     Raises:
-        CharlibError: when a loss becomes NaN or infinite (lower the learning rates).
+        CharlibError: for a bad setting (e.g. a negative ``r1``), or when a loss becomes NaN or
+            infinite (lower the learning rates).
     """
     from tqdm.auto import tqdm
 
-    spec = losses.get_gan_loss(loss)
+    spec = _toy_loss(loss)
+    paired = spec.g_loss is losses.rpgan_g_loss  # G's loss needs D's real logits too
+    r1, r2 = float(r1), float(r2)
     steps, batch_size, d_steps = int(steps), int(batch_size), int(d_steps)
     pack, unrolled_steps = int(pack), int(unrolled_steps)
     group = 4 if minibatch_std is True else int(minibatch_std)
@@ -540,9 +585,12 @@ def train_toy_gan(
         raise CharlibError(f"pack={pack} must be >= 1 and divide batch_size={batch_size}")
     if group < 0 or unrolled_steps < 0:
         raise CharlibError(f"minibatch_std and unrolled_steps must be >= 0, got {group} and {unrolled_steps}")
-    if unrolled_steps and spec.gradient_penalty_weight:
-        raise CharlibError(f"unrolled_steps does not combine with the {spec.name!r} loss's gradient "
-                           "penalty; use a loss without one (e.g. 'nonsaturating')")
+    if not (r1 >= 0 and r2 >= 0 and math.isfinite(r1 + r2)):
+        raise CharlibError(f"r1 and r2 (the γ of the R1 and R2 penalties) must be finite and >= 0, got "
+                           f"{r1} and {r2}")
+    if unrolled_steps and (spec.gradient_penalty_weight or r1 or r2):
+        raise CharlibError(f"unrolled_steps does not combine with a gradient penalty (the {spec.name!r} "
+                           f"loss's, r1={r1}, r2={r2}); use a loss without one and r1 = r2 = 0")
     snapshot_every = max(1, int(snapshot_every or steps // 8 or 1))
     seed_everything(seed)
     rng = np.random.default_rng(seed)
@@ -560,7 +608,7 @@ def train_toy_gan(
     @tf.function
     def train_step(real, z_d, z_g, gp_seed):
         # real: (d_steps, batch, D), z_d: (d_steps, batch, latent), z_g: (batch, latent)
-        d_losses, gps = [], []
+        d_losses, gps, r1s, r2s = [], [], [], []
         for k in range(d_steps):  # unrolled: d_steps is a small Python int
             with tf.GradientTape() as tape:
                 fake = generator(z_d[k], training=True)
@@ -571,24 +619,31 @@ def train_toy_gan(
                     gp = losses.gradient_penalty(discriminator, real[k], fake, seed=gp_seed_k)
                 else:
                     gp = tf.constant(0.0)
-                total = d_loss + gp_weight * gp
+                at_real, at_fake = _zero_centred(discriminator, real[k], fake, r1, r2)
+                total = d_loss + gp_weight * gp + 0.5 * (r1 * at_real + r2 * at_fake)
             grads = tape.gradient(total, discriminator.trainable_variables)
             opt_d.apply_gradients(zip(grads, discriminator.trainable_variables, strict=True))
             d_losses.append(d_loss)
             gps.append(gp)
+            r1s.append(at_real)
+            r2s.append(at_fake)
         with tf.GradientTape() as tape:
             fake = generator(z_g, training=True)
             if unrolled_steps:
                 params = _unroll(discriminator, opt_d, spec, real[d_steps - 1], fake, unrolled_steps)
-                fake_logits = discriminator.stateless_call(
-                    params, [v.value for v in discriminator.non_trainable_variables], fake,
-                    training=True)[0]
+                frozen = [v.value for v in discriminator.non_trainable_variables]
+                score = lambda x: discriminator.stateless_call(params, frozen, x, training=True)[0]  # noqa: E731
             else:
-                fake_logits = discriminator(fake, training=True)
-            g_loss = spec.g_loss(fake_logits)
+                score = lambda x: discriminator(x, training=True)  # noqa: E731
+            fake_logits = score(fake)
+            if paired:  # RpGAN: each fake against a real, so G's loss needs D's real logits too
+                g_loss = spec.g_loss(score(real[d_steps - 1]), fake_logits)
+            else:
+                g_loss = spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
-        return tf.stack([tf.add_n(d_losses) / d_steps, g_loss, tf.add_n(gps) / d_steps])
+        return tf.stack([tf.add_n(d_losses) / d_steps, g_loss, tf.add_n(gps) / d_steps,
+                         tf.add_n(r1s) / d_steps, tf.add_n(r2s) / d_steps])
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
 
@@ -596,7 +651,7 @@ def train_toy_gan(
         return Snapshot(step, np.asarray(generator(z_fixed, training=False)))
 
     snapshots = [snapshot(0)]
-    history = np.zeros((steps, 3), dtype=np.float32)
+    history = np.zeros((steps, 5), dtype=np.float32)
     chunk = 50  # draw data and noise 50 steps at a time: fewer numpy calls, same randomness per seed
     start = time.perf_counter()
     bar = tqdm(total=steps, disable=not progress, desc=f"toy GAN ({spec.name})", leave=False)
@@ -629,7 +684,8 @@ def train_toy_gan(
         discriminator=discriminator,
         loss=spec,
         latent_dim=latent_dim,
-        history={"d_loss": history[:, 0], "g_loss": history[:, 1], "gradient_penalty": history[:, 2]},
+        history={"d_loss": history[:, 0], "g_loss": history[:, 1], "gradient_penalty": history[:, 2],
+                 "r1": history[:, 3], "r2": history[:, 4]},
         snapshots=snapshots,
         seconds=time.perf_counter() - start,
         seed=seed,
