@@ -18,11 +18,13 @@ one-line notice (an option that cannot help here falls back, it never fails). Th
 models inside :meth:`Plan.scope` and compiles its step with :meth:`Plan.compile_step`; model steps
 call :func:`gradients` and :func:`replica_key`, which are no-ops on one device in float32.
 
-Every compiled step in charlib is made by :func:`graph`, with AutoGraph off (:data:`AUTOGRAPH`).
-AutoGraph rewrites Python ``if``/``for`` on *tensors* into graph control flow. The course's steps
-have none: their ``if``s test Python settings fixed when the step is traced (``if self.augment:``),
-and the one branch on a tensor, R3GAN's lazy penalty, is written as ``tf.cond``. With nothing to
-convert, AutoGraph off traces faster and keeps error messages pointing at the lines as written.
+The trainer's steps (GAN, VAE, conditional VAE) and the classifier's are compiled by
+:func:`graph`, with AutoGraph off (:data:`AUTOGRAPH`); the toy GAN and the motion VAE, whose short
+loops sit beside their models, use plain ``tf.function``. AutoGraph rewrites Python ``if``/``for``
+on *tensors* into graph control flow. The course's steps have none: their ``if``s test Python
+settings fixed when the step is traced (``if self.augment:``), and the one branch on a tensor,
+R3GAN's lazy penalty, is written as ``tf.cond``. With nothing to convert, AutoGraph off traces
+faster and keeps error messages pointing at the lines as written.
 """
 
 from __future__ import annotations
