@@ -10,13 +10,19 @@ after trying the exercise.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import render_docs  # noqa: E402
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_WORDS = 450
 
@@ -166,18 +172,11 @@ SITTING_MINUTES = 45
 
 def sitting_minutes(nb: nbformat.NotebookNode, running_seconds: float) -> float:
     """Reading (at render_docs' words per minute, solutions and the time line left out) plus running."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import render_docs
-
     return render_docs.reading_words(nb.cells) / render_docs.READING_WORDS_PER_MINUTE + running_seconds / 60
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_each_notebook_fits_one_sitting_of_reading_and_running(path):
-    import json
-
     timings = json.loads((ROOT / "benchmarks" / "results" / "course_timings.json").read_text())
     assert sitting_minutes(_load(path), timings["notebooks"][path.stem]) <= SITTING_MINUTES
 
