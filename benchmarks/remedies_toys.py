@@ -131,7 +131,7 @@ def main() -> None:
     lines = [
         f"Command: `{command}` (2 shared CPU cores; seconds measured under load from other jobs, "
         "not a speed claim)" + ("; the runs were split over parallel `--recipes` invocations and "
-                                "assembled with `--assemble` (they are seeded and repeat exactly)"
+                                "assembled with `--assemble` (each run is seeded)"
                                 if args.assemble else ""),
         "",
         f"Up to {args.seeds} seeds per cell (mean ± standard deviation; n = the seeds run, when fewer), "
