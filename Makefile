@@ -67,8 +67,12 @@ browser:
 lint: $(STAMP)
 	$(PY) -m ruff check charlib tests tools benchmarks notebooks
 
+# two pytest-xdist workers: while one traces a training step (one core, in Python) the other runs;
+# PYTEST_WORKERS=0 runs the tests in one process
+PYTEST_WORKERS ?= 2
+
 pytest: $(STAMP)
-	CHARLIB_PROFILE=smoke CHARLIB_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests -q
+	CHARLIB_PROFILE=smoke CHARLIB_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests -q -n $(PYTEST_WORKERS)
 
 nbval: $(STAMP)
 	CHARLIB_PROFILE=smoke MPLBACKEND=agg $(PY) -m pytest --nbval-lax --nbval-current-env \

@@ -7,11 +7,6 @@ import numpy as np
 import pytest
 
 from charlib.cli import main
-from charlib.training.conditional import ConditionalConfig, train_conditional
-from charlib.training.vae import VaeConfig, train_vae
-
-TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, steps=4, log_every=2,
-                         sample_every=4, ckpt_every=4, n_samples=8, kl_warmup_steps=2)
 
 
 def _without_repeats(frames: np.ndarray) -> np.ndarray:
@@ -22,10 +17,11 @@ def _without_repeats(frames: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def conditional_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "cvae"
-    train_conditional(TINY, out, progress=False)
-    return out
+def conditional_run(tmp_path_factory, tiny_conditional_run):
+    """This file's copy of the session's tiny conditional run: animating fits its identity prior."""
+    import shutil
+
+    return shutil.copytree(tiny_conditional_run, tmp_path_factory.mktemp("runs") / "cvae")
 
 
 def test_animate_writes_a_gif_of_n_characters_side_by_side(conditional_run, tmp_path, capsys):
@@ -96,15 +92,12 @@ def test_animate_rejects_an_unknown_action(conditional_run, tmp_path, capsys):
     assert "invalid choice: 'dance'" in capsys.readouterr().err
 
 
-def test_animate_a_vae_run_makes_a_latent_walk_but_refuses_poses(tmp_path, capsys):
-    cfg = VaeConfig(image_size=16, latent_dim=4, width=8, batch_size=16, steps=2, n_data=64, log_every=1,
-                    sample_every=2, ckpt_every=2, n_samples=4)
-    train_vae(cfg, tmp_path / "vae", progress=False)
-    out = tmp_path / "walk.gif"
-    assert main(["animate", "--checkpoint", str(tmp_path / "vae"), "--n", "2", "--scale", "1",
+def test_animate_a_vae_run_makes_a_latent_walk_but_refuses_poses(tmp_path, capsys, tiny_vae_copy):
+    out = tmp_path / "walk.gif"  # the tiny VAE: 16 px
+    assert main(["animate", "--checkpoint", str(tiny_vae_copy), "--n", "2", "--scale", "1",
                  "--out", str(out)]) == 0
     assert iio.imread(out, index=None).shape[:3] == (32, 16, 33)  # 4 keyframes x 8 steps
-    assert main(["animate", "--checkpoint", str(tmp_path / "vae"), "--action", "wave",
+    assert main(["animate", "--checkpoint", str(tiny_vae_copy), "--action", "wave",
                  "--out", str(tmp_path / "b.gif")]) == 2
     assert "no pose input" in capsys.readouterr().err
 

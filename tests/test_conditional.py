@@ -24,9 +24,6 @@ from charlib.training.conditional import (
     train_conditional,
 )
 
-TINY = ConditionalConfig(image_size=16, latent_dim=4, width=8, batch_size=8, steps=6, log_every=2,
-                         sample_every=3, ckpt_every=3, n_samples=8, kl_warmup_steps=2)
-
 
 def test_condition_vectors_are_three_one_hots():
     c = condition_vectors(np.array([2, 0]), 1, np.array([7, 0]))
@@ -64,21 +61,20 @@ def test_pairs_refuse_the_test_split():
         pair_batch(ConditionalConfig(split="test"), 0)
 
 
-def test_training_writes_a_run_and_resumes_exactly(tmp_path):
-    full = train_conditional(TINY, tmp_path / "full", progress=False)
-    assert (tmp_path / "full" / "generator.keras").is_file()
-    assert (tmp_path / "full" / "samples" / "step_000006.png").is_file()
+def test_training_writes_a_run_and_resumes_exactly(tmp_path, tiny_conditional, tiny_conditional_trained):
+    full = tiny_conditional_trained  # train_conditional(tiny_conditional(), out): 6 steps
+    assert (full.run.path / "generator.keras").is_file()
+    assert (full.run.path / "samples" / "step_000006.png").is_file()
     assert np.all(np.isfinite([row["loss"] for row in full.history]))
-    half = train_conditional(TINY, tmp_path / "half", steps=3, progress=False)
+    half = train_conditional(tiny_conditional(), tmp_path / "half", steps=3, progress=False)
     assert int(half.model.step.numpy()) == 3
     resumed = train_conditional(out=tmp_path / "half", resume=True, steps=6, progress=False)
     for a, b in zip(full.model.decoder.get_weights(), resumed.model.decoder.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_cycles_of_a_loaded_run_keep_one_code_per_row(tmp_path):
-    train_conditional(TINY, tmp_path / "run", progress=False)
-    model, config = load_conditional(tmp_path / "run")
+def test_cycles_of_a_loaded_run_keep_one_code_per_row(tiny_conditional_run):
+    model, config = load_conditional(tiny_conditional_run)
     z = np.random.default_rng(0).standard_normal((3, config.latent_dim)).astype("float32")
     cycles = generate_cycles(model, z, "jump", "left")
     assert cycles.shape == (3, 8, 16, 16, 3) and cycles.dtype == np.uint8
@@ -203,11 +199,10 @@ def test_plain_decoder_and_bad_palette_sizes():
         make_conditional_decoder(16, latent_dim=4, width=8, palette=1)
 
 
-def test_refining_identities_maps_codes_to_encoder_codes(tmp_path):
+def test_refining_identities_maps_codes_to_encoder_codes(tiny_conditional_run):
     from charlib.training.conditional import encode_identity, generate_poses, refine_identities
 
-    train_conditional(TINY, tmp_path / "run", progress=False)
-    model, config = load_conditional(tmp_path / "run")
+    model, config = load_conditional(tiny_conditional_run)
     z = np.random.default_rng(0).standard_normal((5, config.latent_dim)).astype("float32")
     once = refine_identities(model, z, steps=1)
     np.testing.assert_allclose(once, encode_identity(model, generate_poses(model, z, 0, 0, 0)), atol=1e-6)
@@ -262,7 +257,7 @@ def test_attribute_identity_trains_resumes_and_decodes_chosen_characters(tmp_pat
         identity_prior(tmp_path / "full", model, config)
 
 
-def test_attribute_identity_is_refused_where_it_makes_no_sense(tmp_path):
+def test_attribute_identity_is_refused_where_it_makes_no_sense(tiny_conditional, tiny_conditional_run):
     from charlib.training.conditional import read_attributes, sample_characters
 
     with pytest.raises(CharlibError, match="identity must be one of"):
@@ -270,11 +265,10 @@ def test_attribute_identity_is_refused_where_it_makes_no_sense(tmp_path):
     with pytest.raises(CharlibError, match="too small"):
         ConditionalConfig(latent_dim=0)
     with pytest.raises(CharlibError, match="only for identity='attributes'"):
-        sample_characters(TINY, 2, attributes=np.zeros((2, 4), int))
+        sample_characters(tiny_conditional(), 2, attributes=np.zeros((2, 4), int))
     with pytest.raises(CharlibError, match="gave 1 attribute rows"):
         sample_characters(ATTR, 2, attributes=np.zeros((1, 4), int))
-    train_conditional(TINY, tmp_path / "latent", progress=False)
-    model, _ = load_conditional(tmp_path / "latent")
+    model, _ = load_conditional(tiny_conditional_run)
     with pytest.raises(CharlibError, match="continuous identity"):
         read_attributes(model, np.zeros((1, 16, 16, 3), np.uint8))
 

@@ -28,11 +28,8 @@ METRICS = ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction"
 
 
 @pytest.fixture(scope="module")
-def untrained():
-    import keras
-
-    keras.utils.set_random_seed(0)
-    return C.AttributeClassifier(C.make_classifier_model(32, feature_dim=16), 32)
+def untrained(untrained_classifier):
+    return untrained_classifier
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from charlib.training.conditional import ConditionalConfig, train_conditional
 from charlib.training.gan import GanConfig, train_gan
 from charlib.training.vae import VaeConfig, train_vae
 
-TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
-            sample_every=2, ckpt_every=2, log_every=1, n_samples=4, ema_decay=0.9)
+FREQUENT = dict(sample_every=2, ckpt_every=2, ema_decay=0.9)
+"""Changes to the tiny GAN here: checkpoints every 2 steps, and an EMA generator that moves."""
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +101,10 @@ def test_old_config_without_speed_options_loads_with_defaults():
     # loss-scaled optimisers (on a CPU the step itself runs in float32) inside a strategy's scope
     {"precision": "mixed_float16", "distribute": True},
 ], ids=["bfloat16", "float16-mirrored"])
-def test_gan_resumes_exactly_with_each_speed_option(tmp_path, images, options):
-    straight = train_gan(GanConfig(steps=4, **TINY, **options), tmp_path / "a", images=images,
+def test_gan_resumes_exactly_with_each_speed_option(tmp_path, images, options, tiny_gan):
+    straight = train_gan(tiny_gan(steps=4, **FREQUENT, **options), tmp_path / "a", images=images,
                          progress=False)
-    train_gan(GanConfig(steps=2, **TINY, **options), tmp_path / "b", images=images, progress=False)
+    train_gan(tiny_gan(steps=2, **FREQUENT, **options), tmp_path / "b", images=images, progress=False)
     resumed = train_gan(out=tmp_path / "b", resume=True, steps=4, images=images, progress=False)
     saved = json.loads((tmp_path / "b" / "config.json").read_text())
     assert all(saved[k] == v for k, v in options.items())
@@ -152,20 +152,29 @@ TWO_REPLICAS = textwrap.dedent("""
     run = train_gan(cfg, out, images=sample_sprites(32, size=16, seed=0).images, progress=False)
     resumed = train_gan(out=out, resume=True, steps=3, images=sample_sprites(32, size=16, seed=0).images,
                         progress=False)
-    print(json.dumps({"same": bool(same), "replicas": two.replicas,
-                      "finite": all(np.isfinite(v) for v in resumed.history[-1].values()),
-                      "step": int(resumed.model.step.numpy())}), flush=True)
-    os._exit(0)  # the strategy's threads can hold up a normal interpreter exit
+    print("gan", json.dumps({"same": bool(same), "replicas": two.replicas,
+                             "finite": all(np.isfinite(v) for v in resumed.history[-1].values()),
+                             "step": int(resumed.model.step.numpy())}), flush=True)
 """)
 
 
-def test_two_replicas_average_gradients_like_one_device_and_train_a_gan():
-    """Two logical CPUs stand in for two GPUs: same update as one device, and a GAN trains and resumes."""
-    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True,
-                          timeout=300)
+@pytest.fixture(scope="module")
+def two_replica_runs():
+    """What :data:`TWO_REPLICAS` and then :data:`TWO_REPLICAS_CONDITIONAL` print, run in one child
+    process, so that TensorFlow starts (with two logical CPUs) once: ``{"gan": ..., "conditional": ...}``."""
+    script = TWO_REPLICAS + TWO_REPLICAS_CONDITIONAL + textwrap.dedent("""
+        os._exit(0)  # the strategy's threads can hold up a normal interpreter exit
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result == {"same": True, "replicas": 2, "finite": True, "step": 3}
+    said = dict(line.split(" ", 1) for line in proc.stdout.splitlines()
+                if line.startswith(("gan ", "conditional ")))
+    return {name: json.loads(text) for name, text in said.items()}
+
+
+def test_two_replicas_average_gradients_like_one_device_and_train_a_gan(two_replica_runs):
+    """Two logical CPUs stand in for two GPUs: same update as one device, and a GAN trains and resumes."""
+    assert two_replica_runs["gan"] == {"same": True, "replicas": 2, "finite": True, "step": 3}
 
 
 def test_cli_speed_flags_are_saved_and_xla_may_be_switched_on_when_resuming(tmp_path, capsys):
@@ -273,31 +282,23 @@ def test_each_trainer_runs_its_step_through_the_speed_plan(tmp_path, monkeypatch
 
 
 TWO_REPLICAS_CONDITIONAL = textwrap.dedent("""
-    import json, os, tempfile
-    import numpy as np, tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from charlib.training import hardware
+    # run after TWO_REPLICAS, in the same process: distribute=True uses its two logical CPUs
     from charlib.training.conditional import ConditionalConfig, train_conditional
-    two = hardware.plan(distribute=True, devices=["/cpu:0", "/cpu:1"])
-    hardware._STRATEGIES[None] = two.strategy   # distribute=True uses the two logical CPUs
+    assert hardware._STRATEGIES[None].num_replicas_in_sync == 2
     out = tempfile.mkdtemp() + "/run"
     cfg = ConditionalConfig(image_size=16, latent_dim=4, width=4, batch_size=8, steps=2, log_every=1,
                             sample_every=2, ckpt_every=2, n_samples=8, kl_warmup_steps=2, distribute=True)
     train_conditional(cfg, out, progress=False)
     resumed = train_conditional(out=out, resume=True, steps=3, progress=False)
     runtime = json.load(open(out + "/config.json"))["runtime"]
-    print(json.dumps({"replicas": runtime["replicas"], "step": int(resumed.model.step.numpy()),
-                      "finite": all(np.isfinite(v) for v in resumed.history[-1].values())}), flush=True)
-    os._exit(0)  # the strategy's threads can hold up a normal interpreter exit
+    print("conditional", json.dumps({"replicas": runtime["replicas"], "step": int(resumed.model.step.numpy()),
+                                     "finite": all(np.isfinite(v) for v in resumed.history[-1].values())}),
+          flush=True)
 """)
 
 
-def test_conditional_trainer_splits_its_pairs_over_two_replicas_and_resumes():
-    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS_CONDITIONAL], capture_output=True, text=True,
-                          timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"replicas": 2, "step": 3, "finite": True}
+def test_conditional_trainer_splits_its_pairs_over_two_replicas_and_resumes(two_replica_runs):
+    assert two_replica_runs["conditional"] == {"replicas": 2, "step": 3, "finite": True}
 
 
 def _autograph_settings_outside(texts: dict[str, str]) -> list[str]:

@@ -19,17 +19,18 @@ from charlib.models import r3gan as nets
 from charlib.training import loop
 from charlib.training.gan import R3GAN, GanConfig, load_generator, r3gan_config, train_gan
 
-TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
-            sample_every=5, ckpt_every=5, log_every=1, n_samples=4)
-
-
-def tiny_r3gan(**overrides) -> GanConfig:
-    return r3gan_config(profile("smoke"), **{**TINY, **overrides})
-
 
 @pytest.fixture(scope="module")
 def images():
     return sample_sprites(64, size=16, seed=0).images
+
+
+@pytest.fixture(scope="module")
+def r3gan_run(tmp_path_factory, tiny_r3gan, images):
+    """A tiny R3GAN trained 6 steps (checkpoints at 5 and 6; step 4 is regularised), shared by the
+    tests of this file: tracing R3GAN's step, with its gradient penalties, is what takes the time."""
+    out = tmp_path_factory.mktemp("r3gan") / "run"
+    return train_gan(tiny_r3gan(steps=6), out, images=images, progress=False)
 
 
 def _weights(gan) -> list[np.ndarray]:
@@ -92,7 +93,7 @@ def test_each_residual_block_is_the_identity_at_initialisation():
         np.testing.assert_array_equal(np.asarray(out), np.asarray(x))
 
 
-def test_config_refuses_options_r3gan_does_not_have():
+def test_config_refuses_options_r3gan_does_not_have(tiny_r3gan):
     for bad in ({"pack": 2}, {"minibatch_std": True}, {"loss": "hinge"}):
         with pytest.raises(CharlibError, match="r3gan"):
             tiny_r3gan(**bad)
@@ -111,22 +112,21 @@ def test_r3gan_config_keeps_the_profile_sizes_and_sets_the_recipe():
     assert config.steps == GanConfig.from_profile(profile("learner")).steps
 
 
-def test_a_tiny_run_trains_exports_and_reloads_with_safe_mode(tmp_path, images):
-    out = tmp_path / "run"
-    result = train_gan(tiny_r3gan(steps=6), out, images=images, progress=False)
+def test_a_tiny_run_trains_exports_and_reloads_with_safe_mode(r3gan_run):
+    result, out = r3gan_run, r3gan_run.run.path
     assert isinstance(result.model, R3GAN)
     assert json.loads((out / "config.json").read_text())["nets"] == "r3gan"
     assert all(np.isfinite(v) for row in result.history for v in row.values())
     row = result.history[-1]
     assert row["d_real"] + row["d_fake"] == pytest.approx(1.0, abs=1e-5)
     restored = keras.models.load_model(out / "generator.keras", safe_mode=True)
-    z = np.random.default_rng(1).standard_normal((3, TINY["latent_dim"])).astype("float32")
+    z = np.random.default_rng(1).standard_normal((3, result.config.latent_dim)).astype("float32")
     np.testing.assert_allclose(np.asarray(restored(z)), np.asarray(result.model.sampler(z)), atol=1e-5)
     generator, config = load_generator(out)  # what charlib sample / diagnose use
     assert config.nets == "r3gan" and generator.output_shape == (None, 16, 16, 3)
 
 
-def test_the_penalties_change_the_discriminator_only_on_regularised_steps(images):
+def test_the_penalties_change_the_discriminator_only_on_regularised_steps(images, tiny_r3gan):
     real = tf.constant(images[:8].astype("float32") / 127.5 - 1.0)
     from charlib.training.gan import build_gan
 
@@ -144,23 +144,27 @@ def test_the_penalties_change_the_discriminator_only_on_regularised_steps(images
         assert same != differs
 
 
-def test_interrupted_r3gan_run_resumes_exactly(tmp_path, images, interrupted_at_batch):
-    config = tiny_r3gan(steps=10, ckpt_every=100)
-    straight = train_gan(config, tmp_path / "a", images=images, progress=False)
-    with interrupted_at_batch(6):
-        train_gan(config, tmp_path / "b", images=images, progress=False)
+def test_interrupted_r3gan_run_resumes_exactly(tmp_path, images, interrupted_at_batch, r3gan_run):
+    straight = r3gan_run  # stopped after step 3 of 6: the resumed part has the regularised step 4
+    with interrupted_at_batch(3):
+        train_gan(straight.config, tmp_path / "b", images=images, progress=False)
+    assert sorted(p.name for p in (tmp_path / "b" / "ckpt").glob("*.index")) == ["ckpt-3.index"]
     resumed = train_gan(out=tmp_path / "b", resume=True, images=images, progress=False)
-    assert int(resumed.model.step.numpy()) == 10
+    assert int(resumed.model.step.numpy()) == 6
     for a, b in zip(_weights(straight.model), _weights(resumed.model), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_cli_trains_r3gan_and_refuses_options_it_lacks(tmp_path, capsys):
+def test_cli_gives_r3gan_its_recipe_and_refuses_options_it_lacks(tmp_path, capsys, cli_trainer_calls):
+    """What the command line hands the trainer (training R3GAN itself is tested above)."""
     out = tmp_path / "g"
     assert main(["train", "gan", "--nets", "r3gan", "--out", str(out), "--steps", "2", "--size", "32",
                  "--r2", "0.2", "--reg-every", "2", "--quiet"]) == 0
-    saved = json.loads((out / "config.json").read_text())
+    (config, given_out, kwargs), = cli_trainer_calls
+    saved = config.to_dict()  # what config.json will hold
     assert (saved["nets"], saved["loss"], saved["r2"], saved["reg_every"]) == ("r3gan", "rpgan", 0.2, 2)
+    assert saved["image_size"] == 32 and kwargs["steps"] == 2 and str(given_out) == str(out)
+    assert config == r3gan_config(profile("smoke"), image_size=32, r2=0.2, reg_every=2)
     for flags in (["--pack", "2"], ["--minibatch-std"], ["--loss", "hinge"]):
         assert main(["train", "gan", "--nets", "r3gan", "--out", str(tmp_path / "x"), *flags]) == 2
         err = capsys.readouterr().err
@@ -168,6 +172,7 @@ def test_cli_trains_r3gan_and_refuses_options_it_lacks(tmp_path, capsys):
     assert main(["train", "gan", "--out", str(tmp_path / "y"), "--r2", "0.1"]) == 2
     assert "nets='r3gan'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    assert len(cli_trainer_calls) == 1  # refused before the trainer is called
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,11 +221,10 @@ def test_a_healthy_run_gets_no_warning(tmp_path, capsys, monkeypatch):
     assert all(row["d_won"] == 0 for row in run.read_history())
 
 
-def test_a_run_built_to_fail_warns(tmp_path, capsys, images, monkeypatch):
+def test_a_run_built_to_fail_warns(tmp_path, capsys, images, monkeypatch, tiny_gan):
     """A DCGAN whose generator cannot learn (lr_g = 0) against a fast discriminator: D wins."""
     monkeypatch.setattr(loop, "D_WON_WINDOW", 20)
-    result = train_gan(GanConfig(steps=80, lr_g=0.0, lr_d=1e-2, **{**TINY, "sample_every": 100,
-                                                                    "ckpt_every": 100}),
+    result = train_gan(tiny_gan(steps=80, lr_g=0.0, lr_d=1e-2, sample_every=100, ckpt_every=100),
                        tmp_path / "broken", images=images, progress=False)
     assert capsys.readouterr().out.count("discriminator has won") == 1
     assert result.history[-1]["d_won"] == 1.0

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from charlib.config import profile
-from charlib.diagnostics import classifier as C
 from charlib.diagnostics import diagnose
 from charlib.errors import CharlibError
 from charlib.training.gan import GanConfig, load_generator, train_gan
@@ -65,10 +64,8 @@ def test_reference_run_resumes_from_its_checkpoint(reference_run, tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
-def test_diagnose_scores_a_reference_run(reference_run):
-    keras.utils.set_random_seed(0)
-    untrained = C.AttributeClassifier(C.make_classifier_model(32, feature_dim=16), 32)
-    r = diagnose(reference_run, n=32, seed=1, classifier=untrained)
+def test_diagnose_scores_a_reference_run(reference_run, untrained_classifier):
+    r = diagnose(reference_run, n=32, seed=1, classifier=untrained_classifier)
     assert r["model"] == "gan" and r["image_size"] == 32 and r["n_modes"] == 1000
     assert 1 <= r["modes_covered"] <= 32
     for key in ("precision", "recall", "coverage"):

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -153,14 +154,15 @@ def test_cli_pack_that_does_not_divide_the_batch_is_one_error_line_and_no_folder
     assert not out.exists()
 
 
-def test_cli_trains_with_packing_and_minibatch_std(tmp_path):
+def test_cli_hands_packing_and_minibatch_std_to_the_gan_trainer(tmp_path, cli_trainer_calls):
     from charlib.cli import main
 
-    out = tmp_path / "run"
+    out = tmp_path / "run"  # (training with both is tested above)
     assert main(["train", "gan", "--profile", "smoke", "--steps", "2", "--pack", "2", "--minibatch-std",
                  "--quiet", "--out", str(out)]) == 0
-    saved = json.loads((out / "config.json").read_text())
-    assert saved["pack"] == 2 and saved["minibatch_std"] is True
+    (config, _, kwargs), = cli_trainer_calls
+    saved = config.to_dict()  # what config.json will hold
+    assert saved["pack"] == 2 and saved["minibatch_std"] is True and kwargs["steps"] == 2
 
 
 # ------------------------------------------------------------------------------- learning-rate decay
@@ -282,11 +284,19 @@ def test_the_removed_cli_flags_are_refused(tmp_path, capsys):
 def test_cli_gan_flag_is_saved_checked_and_refused_for_a_vae(tmp_path, capsys, flag, key, good, expected,
                                                               bad, message):
     from charlib.cli import main
+    from charlib.training import gan as gan_module
 
-    out = tmp_path / "run"
-    assert main(["train", "gan", "--profile", "smoke", "--steps", "2", flag, good, "--quiet",
-                 "--out", str(out)]) == 0
-    assert json.loads((out / "config.json").read_text())[key] == expected
+    out, handed = tmp_path / "run", []  # what the trainer gets (training with each is tested above)
+
+    def train_gan(config, *args, **kwargs):
+        handed.append(config)
+        return SimpleNamespace(history=[], config=config, run=SimpleNamespace(samples_dir=out, logs_dir=out))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gan_module, "train_gan", train_gan)
+        assert main(["train", "gan", "--profile", "smoke", "--steps", "2", flag, good, "--quiet",
+                     "--out", str(out)]) == 0
+    assert len(handed) == 1 and handed[0].to_dict()[key] == expected  # to_dict(): config.json
     for value in bad:
         with pytest.raises(SystemExit):
             main(["train", "gan", flag, value, "--out", str(tmp_path / "bad")])

@@ -16,9 +16,6 @@ from charlib.errors import TrainingDiverged
 from charlib.models import dcgan
 from charlib.training.gan import GanConfig, build_gan, generate, train_gan
 
-TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
-            sample_every=5, ckpt_every=5, log_every=1, n_samples=4)
-
 
 @pytest.fixture(scope="module")
 def images():
@@ -45,9 +42,9 @@ def test_image_size_must_be_a_power_of_two_multiple_of_four():
         dcgan.make_generator(image_size=48)
 
 
-def test_training_writes_config_checkpoints_samples_logs_and_export(tmp_path, images):
-    out = tmp_path / "run"
-    result = train_gan(GanConfig(steps=10, **TINY), out, images=images, progress=False)
+def test_training_writes_config_checkpoints_samples_logs_and_export(tiny_gan_trained):
+    result = tiny_gan_trained  # train_gan(tiny_gan(steps=10), out)
+    out = result.run.path
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "gan" and config["image_size"] == 16
     assert "tensorflow" in config["versions"]
@@ -61,17 +58,18 @@ def test_training_writes_config_checkpoints_samples_logs_and_export(tmp_path, im
     assert restored.output_shape == (None, 16, 16, 3)
 
 
-def test_a_new_run_refuses_a_non_empty_folder(tmp_path, images):
+def test_a_new_run_refuses_a_non_empty_folder(tmp_path, images, tiny_gan):
     (tmp_path / "notes.txt").write_text("keep me")
     with pytest.raises(RunFolderError, match="not empty"):
-        train_gan(GanConfig(steps=2, **TINY), tmp_path, images=images, progress=False)
+        train_gan(tiny_gan(steps=2), tmp_path, images=images, progress=False)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
-def test_resume_continues_step_count_and_optimiser_and_matches_an_uninterrupted_run(tmp_path, images):
-    straight = train_gan(GanConfig(steps=10, **TINY), tmp_path / "a", images=images, progress=False)
-    train_gan(GanConfig(steps=5, **TINY), tmp_path / "b", images=images, progress=False)
-    resumed = train_gan(out=tmp_path / "b", resume=True, steps=10, images=images, progress=False)
+def test_resume_continues_step_count_and_optimiser_and_matches_an_uninterrupted_run(tmp_path, tiny_gan,
+                                                                                    tiny_gan_trained):
+    straight = tiny_gan_trained  # 10 steps on the sprites its config names, as these runs
+    train_gan(tiny_gan(steps=5), tmp_path / "b", progress=False)
+    resumed = train_gan(out=tmp_path / "b", resume=True, steps=10, progress=False)
     assert int(resumed.model.step.numpy()) == 10
     assert int(resumed.model.g_optimizer.iterations.numpy()) == 10
     assert [row["step"] for row in resumed.history] == list(range(1, 11))
@@ -84,8 +82,8 @@ def test_resume_without_a_run_is_a_clear_error(tmp_path):
         train_gan(out=tmp_path / "missing", resume=True, progress=False)
 
 
-def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images):
-    config = GanConfig(steps=50, lr_g=1e12, lr_d=1e12, **{**TINY, "ckpt_every": 1})
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images, tiny_gan):
+    config = tiny_gan(steps=50, lr_g=1e12, lr_d=1e12, ckpt_every=1)
     with pytest.raises(TrainingDiverged, match="diverged at step") as info:
         train_gan(config, tmp_path / "nan", images=images, progress=False)
     good = sorted((tmp_path / "nan" / "ckpt").glob("ckpt-*.index"))
@@ -100,17 +98,17 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, images)
                for w in net.weights)
 
 
-def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, interrupted_at_batch):
-    with interrupted_at_batch(7):
-        train_gan(GanConfig(steps=20, **{**TINY, "ckpt_every": 100}), tmp_path / "r", images=images,
-                  progress=False)
-    assert (tmp_path / "r" / "ckpt" / "ckpt-7.index").is_file()
+def test_keyboard_interrupt_saves_a_checkpoint_to_resume_from(tmp_path, images, interrupted_at_batch,
+                                                               tiny_gan):
+    with interrupted_at_batch(3):
+        train_gan(tiny_gan(steps=6, ckpt_every=100), tmp_path / "r", images=images, progress=False)
+    assert (tmp_path / "r" / "ckpt" / "ckpt-3.index").is_file()
     resumed = train_gan(out=tmp_path / "r", resume=True, images=images, progress=False)
-    assert int(resumed.model.step.numpy()) == 20
+    assert int(resumed.model.step.numpy()) == 6
 
 
-def test_ema_generator_differs_from_raw_generator_after_training(tmp_path, images):
-    result = train_gan(GanConfig(steps=5, ema_decay=0.9, **TINY), tmp_path / "e", images=images,
+def test_ema_generator_differs_from_raw_generator_after_training(tmp_path, images, tiny_gan):
+    result = train_gan(tiny_gan(steps=5, ema_decay=0.9), tmp_path / "e", images=images,
                        progress=False)
     raw = result.model.generator.get_weights()[0]
     ema = result.model.ema_generator.get_weights()[0]
@@ -118,8 +116,8 @@ def test_ema_generator_differs_from_raw_generator_after_training(tmp_path, image
 
 
 @pytest.mark.parametrize("loss", ["minimax", "hinge", "wgan-gp"])
-def test_every_loss_trains_a_few_finite_steps(tmp_path, images, loss):
-    result = train_gan(GanConfig(steps=3, loss=loss, **TINY), tmp_path / loss, images=images,
+def test_every_loss_trains_a_few_finite_steps(tmp_path, images, loss, tiny_gan):
+    result = train_gan(tiny_gan(steps=3, loss=loss), tmp_path / loss, images=images,
                        progress=False)
     assert all(np.isfinite(v) for v in result.history[-1].values())
 
@@ -146,8 +144,8 @@ def test_generate_returns_uint8_pictures():
     assert images.shape == (3, 8, 8, 3) and images.dtype == np.uint8
 
 
-def test_time_budget_ends_the_run_cleanly_and_marks_it_complete(tmp_path, images):
-    result = train_gan(GanConfig(steps=10_000, max_minutes=0.0, **TINY), tmp_path / "t", images=images,
+def test_time_budget_ends_the_run_cleanly_and_marks_it_complete(tmp_path, images, tiny_gan):
+    result = train_gan(tiny_gan(steps=10_000, max_minutes=0.0), tmp_path / "t", images=images,
                        progress=False)
     assert result.config.steps == 1 == int(result.model.step.numpy())
     assert json.loads((tmp_path / "t" / "config.json").read_text())["steps"] == 1

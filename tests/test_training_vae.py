@@ -11,7 +11,6 @@ from charlib.cli import main
 from charlib.data.sprites import sample_sprites
 from charlib.models import vae as vae_models
 from charlib.training.vae import (
-    VaeConfig,
     build_vae,
     decode,
     encode,
@@ -20,9 +19,6 @@ from charlib.training.vae import (
     reconstruct,
     train_vae,
 )
-
-TINY = dict(image_size=16, latent_dim=4, width=4, batch_size=8, n_data=64, sample_every=5,
-            ckpt_every=5, log_every=1, n_samples=4, kl_warmup_steps=4)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +35,8 @@ def test_encoder_and_decoder_shapes():
         assert dec(mu).shape == (2, 32, 32, 3)
 
 
-def test_train_step_reports_terms_that_add_up(images):
-    vae = build_vae(VaeConfig(**TINY))
+def test_train_step_reports_terms_that_add_up(images, tiny_vae):
+    vae = build_vae(tiny_vae())
     x = tf.convert_to_tensor(images[:8].astype(np.float32) / 127.5 - 1)
     logs = vae.train_step(x)
     np.testing.assert_allclose(float(logs["elbo"]), -(float(logs["recon"]) + float(logs["kl"])), rtol=1e-5)
@@ -49,25 +45,26 @@ def test_train_step_reports_terms_that_add_up(images):
     assert float(logs["kl"]) >= 0
 
 
-def test_kl_warm_up_ramps_beta_linearly(images):
-    vae = build_vae(VaeConfig(**{**TINY, "kl_warmup_steps": 4}, beta=2.0))
+def test_kl_warm_up_ramps_beta_linearly(images, tiny_vae):
+    vae = build_vae(tiny_vae(kl_warmup_steps=4, beta=2.0))
     x = tf.convert_to_tensor(images[:8].astype(np.float32) / 127.5 - 1)
     betas = [float(vae.train_step(x)["beta"]) for _ in range(6)]
     np.testing.assert_allclose(betas, [0.0, 0.5, 1.0, 1.5, 2.0, 2.0])
 
 
-def test_training_resumes_exactly(tmp_path, images):
-    straight = train_vae(VaeConfig(steps=10, **TINY), tmp_path / "a", images=images, progress=False)
-    train_vae(VaeConfig(steps=5, **TINY), tmp_path / "b", images=images, progress=False)
-    resumed = train_vae(out=tmp_path / "b", resume=True, steps=10, images=images, progress=False)
-    assert int(resumed.model.step.numpy()) == 10
+def test_training_resumes_exactly(tmp_path, images, tiny_vae):
+    # stopped at step 3 of 6, inside the KL warm-up (4 steps): beta must resume on schedule too
+    straight = train_vae(tiny_vae(steps=6), tmp_path / "a", images=images, progress=False)
+    train_vae(tiny_vae(steps=3), tmp_path / "b", images=images, progress=False)
+    resumed = train_vae(out=tmp_path / "b", resume=True, steps=6, images=images, progress=False)
+    assert int(resumed.model.step.numpy()) == 6
     for a, b in zip(straight.model.weights, resumed.model.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
-def test_helpers_encode_decode_reconstruct_and_evaluate(tmp_path, images, likelihood):
-    train_vae(VaeConfig(steps=3, likelihood=likelihood, **TINY), tmp_path / "v", images=images,
+def test_helpers_encode_decode_reconstruct_and_evaluate(tmp_path, images, likelihood, tiny_vae):
+    train_vae(tiny_vae(steps=3, likelihood=likelihood), tmp_path / "v", images=images,
               progress=False)
     vae, config = load_vae(tmp_path / "v")
     mu, logvar = encode(vae, images[:5])
@@ -79,8 +76,8 @@ def test_helpers_encode_decode_reconstruct_and_evaluate(tmp_path, images, likeli
     assert 0 <= report["pixel_mse_01"] <= 1
 
 
-def test_free_bits_keeps_the_objective_above_the_floor(images):
-    vae = build_vae(VaeConfig(**{**TINY, "kl_warmup_steps": 0}, free_bits=5.0))
+def test_free_bits_keeps_the_objective_above_the_floor(images, tiny_vae):
+    vae = build_vae(tiny_vae(kl_warmup_steps=0, free_bits=5.0))
     x = tf.convert_to_tensor(images[:8].astype(np.float32) / 127.5 - 1)
     logs = vae.train_step(x)
     assert float(logs["loss"]) >= float(logs["recon"]) + 5.0 * 4 - 1e-3
@@ -94,11 +91,10 @@ def test_cli_trains_and_samples_a_vae(tmp_path):
     assert main(["train", "vae", "--profile", "smoke", "--out", str(tmp_path / "w"), "--loss", "hinge"]) == 2
 
 
-def test_latent_prior_is_fitted_once_per_checkpoint_and_kept_in_the_run_folder(tmp_path):
+def test_latent_prior_is_fitted_once_per_checkpoint_and_kept_in_the_run_folder(tiny_vae_copy):
     from charlib.training.vae import latent_prior
 
-    out = tmp_path / "v"
-    train_vae(VaeConfig(steps=4, **TINY), out, progress=False)
+    out = tiny_vae_copy  # 4 steps
     prior = latent_prior(out, n_components=3, n_images=64)
     saved = list(out.glob("latent_prior_step4_k3.npz"))
     assert len(saved) == 1 and prior.means.shape == (3, 4)
@@ -107,13 +103,13 @@ def test_latent_prior_is_fitted_once_per_checkpoint_and_kept_in_the_run_folder(t
     assert decode(vae, prior.sample(5, seed=0)).shape == (5, 16, 16, 3)
 
 
-def test_cli_samples_a_vae_from_the_mixture_prior_and_refuses_it_for_a_gan(tmp_path, capsys):
-    vae_dir, gan_dir = tmp_path / "v", tmp_path / "g"
-    assert main(["train", "vae", "--profile", "smoke", "--out", str(vae_dir), "--steps", "2", "--quiet"]) == 0
+def test_cli_samples_a_vae_from_the_mixture_prior_and_refuses_it_for_a_gan(tmp_path, capsys, tiny_vae_copy,
+                                                                          tiny_gan_run):
+    vae_dir, gan_dir = tiny_vae_copy, tiny_gan_run
+    assert not list(vae_dir.glob("latent_prior_*.npz"))
     assert main(["sample", "--checkpoint", str(vae_dir), "--n", "4", "--prior", "mixture",
                  "--out", str(tmp_path / "m.png")]) == 0
     assert (tmp_path / "m.png").is_file() and list(vae_dir.glob("latent_prior_*.npz"))
-    assert main(["train", "gan", "--profile", "smoke", "--out", str(gan_dir), "--steps", "2", "--quiet"]) == 0
     capsys.readouterr()
     assert main(["sample", "--checkpoint", str(gan_dir), "--prior", "mixture",
                  "--out", str(tmp_path / "g.png")]) == 2
