@@ -27,7 +27,7 @@ def test_packing_minibatch_std_and_spectral_norm_train_finitely_and_repeatably()
     a = T.train_toy_gan(T.ring().sample, seed=3, **FAST, **switches)
     b = T.train_toy_gan(T.ring().sample, seed=3, **FAST, **switches)
     assert np.isfinite(a.history["g_loss"]).all() and np.isfinite(a.history["d_loss"]).all()
-    np.testing.assert_array_equal(a.final_samples, b.final_samples)
+    np.testing.assert_allclose(a.final_samples, b.final_samples, rtol=0, atol=5e-5)
 
 
 def test_wgan_gp_with_packing_trains_with_a_positive_penalty():
@@ -118,14 +118,15 @@ def test_r3gan_recipe_trains_repeatably_with_both_penalties_recorded():
     assert {k: recipe[k] for k in T.TOY_RECIPES["baseline"]} == T.TOY_RECIPES["baseline"]
     a = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
     b = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
-    np.testing.assert_array_equal(a.final_samples, b.final_samples)
+    # the same up to the order in which CPU threads sum the penalties' second gradients
+    np.testing.assert_allclose(a.final_samples, b.final_samples, rtol=0, atol=5e-5)
     assert (a.history["r1"] > 0).all() and (a.history["r2"] > 0).all()
     assert not a.history["gradient_penalty"].any() and np.isfinite(a.history["g_loss"]).all()
     plain = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST, "r1": 0.0, "r2": 0.0})
     assert not plain.history["r1"].any() and not plain.history["r2"].any()
     # the same first D loss (penalties are reported apart), then the penalised D moves differently
-    assert plain.history["d_loss"][0] == a.history["d_loss"][0]
-    assert not np.array_equal(plain.final_samples, a.final_samples)
+    assert plain.history["d_loss"][0] == pytest.approx(a.history["d_loss"][0], rel=1e-5)
+    assert np.abs(plain.final_samples - a.final_samples).max() > 5e-4  # ten times the repeat tolerance
 
 
 def test_r1_r2_and_the_rpgan_loss_reject_bad_settings_in_one_line():
