@@ -380,8 +380,7 @@ def _removed_note(removed: dict[str, dict]) -> str:
     if not removed:
         return ""
     whys = " / ".join(sorted({gone["why"] for gone in removed.values()}))
-    return (f" Rows marked *(removed)* {whys}, so the package no longer has the options they switched on; "
-            f"their rows stay for the record, and {_still_run_at(removed)}.")
+    return f" Rows marked *(removed)* {whys}; their rows stay for the record."
 
 
 def remedies_notes(results_dir: Path = RESULTS) -> str:
