@@ -126,7 +126,7 @@ class ConditionalConfig(RunConfig):
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"image_size": 32, "latent_dim": 16, "width": 16, "batch_size": 32, "steps": 60,
               "sample_every": 30, "ckpt_every": 30, "log_every": 5, "n_samples": 16, "kl_warmup_steps": 30},
-    "learner": {"image_size": 32, "latent_dim": 16, "width": 32, "batch_size": 64, "steps": 2000,
+    "learner": {"image_size": 32, "latent_dim": 16, "width": 32, "batch_size": 32, "steps": 1200,
                 "sample_every": 500, "ckpt_every": 500, "kl_warmup_steps": 500, "n_samples": 64,
                 "max_minutes": 10.0},
     "full": {"image_size": 32, "latent_dim": 16, "width": 32, "batch_size": 64, "steps": 6000,
@@ -141,7 +141,7 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 # profile's batches of 32 scored as well as batches of 64 there, at a cheaper step.
 ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"identity": "attributes", "latent_dim": 0, "palette": 0},
-    "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 6000,
+    "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 5500,
                 "batch_size": 32, "ckpt_every": 500, "max_minutes": 10.0},
     "full": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 24000,
              "sample_every": 2000, "ckpt_every": 1000, "max_minutes": 40.0},
