@@ -63,15 +63,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-Rule = tuple[str, Callable[[Any], bool]]
-POSITIVE: Rule = ("must be > 0", lambda v: v > 0)  # comparisons with nan are false: nan is refused
-NON_NEGATIVE: Rule = ("must be >= 0", lambda v: v >= 0)
-FRACTION: Rule = ("must be a fraction in [0, 1]", lambda v: 0 <= v <= 1)
+CHECKS: dict[str, tuple[Callable[[Any], bool], tuple[str, ...]]] = {  # what a value must be: fields
+    "must be > 0": (lambda v: v > 0, (  # comparisons with nan are false: nan is refused
+        "latent_dim", "batch_size", "steps", "n_data", "log_every", "sample_every", "ckpt_every", "n_samples",
+        "max_minutes", "g_width", "d_width", "lr_g", "lr_d", "pack", "reg_every", "width", "sigma", "lr")),
+    "must be >= 0": (lambda v: v >= 0, ("r1", "r2", "beta", "kl_warmup_steps", "free_bits", "palette")),
+    "must be a fraction in [0, 1]": (lambda v: 0 <= v <= 1, ("beta_1", "beta_2", "lr_decay", "ema_decay")),
+}
 WORDS = {int: "a whole number", float: "a number", str: "text"}
 
 
-def _value(kind: type, rule: Rule | None = None, optional: bool = False) -> Callable[[str], Any]:
-    """An argparse ``type``: text to ``kind`` (``none`` to None if ``optional``), checked by ``rule``."""
+def _value(kind: type, check: str | None = None, optional: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type``: text to ``kind`` (``none`` to None if ``optional``), then :data:`CHECKS`."""
 
     def convert(text: str) -> Any:
         if optional and text.lower() == "none":
@@ -80,14 +83,14 @@ def _value(kind: type, rule: Rule | None = None, optional: bool = False) -> Call
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {WORDS[kind]}, got {text!r}") from None
-        if rule is not None and not rule[1](value):
-            raise argparse.ArgumentTypeError(f"{rule[0]}, got {value}")
+        if check is not None and not CHECKS[check][0](value):
+            raise argparse.ArgumentTypeError(f"{check}, got {value}")
         return value
 
     return convert
 
 
-_positive = _value(int, POSITIVE)
+_positive = _value(int, "must be > 0")
 
 
 def _sprites(args: argparse.Namespace) -> int:
@@ -159,7 +162,6 @@ def _train(args: argparse.Namespace) -> int:
 
         if "loss" in overrides:
             raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
-
         config = r3gan_config(profile(chosen), **overrides, **speed)
     else:
         config = config_cls.from_profile(profile(chosen), **overrides, **speed)
@@ -177,139 +179,108 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-# charlib train MODEL: each field of MODEL's config dataclass is a flag, --field-name (or an alias below);
-# a flag not given keeps the profile's value (the config's from_profile)
+# charlib train MODEL: a flag --field-name for each field of MODEL's config dataclass (and the older
+# names below), typed by its annotation; a flag not given keeps the profile's value (from_profile)
 TRAINERS: dict[str, tuple[str, str, str, str]] = {  # model -> module, config, trainer, who it is for
     "gan": ("charlib.training.gan", "GanConfig", "train_gan", "GANs"),
     "vae": ("charlib.training.vae", "VaeConfig", "train_vae", "VAEs"),
     "conditional": ("charlib.training.conditional", "ConditionalConfig", "train_conditional",
-                    "the conditional VAE"),
-}
-ALIASES: dict[str, tuple[str, ...]] = {"image_size": ("--size",), "jit_compile": ("--xla",)}
-"""Fields whose flag has another name (first); the field's own --field-name works too."""
-SWITCHES: dict[str, tuple[str, Any, str]] = {
-    "--no-ema": ("ema_decay", None, "no moving average of the generator's weights (--ema-decay none)")}
-"""Flags that set a field to one value: flag -> (field, value, help)."""
+                    "the conditional VAE")}
+ALIASES = {"image_size": ("--size",), "jit_compile": ("--xla",)}  # field -> other flag names (shown first)
+SWITCHES = {"--no-ema": ("ema_decay", None, "no moving average of the generator (--ema-decay none)")}
 SPEED = ("jit_compile", "distribute")  # how a step runs: may change when a run resumes
-FLAG_HELP: dict[str, tuple[str, Rule | None]] = {  # field -> (help, check); any field gets a flag
-    "image_size": ("image side in pixels", None),
-    "latent_dim": ("length of the latent code z", POSITIVE),
-    "batch_size": ("images per step", POSITIVE),
-    "steps": ("total training steps (also to extend a resumed run)", POSITIVE),
-    "flip": ("random horizontal flips of the training images", None),
-    "data": ("train on this image folder instead of the procedural sprites", None),
-    "split": ("which sprite identities to train on", None),
-    "n_data": ("how many sprites to draw for training", POSITIVE),
-    "seed": ("random seed of data, noise and weights", None),
-    "log_every": ("steps between rows of history.csv", POSITIVE),
-    "sample_every": ("steps between sample grids", POSITIVE),
-    "ckpt_every": ("steps between checkpoints", POSITIVE),
-    "n_samples": ("images in each sample grid", POSITIVE),
-    "max_minutes": ("stop after this many minutes of training (none: no limit)", POSITIVE),
-    "profile": (f"sizes and steps (default: ${ENV_PROFILE}, else {DEFAULT_PROFILE})", None),
-    "jit_compile": ("compile the training step with XLA", None),
-    "precision": ("mixed precision (falls back to float32, with a notice, where it cannot help)", None),
-    "distribute": ("tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)", None),
-    "g_width": ("generator width (channels of its last layer)", POSITIVE),
-    "d_width": ("discriminator width (channels of its first layer)", POSITIVE),
-    "d_norm": ("normalisation in the discriminator", None),
-    "loss": ("the GAN loss (--nets r3gan has its own)", None),
-    "lr_g": ("generator learning rate", POSITIVE),
-    "lr_d": ("discriminator learning rate", POSITIVE),
-    "beta_1": ("Adam beta_1 of both optimisers", FRACTION),
-    "beta_2": ("Adam beta_2 of both optimisers", FRACTION),
-    "lr_decay": ("both learning rates fall linearly to 0 over this last fraction of the steps", FRACTION),
-    "ema_decay": ("decay of the moving average of the generator's weights (none: no average)", FRACTION),
-    "minibatch_std": ("a minibatch standard-deviation layer in the discriminator", None),
-    "pack": ("PacGAN: the discriminator scores PACK images at once (must divide the batch)", POSITIVE),
-    "augment": ('DiffAugment policy for small data, e.g. "color,translation,cutout"', None),
-    "r1": ("R1 penalty (R1/2)·E‖∇D(real)‖² on the discriminator", NON_NEGATIVE),
-    "nets": ("the course's DCGAN, the TF-tutorial reference or R3GAN, the modern baseline (RpGAN "
-             "loss, R1 + R2, residual nets without normalisation)", None),
-    "r2": ("--nets r3gan: R2 penalty (R2/2)·E‖∇D(fake)‖² on the discriminator", NON_NEGATIVE),
-    "reg_every": ("--nets r3gan: compute the R1/R2 penalties every REG_EVERY steps, scaled by it", POSITIVE),
-    "width": ("network width (channels)", POSITIVE),
-    "likelihood": ("decoder likelihood p(x|z)", None),
-    "sigma": ("standard deviation of the Gaussian likelihood", POSITIVE),
-    "beta": ("weight of the KL term", NON_NEGATIVE),
-    "kl_warmup_steps": ("steps over which the KL weight ramps up from 0 (0: none)", NON_NEGATIVE),
-    "free_bits": ("nats per latent dimension the KL term leaves free", NON_NEGATIVE),
-    "lr": ("learning rate", POSITIVE),
-    "palette": ("colour layers of the decoder (0: a plain RGB decoder)", NON_NEGATIVE),
-    "identity": ("a continuous identity code or one categorical per appearance attribute, learnt from "
-                 "the sprites' labels (consistent cycles)", None),
-}
+FLAG_HELP = {  # field -> help; a field without an entry still gets a flag
+    "image_size": "image side in pixels", "latent_dim": "length of the latent code z",
+    "batch_size": "images per step", "steps": "total training steps (also to extend a resumed run)",
+    "flip": "random horizontal flips of the training images", "split": "which sprite identities to use",
+    "data": "train on this image folder instead of the procedural sprites",
+    "n_data": "how many sprites to draw for training", "seed": "seed of data, noise and weights",
+    "log_every": "steps between rows of history.csv", "sample_every": "steps between sample grids",
+    "ckpt_every": "steps between checkpoints", "n_samples": "images in each sample grid",
+    "max_minutes": "stop after this many minutes of training (none: no limit)",
+    "profile": f"sizes and steps (default: ${ENV_PROFILE}, else {DEFAULT_PROFILE})",
+    "jit_compile": "compile the training step with XLA",
+    "precision": "mixed precision (falls back to float32, with a notice, where it cannot help)",
+    "distribute": "tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)",
+    "g_width": "generator width (channels)", "d_width": "discriminator width (channels)",
+    "d_norm": "normalisation in the discriminator", "loss": "the GAN loss (--nets r3gan has its own)",
+    "lr_g": "generator learning rate", "lr_d": "discriminator learning rate",
+    "beta_1": "Adam's beta_1", "beta_2": "Adam's beta_2", "lr": "learning rate",
+    "lr_decay": "both learning rates fall linearly to 0 over this last fraction of the steps",
+    "ema_decay": "decay of the moving average of the generator's weights (none: no average)",
+    "minibatch_std": "a minibatch standard-deviation layer in the discriminator",
+    "pack": "PacGAN: the discriminator scores PACK images at once (must divide the batch)",
+    "augment": 'DiffAugment policy for small data, e.g. "color,translation,cutout"',
+    "r1": "R1 penalty (R1/2)·E‖∇D(real)‖² on the discriminator",
+    "nets": "the course's DCGAN, the TF-tutorial reference or R3GAN, the modern baseline (RpGAN loss, "
+            "R1 + R2, residual nets without normalisation)",
+    "r2": "--nets r3gan: R2 penalty (R2/2)·E‖∇D(fake)‖² on the discriminator",
+    "reg_every": "--nets r3gan: compute the R1/R2 penalties every REG_EVERY steps, scaled by it",
+    "width": "network width (channels)", "likelihood": "the decoder's likelihood p(x|z)",
+    "sigma": "standard deviation of the Gaussian likelihood", "beta": "weight of the KL term",
+    "kl_warmup_steps": "steps over which the KL weight ramps up from 0",
+    "free_bits": "KL nats per latent dimension left free",
+    "palette": "colour layers of the decoder (0: a plain RGB decoder)",
+    "identity": "a continuous identity code or one categorical per appearance attribute, learnt from "
+                "the sprites' labels (consistent cycles)"}
 
 
 def _choices() -> dict[str, tuple[Any, ...]]:
     """The fields with a fixed set of values, from the modules that define them."""
     from charlib.losses import GAN_LOSSES
-    from charlib.models.dcgan import NORMS
-    from charlib.models.vae import LIKELIHOODS
-    from charlib.training.conditional import IDENTITIES
-    from charlib.training.gan import NETS
-    from charlib.training.hardware import PRECISIONS
+    from charlib.models import dcgan, vae
+    from charlib.training import conditional, gan, hardware
 
     return {"image_size": (32, 64), "split": ("train", "test", "all"), "profile": tuple(PROFILES),
-            "precision": PRECISIONS, "d_norm": NORMS, "loss": tuple(GAN_LOSSES), "nets": NETS,
-            "likelihood": LIKELIHOODS, "identity": IDENTITIES}
+            "precision": hardware.PRECISIONS, "d_norm": dcgan.NORMS, "loss": tuple(GAN_LOSSES),
+            "nets": gan.NETS, "likelihood": vae.LIKELIHOODS, "identity": conditional.IDENTITIES}
 
 
 def config_class(model: str) -> type:
     """The config dataclass of ``charlib train MODEL``."""
-    module, name, _, _ = TRAINERS[model]
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(TRAINERS[model][0]), TRAINERS[model][1])
 
 
 def _flags(name: str) -> list[str]:
     return [*ALIASES.get(name, ()), "--" + name.replace("_", "-")]
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return "none" if value is None else str(value)
-
-
 def add_config_flags(parser: argparse.ArgumentParser, config_cls: type) -> dict[str, str]:
-    """A flag for each field of ``config_cls``: its type from the annotation, its help from
-    :data:`FLAG_HELP`, its default from each profile (a flag not given stays out of the namespace).
-    Returns flag -> field for every flag added (aliases and --no-... forms included)."""
+    """A flag for each field of ``config_cls``: type from its annotation, value check from
+    :data:`CHECKS`, help from :data:`FLAG_HELP` with each profile's default; a flag not given stays out
+    of the namespace. Returns flag -> field for every flag added (``--no-...`` forms included)."""
     hints, choices = typing.get_type_hints(config_cls), _choices()
-    per_profile = {name: config_cls.from_profile(chosen) for name, chosen in PROFILES.items()}
+    profiles = {name: config_cls.from_profile(chosen) for name, chosen in PROFILES.items()}
     group = parser.add_argument_group(f"{config_cls.__name__} fields (defaults from the profile)")
     names, added = [f.name for f in dataclasses.fields(config_cls)], []
     for name in names:
-        hint, (text, rule) = hints[name], FLAG_HELP.get(name, (f"{config_cls.__name__}.{name}", None))
-        kinds = [a for a in typing.get_args(hint) if a is not type(None)]
-        optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and len(kinds) == 1
-        kind = kinds[0] if optional else hint
+        kinds = [a for a in typing.get_args(hints[name]) if a is not type(None)]
+        optional = typing.get_origin(hints[name]) in (typing.Union, types.UnionType) and len(kinds) == 1
+        kind = kinds[0] if optional else hints[name]
         if kind not in (bool, *WORDS):
-            raise TypeError(f"{config_cls.__name__}.{name}: no command-line form for {hint}")
-        defaults = {p: _shown(getattr(c, name)) for p, c in per_profile.items()}
-        if name != "profile":
-            text += (f" (default {defaults[DEFAULT_PROFILE]})" if len(set(defaults.values())) == 1 else
-                     f" (default: {', '.join(f'{p} {v}' for p, v in defaults.items())})")
+            raise TypeError(f"{config_cls.__name__}.{name}: no command-line form for {hints[name]}")
+        shown = {p: _shown(getattr(config, name)) for p, config in profiles.items()}
+        default = (f" (default {shown[DEFAULT_PROFILE]})" if len(set(shown.values())) == 1 else
+                   f" (default: {', '.join(f'{p} {v}' for p, v in shown.items())})")
+        text = FLAG_HELP.get(name, f"{config_cls.__name__}.{name}") + ("" if name == "profile" else default)
+        check = next((rule for rule, (_, fields) in CHECKS.items() if name in fields), None)
         kw: dict[str, Any] = ({"action": argparse.BooleanOptionalAction} if kind is bool else
-                              {"type": _value(kind, rule, optional), "choices": choices.get(name)})
+                              {"type": _value(kind, check, optional), "choices": choices.get(name)})
         added.append(group.add_argument(*_flags(name), dest=name, default=argparse.SUPPRESS,
                                         help=text.replace("%", "%%"), **kw))
-    for flag, (name, value, text) in SWITCHES.items():
-        if name in names:
-            added.append(group.add_argument(flag, dest=name, action="store_const", const=value,
-                                            default=argparse.SUPPRESS, help=text))
+    added += [group.add_argument(flag, dest=name, action="store_const", const=value, help=text,
+                                 default=argparse.SUPPRESS)
+              for flag, (name, value, text) in SWITCHES.items() if name in names]
     return {flag: action.dest for action in added for flag in action.option_strings}
 
 
-def _owners(flag: str, model: str) -> list[str]:
-    """The models other than ``model`` whose ``charlib train`` has ``flag``."""
-    return [other for other in TRAINERS if other != model and flag.split("=")[0] in
-            add_config_flags(argparse.ArgumentParser(add_help=False), config_class(other))]
+def _shown(value: Any) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else "none" if value is None else str(value)
 
 
 class _ModelParser(_Parser):
-    """``charlib train MODEL``: its flags are made from MODEL's config (importing TensorFlow) when it
-    is first parsed or shown, not whenever the command line is read."""
+    """``charlib train MODEL``, whose flags are made from MODEL's config (importing TensorFlow) only
+    when it is parsed or shown. A flag of another model's config is refused with :class:`CharlibError`."""
 
     def __init__(self, *args: Any, model: str, **kwargs: Any) -> None:
         super().__init__(*args, allow_abbrev=False, **kwargs)
@@ -324,8 +295,8 @@ class _ModelParser(_Parser):
 
     def _add_flags(self) -> None:
         if not self.ready:
-            self.ready = True
             add_config_flags(self, config_class(self.model))
+            self.ready = True
 
     def format_help(self) -> str:
         self._add_flags()
@@ -335,10 +306,11 @@ class _ModelParser(_Parser):
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
         self._add_flags()
         namespace, extras = super().parse_known_args(args, namespace)
-        for flag in (e for e in extras if e.startswith("--")):
-            if owners := _owners(flag, self.model):
-                who = " and ".join(TRAINERS[m][3] for m in owners)
-                raise CharlibError(f"{flag.split('=')[0]} is for {who} "
+        for flag in (e.split("=")[0] for e in extras if e.startswith("--")):
+            owners = [m for m in TRAINERS if m != self.model and flag in
+                      add_config_flags(argparse.ArgumentParser(add_help=False), config_class(m))]
+            if owners:
+                raise CharlibError(f"{flag} is for {' and '.join(TRAINERS[m][3] for m in owners)} "
                                    f"({', '.join('charlib train ' + m for m in owners)}); "
                                    f"charlib train {self.model} has no such option")
         if extras:
