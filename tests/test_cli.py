@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -263,3 +265,23 @@ def test_train_help_lists_each_field_with_each_profiles_default(capsys):
     assert "--steps STEPS total training steps" in shown
     assert f"(default: smoke {steps['smoke']}, learner {steps['learner']}, full {steps['full']})" in shown
     assert all("--" + f.name.replace("_", "-") in shown for f in dataclasses.fields(GanConfig))
+
+
+def _documented_train_commands() -> list[tuple[str, list[str]]]:
+    """(model, flags) of each ``charlib train MODEL ...`` line in the README, docs/ and the notebooks."""
+    root = Path(__file__).resolve().parents[1]
+    texts = [path.read_text() for path in (root / "README.md", *sorted((root / "docs").glob("*.md")))]
+    for notebook in sorted((root / "notebooks").glob("*.ipynb")):
+        texts += ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]]
+    return [(model, re.findall(r"(?<!\S)--[a-z][\w-]*", rest)) for text in texts
+            for model, rest in re.findall(r"charlib train (gan|vae|conditional)([^`#\n]*)",
+                                          text.replace("\\\n", " "))]  # a shell line goes on after \\
+
+
+def test_every_train_flag_the_course_documents_exists_for_its_model():
+    commands = _documented_train_commands()
+    assert len(commands) >= 10 and any(flags for _, flags in commands)
+    known = {model: {*cli.add_config_flags(argparse.ArgumentParser(add_help=False), cli.config_class(model)),
+                     "--out", "--resume", "--init-from", "--quiet", "--help"} for model in MODELS}
+    unknown = [(model, flag) for model, flags in commands for flag in flags if flag not in known[model]]
+    assert unknown == []
