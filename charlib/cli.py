@@ -213,7 +213,7 @@ FLAG_HELP = {  # field -> help; a field without an entry still gets a flag
     "augment": 'DiffAugment policy for small data, e.g. "color,translation,cutout"',
     "r1": "R1 penalty (R1/2)·E‖∇D(real)‖² on the discriminator",
     "nets": "the course's DCGAN, the TF-tutorial reference or R3GAN, the modern baseline (RpGAN loss, "
-            "R1 + R2, residual nets without normalisation)",
+            "R1 + R2, residual nets without normalisation), which brings its own recipe",
     "r2": "--nets r3gan: R2 penalty (R2/2)·E‖∇D(fake)‖² on the discriminator",
     "reg_every": "--nets r3gan: compute the R1/R2 penalties every REG_EVERY steps, scaled by it",
     "width": "network width (channels)", "likelihood": "the decoder's likelihood p(x|z)",
@@ -222,7 +222,7 @@ FLAG_HELP = {  # field -> help; a field without an entry still gets a flag
     "free_bits": "KL nats per latent dimension left free",
     "palette": "colour layers of the decoder (0: a plain RGB decoder)",
     "identity": "a continuous identity code or one categorical per appearance attribute, learnt from "
-                "the sprites' labels (consistent cycles)"}
+                "the sprites' labels (consistent cycles; brings its own sizes and steps)"}
 
 
 def _choices() -> dict[str, tuple[Any, ...]]:
@@ -280,7 +280,7 @@ def _shown(value: Any) -> str:
 
 class _ModelParser(_Parser):
     """``charlib train MODEL``, whose flags are made from MODEL's config (importing TensorFlow) only
-    when it is parsed or shown. A flag of another model's config is refused with :class:`CharlibError`."""
+    when it is parsed. A flag of another model's config is refused with :class:`CharlibError`."""
 
     def __init__(self, *args: Any, model: str, **kwargs: Any) -> None:
         super().__init__(*args, allow_abbrev=False, **kwargs)
@@ -293,18 +293,11 @@ class _ModelParser(_Parser):
                           help="fine-tune: start from the weights of this earlier run folder (same kind)")
         self.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    def _add_flags(self) -> None:
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
         if not self.ready:
             add_config_flags(self, config_class(self.model))
             self.ready = True
-
-    def format_help(self) -> str:
-        self._add_flags()
-        return super().format_help()
-
-    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
-        self._add_flags()
         namespace, extras = super().parse_known_args(args, namespace)
         for flag in (e.split("=")[0] for e in extras if e.startswith("--")):
             owners = [m for m in TRAINERS if m != self.model and flag in
