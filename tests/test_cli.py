@@ -285,3 +285,10 @@ def test_every_train_flag_the_course_documents_exists_for_its_model():
                      "--out", "--resume", "--init-from", "--quiet", "--help"} for model in MODELS}
     unknown = [(model, flag) for model, flags in commands for flag in flags if flag not in known[model]]
     assert unknown == []
+
+
+def test_reading_a_command_line_other_than_train_imports_no_tensorflow():
+    code = ("import sys; from charlib.cli import parse_args; parse_args(['info', '--no-devices']); "
+            "parse_args(['sprites', '--out', 'x']); print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
