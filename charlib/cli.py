@@ -4,19 +4,21 @@ Subcommands:
 
 * ``charlib sprites --n N --size 64 --seed S --out DIR``: draw N sprites into DIR as PNG files, with
   ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
-* ``charlib train gan|vae [--profile learner|smoke|full] --out DIR [--resume]``: train a DCGAN or a VAE in a
-  run folder (checkpoints, sample grids, TensorBoard logs; ``--resume`` continues from the last
-  checkpoint). ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment,
-  ``--init-from RUN`` fine-tunes from an earlier run's weights. ``--nets r3gan`` trains the modern
-  baseline (RpGAN loss, R1 + R2 penalties, residual nets without normalisation; ``--r1``, ``--r2``,
-  ``--reg-every`` tune it).
+* ``charlib train gan|vae|conditional --out DIR [--profile learner|smoke|full] [--resume]``: train a
+  DCGAN, a VAE or the conditional VAE that animates characters in a run folder (checkpoints, sample
+  grids, TensorBoard logs; ``--resume`` continues from the last checkpoint, ``--init-from RUN``
+  fine-tunes from an earlier run's weights). Each field of the model's config (``GanConfig``,
+  ``VaeConfig``, ``ConditionalConfig``) is a flag, ``--field-name``, whose default is the profile's
+  (``--size``, ``--xla`` and ``--no-ema`` are older names); ``charlib train MODEL --help`` lists them.
+  E.g. ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment, ``--nets
+  r3gan`` trains the modern baseline (RpGAN loss, R1 + R2 penalties, residual nets without
+  normalisation). A flag of another model's config is refused.
 * ``charlib sample --checkpoint DIR --n 64 --out grid.png``: samples from a GAN or VAE run, as one
   PNG grid (``.png``), a folder of numbered PNGs (a name without extension, or ending in ``/``) or
   an array file (``.npz``: ``images`` uint8 (N, H, W, 3) and ``seed``) for scoring with other tools.
-* ``charlib train conditional --out DIR``: the conditional VAE that animates characters, and
-  ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
-  N new characters side by side performing the action (GIF, or MP4 with ``--mp4`` or a ``.mp4`` name).
-  Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
+* ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
+  from a conditional run, N new characters side by side performing the action (GIF, or MP4 with
+  ``--mp4`` or a ``.mp4`` name). Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
 * ``charlib info``: versions, devices and the active profile; ``--gpu`` also checks that TensorFlow
   sees a GPU (exit status 1, with the reason and what to do, when it does not).
 * ``charlib bench [--quick] [--variants ...] [--out DIR]``: time the GAN training step for a grid of
@@ -35,13 +37,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import importlib
 import io
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+import types
+import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -49,25 +56,41 @@ from charlib.config import DEFAULT_PROFILE, ENV_PROFILE, PROFILES
 from charlib.errors import CharlibError
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line (no usage block), with where to read the options."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {value}")
-    return value
+CHECKS: dict[str, tuple[Callable[[Any], bool], tuple[str, ...]]] = {  # what a value must be: fields
+    "must be > 0": (lambda v: v > 0, (  # comparisons with nan are false: nan is refused
+        "latent_dim", "batch_size", "steps", "n_data", "log_every", "sample_every", "ckpt_every", "n_samples",
+        "max_minutes", "g_width", "d_width", "lr_g", "lr_d", "pack", "reg_every", "width", "sigma", "lr")),
+    "must be >= 0": (lambda v: v >= 0, ("r1", "r2", "beta", "kl_warmup_steps", "free_bits", "palette")),
+    "must be a fraction in [0, 1]": (lambda v: 0 <= v <= 1, ("beta_1", "beta_2", "lr_decay", "ema_decay")),
+}
+WORDS = {int: "a whole number", float: "a number", str: "text"}
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+def _value(kind: type, check: str | None = None, optional: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type``: text to ``kind`` (``none`` to None if ``optional``), then :data:`CHECKS`."""
+
+    def convert(text: str) -> Any:
+        if optional and text.lower() == "none":
+            return None
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {WORDS[kind]}, got {text!r}") from None
+        if check is not None and not CHECKS[check][0](value):
+            raise argparse.ArgumentTypeError(f"{check}, got {value}")
+        return value
+
+    return convert
+
+
+_positive = _value(int, "must be > 0")
 
 
 def _sprites(args: argparse.Namespace) -> int:
@@ -110,65 +133,21 @@ def _sprites(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from charlib.config import profile
 
-    if args.model == "gan":
-        from charlib.training.gan import GanConfig as Config
-        from charlib.training.gan import train_gan as train
-    elif args.model == "vae":
-        from charlib.training.vae import VaeConfig as Config
-        from charlib.training.vae import train_vae as train
-    else:
-        from charlib.training.conditional import ConditionalConfig as Config
-        from charlib.training.conditional import train_conditional as train
-
-        if args.data is not None:
-            raise CharlibError("the conditional VAE needs pose labels, so it trains on the sprites only; "
-                               "drop --data")
-    overrides = {k: v for k, v in {
-        "data": args.data, "image_size": args.size, "seed": args.seed, "batch_size": args.batch_size,
-    }.items() if v is not None}  # fmt: skip
-    if args.identity is not None:
-        if args.model != "conditional":
-            raise CharlibError("--identity is for the conditional VAE (charlib train conditional)")
-        overrides["identity"] = args.identity
-    if args.loss is not None:
-        if args.model != "gan":
-            raise CharlibError("--loss is for GANs; a VAE always minimises the negative ELBO")
-        overrides["loss"] = args.loss
-    if args.no_ema:
-        if args.model != "gan":
-            raise CharlibError("--no-ema is for GANs")
-        overrides["ema_decay"] = None
-    if args.augment is not None:
-        if args.model != "gan":
-            raise CharlibError("--augment is for GANs (DiffAugment changes what the discriminator sees)")
-        overrides["augment"] = args.augment
-    for flag, key, value in (("--pack", "pack", args.pack), ("--minibatch-std", "minibatch_std",
-                                                              args.minibatch_std or None),
-                             ("--lr-decay", "lr_decay", args.lr_decay),
-                             ("--r1", "r1", args.r1), ("--r2", "r2", args.r2),
-                             ("--reg-every", "reg_every", args.reg_every)):
-        if value is not None:  # remedies for mode collapse (notebook 08)
-            if args.model != "gan":
-                raise CharlibError(f"{flag} is for GANs (the VAE trainers have no such option)")
-            overrides[key] = value
-    if args.nets is not None:
-        if args.model != "gan":
-            raise CharlibError("--nets is for GANs (charlib train gan --nets r3gan)")
-        if args.loss is not None and args.nets == "r3gan":
-            raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
-        overrides["nets"] = args.nets
-    if args.precision is not None:  # changes what a step computes, so it is fixed at the start
-        overrides["precision"] = args.precision
+    config_cls = config_class(args.model)
+    module, _, trainer, _ = TRAINERS[args.model]
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)
+                 if hasattr(args, f.name)}  # the flags given
+    steps, chosen = overrides.pop("steps", None), overrides.pop("profile", None)
+    speed = {k: overrides.pop(k) for k in SPEED if k in overrides}
+    if args.model == "conditional" and "data" in overrides:
+        raise CharlibError("the conditional VAE needs pose labels, so it trains on the sprites only; "
+                           "drop --data")
     if args.resume and args.init_from:
         raise CharlibError("--init-from starts a new run; a resumed run already has its weights")
     if args.resume and overrides:
-        raise CharlibError(
-            f"--resume continues the run as configured in {args.out}/config.json; "
-            f"drop {', '.join('--' + k.replace('_', '-') for k in overrides)} (only --steps may change)"
-        )
-    # how a step runs (XLA, replicas) may change when a run resumes, e.g. on a GPU server
-    speed = {k: True for k, on in (("jit_compile", args.xla), ("distribute", args.distribute)) if on}
-    if args.resume and speed:
+        raise CharlibError(f"--resume continues the run as configured in {args.out}/config.json; drop "
+                           f"{', '.join(_flags(k)[0] for k in overrides)} (only --steps may change)")
+    if args.resume and speed:  # how a step runs (XLA, replicas) may change, e.g. on a GPU server
         from charlib.base.run import RunFolder
 
         folder = RunFolder(args.out, resume=True, lock=True)  # not while another process trains there
@@ -181,20 +160,155 @@ def _train(args: argparse.Namespace) -> int:
     elif overrides.get("nets") == "r3gan":  # the profile's sizes and steps, with R3GAN's recipe
         from charlib.training.gan import r3gan_config
 
-        config = r3gan_config(profile(args.profile), **overrides, **speed)
+        if "loss" in overrides:
+            raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
+        config = r3gan_config(profile(chosen), **overrides, **speed)
     else:
-        config = Config.from_profile(profile(args.profile), **overrides, **speed)
+        config = config_cls.from_profile(profile(chosen), **overrides, **speed)
     if args.init_from:  # the networks' shapes come from the source run unless given on the command line
         from charlib.training.trainer import adopt_architecture
 
         config = adopt_architecture(config, args.init_from, keep=tuple(overrides))
-    result = train(config, args.out, resume=args.resume, steps=args.steps, progress=not args.quiet,
+    train = getattr(importlib.import_module(module), trainer)
+    result = train(config, args.out, resume=args.resume, steps=steps, progress=not args.quiet,
                    init_from=args.init_from)
     last = result.history[-1] if result.history else {}
     summary = ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k != "step")
     print(f"Finished {result.config.steps} steps in {args.out} ({summary}).")
     print(f"Samples: {result.run.samples_dir}; TensorBoard: tensorboard --logdir {result.run.logs_dir}")
     return 0
+
+
+# charlib train MODEL: a flag --field-name for each field of MODEL's config dataclass (and the older
+# names below), typed by its annotation; a flag not given keeps the profile's value (from_profile)
+TRAINERS: dict[str, tuple[str, str, str, str]] = {  # model -> module, config, trainer, who it is for
+    "gan": ("charlib.training.gan", "GanConfig", "train_gan", "GANs"),
+    "vae": ("charlib.training.vae", "VaeConfig", "train_vae", "VAEs"),
+    "conditional": ("charlib.training.conditional", "ConditionalConfig", "train_conditional",
+                    "the conditional VAE")}
+ALIASES = {"image_size": ("--size",), "jit_compile": ("--xla",)}  # field -> other flag names (shown first)
+SWITCHES = {"--no-ema": ("ema_decay", None, "no moving average of the generator (--ema-decay none)")}
+SPEED = ("jit_compile", "distribute")  # how a step runs: may change when a run resumes
+FLAG_HELP = {  # field -> help; a field without an entry still gets a flag
+    "image_size": "image side in pixels", "latent_dim": "length of the latent code z",
+    "batch_size": "images per step", "steps": "total training steps (also to extend a resumed run)",
+    "flip": "random horizontal flips of the training images", "split": "which sprite identities to use",
+    "data": "train on this image folder instead of the procedural sprites",
+    "n_data": "how many sprites to draw for training", "seed": "seed of data, noise and weights",
+    "log_every": "steps between rows of history.csv", "sample_every": "steps between sample grids",
+    "ckpt_every": "steps between checkpoints", "n_samples": "images in each sample grid",
+    "max_minutes": "stop after this many minutes of training (none: no limit)",
+    "profile": f"sizes and steps (default: ${ENV_PROFILE}, else {DEFAULT_PROFILE})",
+    "jit_compile": "compile the training step with XLA",
+    "precision": "mixed precision (falls back to float32, with a notice, where it cannot help)",
+    "distribute": "tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)",
+    "g_width": "generator width (channels)", "d_width": "discriminator width (channels)",
+    "d_norm": "normalisation in the discriminator", "loss": "the GAN loss (--nets r3gan has its own)",
+    "lr_g": "generator learning rate", "lr_d": "discriminator learning rate",
+    "beta_1": "Adam's beta_1", "beta_2": "Adam's beta_2", "lr": "learning rate",
+    "lr_decay": "both learning rates fall linearly to 0 over this last fraction of the steps",
+    "ema_decay": "decay of the moving average of the generator's weights (none: no average)",
+    "minibatch_std": "a minibatch standard-deviation layer in the discriminator",
+    "pack": "PacGAN: the discriminator scores PACK images at once (must divide the batch)",
+    "augment": 'DiffAugment policy for small data, e.g. "color,translation,cutout"',
+    "r1": "R1 penalty (R1/2)·E‖∇D(real)‖² on the discriminator",
+    "nets": "the course's DCGAN, the TF-tutorial reference or R3GAN, the modern baseline (RpGAN loss, "
+            "R1 + R2, residual nets without normalisation), which brings its own recipe",
+    "r2": "--nets r3gan: R2 penalty (R2/2)·E‖∇D(fake)‖² on the discriminator",
+    "reg_every": "--nets r3gan: compute the R1/R2 penalties every REG_EVERY steps, scaled by it",
+    "width": "network width (channels)", "likelihood": "the decoder's likelihood p(x|z)",
+    "sigma": "standard deviation of the Gaussian likelihood", "beta": "weight of the KL term",
+    "kl_warmup_steps": "steps over which the KL weight ramps up from 0",
+    "free_bits": "KL nats per latent dimension left free",
+    "palette": "colour layers of the decoder (0: a plain RGB decoder)",
+    "identity": "a continuous identity code or one categorical per appearance attribute, learnt from "
+                "the sprites' labels (consistent cycles; brings its own sizes and steps)"}
+
+
+def _choices() -> dict[str, tuple[Any, ...]]:
+    """The fields with a fixed set of values, from the modules that define them."""
+    from charlib.losses import GAN_LOSSES
+    from charlib.models import dcgan, vae
+    from charlib.training import conditional, gan, hardware
+
+    return {"image_size": (32, 64), "split": ("train", "test", "all"), "profile": tuple(PROFILES),
+            "precision": hardware.PRECISIONS, "d_norm": dcgan.NORMS, "loss": tuple(GAN_LOSSES),
+            "nets": gan.NETS, "likelihood": vae.LIKELIHOODS, "identity": conditional.IDENTITIES}
+
+
+def config_class(model: str) -> type:
+    """The config dataclass of ``charlib train MODEL``."""
+    return getattr(importlib.import_module(TRAINERS[model][0]), TRAINERS[model][1])
+
+
+def _flags(name: str) -> list[str]:
+    return [*ALIASES.get(name, ()), "--" + name.replace("_", "-")]
+
+
+def add_config_flags(parser: argparse.ArgumentParser, config_cls: type) -> dict[str, str]:
+    """A flag for each field of ``config_cls``: type from its annotation, value check from
+    :data:`CHECKS`, help from :data:`FLAG_HELP` with each profile's default; a flag not given stays out
+    of the namespace. Returns flag -> field for every flag added (``--no-...`` forms included)."""
+    hints, choices = typing.get_type_hints(config_cls), _choices()
+    profiles = {name: config_cls.from_profile(chosen) for name, chosen in PROFILES.items()}
+    group = parser.add_argument_group(f"{config_cls.__name__} fields (defaults from the profile)")
+    names, added = [f.name for f in dataclasses.fields(config_cls)], []
+    for name in names:
+        kinds = [a for a in typing.get_args(hints[name]) if a is not type(None)]
+        optional = typing.get_origin(hints[name]) in (typing.Union, types.UnionType) and len(kinds) == 1
+        kind = kinds[0] if optional else hints[name]
+        if kind not in (bool, *WORDS):
+            raise TypeError(f"{config_cls.__name__}.{name}: no command-line form for {hints[name]}")
+        shown = {p: _shown(getattr(config, name)) for p, config in profiles.items()}
+        default = (f" (default {shown[DEFAULT_PROFILE]})" if len(set(shown.values())) == 1 else
+                   f" (default: {', '.join(f'{p} {v}' for p, v in shown.items())})")
+        text = FLAG_HELP.get(name, f"{config_cls.__name__}.{name}") + ("" if name == "profile" else default)
+        check = next((rule for rule, (_, fields) in CHECKS.items() if name in fields), None)
+        kw: dict[str, Any] = ({"action": argparse.BooleanOptionalAction} if kind is bool else
+                              {"type": _value(kind, check, optional), "choices": choices.get(name)})
+        added.append(group.add_argument(*_flags(name), dest=name, default=argparse.SUPPRESS,
+                                        help=text.replace("%", "%%"), **kw))
+    added += [group.add_argument(flag, dest=name, action="store_const", const=value, help=text,
+                                 default=argparse.SUPPRESS)
+              for flag, (name, value, text) in SWITCHES.items() if name in names]
+    return {flag: action.dest for action in added for flag in action.option_strings}
+
+
+def _shown(value: Any) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else "none" if value is None else str(value)
+
+
+class _ModelParser(_Parser):
+    """``charlib train MODEL``, whose flags are made from MODEL's config (importing TensorFlow) only
+    when it is parsed. A flag of another model's config is refused with :class:`CharlibError`."""
+
+    def __init__(self, *args: Any, model: str, **kwargs: Any) -> None:
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+        self.model, self.ready = model, False
+        self.add_argument("--out", required=True,
+                          help="run folder (new or empty, or an earlier run with --resume)")
+        self.add_argument("--resume", action="store_true",
+                          help="continue the run in --out from its checkpoint")
+        self.add_argument("--init-from", metavar="RUN",
+                          help="fine-tune: start from the weights of this earlier run folder (same kind)")
+        self.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        if not self.ready:
+            add_config_flags(self, config_class(self.model))
+            self.ready = True
+        namespace, extras = super().parse_known_args(args, namespace)
+        for flag in (e.split("=")[0] for e in extras if e.startswith("--")):
+            owners = [m for m in TRAINERS if m != self.model and flag in
+                      add_config_flags(argparse.ArgumentParser(add_help=False), config_class(m))]
+            if owners:
+                raise CharlibError(f"{flag} is for {' and '.join(TRAINERS[m][3] for m in owners)} "
+                                   f"({', '.join('charlib train ' + m for m in owners)}); "
+                                   f"charlib train {self.model} has no such option")
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
 
 SAMPLE_FORMS = ("a .png file (one grid), a .npz file (the images as an array) or a folder (one PNG per "
@@ -383,7 +497,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from charlib.data import skeleton as sk
 
-    parser = argparse.ArgumentParser(prog="charlib", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="charlib", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sprites", help="draw procedural character sprites into a folder")
@@ -401,47 +515,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
     p.set_defaults(func=_sprites)
 
-    p = sub.add_parser("train", help="train a model in a run folder")
-    p.add_argument("model", choices=("gan", "vae", "conditional"), help="what to train")
-    p.add_argument("--profile", choices=tuple(PROFILES), default=None,
-                   help=f"sizes and steps (default: ${ENV_PROFILE}, else {DEFAULT_PROFILE})")
-    p.add_argument("--out", required=True, help="run folder (new or empty, or an earlier run with --resume)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    p.add_argument("--steps", type=_positive, help="total training steps (also to extend a resumed run)")
-    p.add_argument("--data", help="train on this image folder instead of the procedural sprites")
-    p.add_argument("--size", type=int, choices=(32, 64), help="image size (default from the profile)")
-    p.add_argument("--loss", choices=("minimax", "nonsaturating", "hinge", "wgan-gp"))
-    p.add_argument("--batch-size", type=_positive)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--no-ema", action="store_true", help="no moving average of generator weights")
-    p.add_argument("--augment", metavar="POLICY",
-                   help='GAN DiffAugment for small data, e.g. "color,translation,cutout"')
-    p.add_argument("--pack", type=_positive, metavar="M",
-                   help="GAN: PacGAN, the discriminator scores M images at once (must divide the batch)")
-    p.add_argument("--minibatch-std", action="store_true",
-                   help="GAN: a minibatch standard-deviation layer in the discriminator")
-    p.add_argument("--lr-decay", type=_fraction, metavar="F",
-                   help="GAN: both learning rates fall linearly to 0 over the last fraction F of the steps")
-    p.add_argument("--r1", type=_non_negative, metavar="GAMMA",
-                   help="GAN: R1 penalty (GAMMA/2)·E‖∇D(real)‖² on the discriminator")
-    p.add_argument("--r2", type=_non_negative, metavar="GAMMA",
-                   help="GAN, --nets r3gan: R2 penalty (GAMMA/2)·E‖∇D(fake)‖² on the discriminator")
-    p.add_argument("--reg-every", type=_positive, metavar="K",
-                   help="GAN, --nets r3gan: compute the R1/R2 penalties every K steps, scaled by K")
-    p.add_argument("--nets", choices=("dcgan", "r3gan"),
-                   help="GAN networks: the course's DCGAN (default) or R3GAN, the modern baseline "
-                        "(RpGAN loss, R1 + R2, residual nets without normalisation)")
-    p.add_argument("--init-from", metavar="RUN",
-                   help="fine-tune: start from the weights of this earlier run folder (same kind)")
-    p.add_argument("--xla", action="store_true", help="compile the training step with XLA")
-    p.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
-                   help="mixed precision (falls back to float32, with a notice, where it cannot help)")
-    p.add_argument("--distribute", action="store_true",
-                   help="tf.distribute.MirroredStrategy over every GPU (one replica without GPUs)")
-    p.add_argument("--identity", choices=("latent", "attributes"),
-                   help="conditional VAE: a continuous identity code (default) or one categorical per "
-                        "appearance attribute, learnt from the sprites' labels (consistent cycles)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("train", help="train a model in a run folder",
+                       description="Train a model in a run folder. Each field of the model's config is a "
+                       "flag: charlib train MODEL --help lists them, with each profile's default.")
+    models = p.add_subparsers(dest="model", required=True, parser_class=_ModelParser)
+    for model, what in (("gan", "a DCGAN (or --nets r3gan, the modern baseline)"), ("vae", "a VAE"),
+                        ("conditional", "the conditional VAE that animates characters")):
+        models.add_parser(model, help=what, description=f"Train {what}.", model=model)
     p.set_defaults(func=_train)
 
     p = sub.add_parser("sample", help="samples from a trained run folder: a grid, PNGs or an array")
@@ -511,10 +591,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line read into a namespace (nothing runs). A ``charlib train`` flag of another
+    model raises :class:`CharlibError`; other bad input exits with one line, as argparse does."""
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
     try:
+        args = parse_args(argv)
         return args.func(args)
     except CharlibError as err:
         print(f"error: {err}", file=sys.stderr)

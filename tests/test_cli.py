@@ -1,17 +1,24 @@
 """The charlib command: `charlib sprites` writes images, labels and a sheet, `charlib sample` a grid, a
-folder or an array; bad input is one line."""
+folder or an array, `charlib train` has a flag for each field of the model's config; bad input is one line."""
 
 from __future__ import annotations
 
+import argparse
 import csv
+import dataclasses
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from charlib import cli
 from charlib.cli import main
+from charlib.config import profile
 from charlib.data import sprites as sp
 from charlib.errors import CharlibError
 
@@ -113,3 +120,175 @@ def test_sample_into_a_folder_that_fails_midway_leaves_nothing_behind(tiny_gan_r
     assert _sample(tiny_gan_run, tmp_path / "out") == 2
     assert "disk full" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any((tmp_path / "out").iterdir())
+
+
+# ------------------------------------------------ charlib train: flags made from the config dataclasses
+
+MODELS = ("gan", "vae", "conditional")
+
+
+def _parse_train(model: str):
+    return lambda flags: cli.parse_args(["train", model, "--out", "run", *flags])
+
+
+def _fields_without_a_flag(parse, config_cls) -> list[str]:
+    """The fields of ``config_cls`` that ``parse`` cannot set through ``--field-name`` to the learner
+    profile's value (``--name``/``--no-name`` for a bool, ``none`` for None)."""
+    expected, missing = config_cls.from_profile(profile("learner")), []
+    for field in dataclasses.fields(config_cls):
+        value, flag = getattr(expected, field.name), "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            argv = [flag if value else "--no-" + flag[2:]]
+        else:
+            argv = [flag, "none" if value is None else str(value)]
+        try:
+            parsed = parse(argv)
+        except (SystemExit, CharlibError):
+            parsed = None
+        if getattr(parsed, field.name, missing) != value:
+            missing.append(field.name)
+    return missing
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_each_config_field_of_each_model_is_a_train_flag(model, capsys):
+    assert _fields_without_a_flag(_parse_train(model), cli.config_class(model)) == []
+
+
+def test_a_hand_written_flag_table_missing_fields_fails_the_field_check(capsys):
+    from charlib.training.gan import GanConfig
+
+    twin = argparse.ArgumentParser()  # flags listed by hand, as the CLI once did: fields go missing
+    for flag, kind in (("--image-size", int), ("--batch-size", int), ("--steps", int), ("--seed", int),
+                       ("--loss", str), ("--pack", int), ("--r1", float), ("--nets", str)):
+        twin.add_argument(flag, type=kind)
+    missing = _fields_without_a_flag(twin.parse_args, GanConfig)
+    assert {"lr_g", "lr_d", "g_width", "ema_decay", "max_minutes"} <= set(missing)
+    assert not {"image_size", "batch_size", "steps", "pack", "r1"} & set(missing)
+
+
+def test_a_new_config_field_becomes_a_flag_without_editing_the_cli():
+    from charlib.training.vae import VaeConfig
+
+    @dataclasses.dataclass(frozen=True)
+    class WarmVaeConfig(VaeConfig):
+        warmth: float = 0.5
+        tag: str | None = None
+
+    parser = argparse.ArgumentParser()
+    flags = cli.add_config_flags(parser, WarmVaeConfig)
+    assert flags["--warmth"] == "warmth" and flags["--tag"] == "tag" and flags["--sigma"] == "sigma"
+    parsed = parser.parse_args(["--warmth", "0.25", "--tag", "none", "--sigma", "0.2"])
+    assert (parsed.warmth, parsed.tag, parsed.sigma) == (0.25, None, 0.2)
+    assert not hasattr(parser.parse_args([]), "warmth")  # not given: the profile's value stays
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_flag_of_another_model_is_refused_naming_the_models_that_have_it(model):
+    own = {f.name for f in dataclasses.fields(cli.config_class(model))}
+    foreign = {f.name: other for other in MODELS if other != model
+               for f in dataclasses.fields(cli.config_class(other)) if f.name not in own}
+    assert foreign  # every model has fields the others lack
+    for name, other in foreign.items():
+        flag = "--" + name.replace("_", "-")
+        with pytest.raises(CharlibError, match=f"^{flag} is for .*charlib train {other}.*; "
+                                               f"charlib train {model} has no such option$"):
+            _parse_train(model)([flag, "1"])
+
+
+def test_a_flag_of_another_model_is_one_error_line_and_no_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "vae", "--out", str(out), "--pack", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: --pack is for GANs (charlib train gan); charlib train vae has no such option\n"
+    assert main(["train", "gan", "--out", str(out), "--width=16"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: --width is for VAEs and the conditional VAE")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-size", "many"], "argument --batch-size: expected a whole number, got 'many'"),
+    (["--lr-g", "-0.1"], "argument --lr-g: must be > 0, got -0.1"),
+    (["--size", "48"], "invalid choice: 48"),
+    (["--d-norm", "group"], "invalid choice: 'group'"),
+    (["--sigma", "0.1"], "--sigma is for VAEs and the conditional VAE"),
+    (["--instance-noise", "0.3"], "unrecognized arguments: --instance-noise 0.3"),
+])
+def test_a_bad_train_flag_is_one_line_without_a_traceback(tmp_path, capsys, flags, message):
+    out = tmp_path / "run"
+    try:
+        status = main(["train", "gan", "--out", str(out), *flags])
+    except SystemExit as exit_:
+        status = exit_.code
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("model, flags, field, value", [
+    ("gan", ["--size", "64"], "image_size", 64),
+    ("vae", ["--image-size", "64"], "image_size", 64),
+    ("gan", ["--xla"], "jit_compile", True),
+    ("conditional", ["--jit-compile"], "jit_compile", True),
+    ("gan", ["--no-ema"], "ema_decay", None),
+    ("gan", ["--ema-decay", "none"], "ema_decay", None),
+])
+def test_an_alias_sets_its_field(model, flags, field, value):
+    assert getattr(_parse_train(model)(flags), field) == value
+
+
+@pytest.mark.parametrize("model, flags, expected", [  # the flags README, docs, notebooks and tests use
+    ("gan", ["--profile", "full", "--steps", "8000", "--data", "d", "--batch-size", "32", "--seed", "3"],
+     {"profile": "full", "steps": 8000, "data": "d", "batch_size": 32, "seed": 3}),
+    ("gan", ["--loss", "hinge", "--augment", "color,translation,cutout", "--pack", "2", "--minibatch-std",
+             "--lr-decay", "0.5", "--r1", "0.1"],
+     {"loss": "hinge", "augment": "color,translation,cutout", "pack": 2, "minibatch_std": True,
+      "lr_decay": 0.5, "r1": 0.1}),
+    ("gan", ["--nets", "r3gan", "--r2", "0.2", "--reg-every", "4", "--precision", "mixed_bfloat16",
+             "--distribute"],
+     {"nets": "r3gan", "r2": 0.2, "reg_every": 4, "precision": "mixed_bfloat16", "distribute": True}),
+    ("conditional", ["--identity", "attributes"], {"identity": "attributes"}),
+])
+def test_the_flags_the_course_uses_still_set_their_fields(model, flags, expected):
+    parsed = _parse_train(model)(flags)
+    assert {name: getattr(parsed, name) for name in expected} == expected
+
+
+def test_train_help_lists_each_field_with_each_profiles_default(capsys):
+    from charlib.training.gan import GanConfig
+
+    with pytest.raises(SystemExit):
+        cli.parse_args(["train", "gan", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    steps = {name: GanConfig.from_profile(profile(name)).steps for name in ("smoke", "learner", "full")}
+    assert "--steps STEPS total training steps" in shown
+    assert f"(default: smoke {steps['smoke']}, learner {steps['learner']}, full {steps['full']})" in shown
+    assert all("--" + f.name.replace("_", "-") in shown for f in dataclasses.fields(GanConfig))
+
+
+def _documented_train_commands() -> list[tuple[str, list[str]]]:
+    """(model, flags) of each ``charlib train MODEL ...`` line in the README, docs/ and the notebooks."""
+    root = Path(__file__).resolve().parents[1]
+    texts = [path.read_text() for path in (root / "README.md", *sorted((root / "docs").glob("*.md")))]
+    for notebook in sorted((root / "notebooks").glob("*.ipynb")):
+        texts += ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]]
+    return [(model, re.findall(r"(?<!\S)--[a-z][\w-]*", rest)) for text in texts
+            for model, rest in re.findall(r"charlib train (gan|vae|conditional)([^`#\n]*)",
+                                          text.replace("\\\n", " "))]  # a shell line goes on after \\
+
+
+def test_every_train_flag_the_course_documents_exists_for_its_model():
+    commands = _documented_train_commands()
+    assert len(commands) >= 10 and any(flags for _, flags in commands)
+    known = {model: {*cli.add_config_flags(argparse.ArgumentParser(add_help=False), cli.config_class(model)),
+                     "--out", "--resume", "--init-from", "--quiet", "--help"} for model in MODELS}
+    unknown = [(model, flag) for model, flags in commands for flag in flags if flag not in known[model]]
+    assert unknown == []
+
+
+def test_reading_a_command_line_other_than_train_imports_no_tensorflow():
+    code = ("import sys; from charlib.cli import parse_args; parse_args(['info', '--no-devices']); "
+            "parse_args(['sprites', '--out', 'x']); print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -267,10 +267,13 @@ def test_the_removed_options_name_the_commit_the_results_record():
 def test_the_removed_cli_flags_are_refused(tmp_path, capsys):
     from charlib.cli import main
 
-    for flag, value in (("--instance-noise", "0.3"), ("--palette", "16"), ("--clusters", "1000")):
+    for flag, value in (("--instance-noise", "0.3"), ("--clusters", "1000")):
         with pytest.raises(SystemExit):
             main(["train", "gan", "--profile", "smoke", flag, value, "--out", str(tmp_path / "run")])
         assert f"unrecognized arguments: {flag}" in capsys.readouterr().err
+    # the conditional VAE's decoder has colour layers (its palette field); the GAN's generator no longer
+    assert main(["train", "gan", "--palette", "16", "--out", str(tmp_path / "run")]) == 2
+    assert "--palette is for the conditional VAE" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
