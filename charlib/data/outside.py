@@ -220,14 +220,6 @@ COLOUR_NAMES = ("black", "white", "red", "green", "blue", "yellow", "magenta", "
 N_SHAPE_MODES = len(SHAPES) * len(PALETTE) * (len(PALETTE) - 1)
 
 
-def shape_mode(shape: int, colour: int, background: int) -> int:
-    """The mode of a shape index, colour index and background index (background != colour)."""
-    if colour == background:
-        raise ShapeError("a shape's colour must differ from its background's")
-    slot = background if background < colour else background - 1  # the 7 backgrounds left
-    return (shape * len(PALETTE) + colour) * (len(PALETTE) - 1) + slot
-
-
 def describe_shape_mode(mode: int) -> tuple[str, str, str]:
     """(shape, colour, background) names of a shapes mode."""
     rest, slot = divmod(int(mode), len(PALETTE) - 1)
