@@ -29,6 +29,7 @@ import numpy as np
 
 from charlib.base.images import check_images
 from charlib.data import sprites as sp
+from charlib.data.sprites import split_modes
 from charlib.errors import ShapeError
 
 __all__ = [
@@ -40,15 +41,6 @@ __all__ = [
     "split_modes",
     "uniform_floor",
 ]
-
-
-def split_modes(split: str = "all") -> np.ndarray:
-    """The appearance modes of a split, sorted: ``"all"`` (1296), ``"train"`` (1000), ``"test"`` (296)."""
-    train, test = sp.identity_split()
-    table = {"all": np.arange(sp.N_MODES), "train": np.asarray(train), "test": np.asarray(test)}
-    if split not in table:
-        raise ShapeError(f"split must be 'all', 'train' or 'test', got {split!r}")
-    return table[split]
 
 
 def reverse_kl(counts: np.ndarray) -> float:
