@@ -74,11 +74,6 @@ class ModeReading:
     confidence: np.ndarray
     n_modes: int
 
-    @property
-    def readable(self) -> float:
-        """The share of images that read as a mode."""
-        return float((self.modes >= 0).mean()) if len(self.modes) else float("nan")
-
     def counts(self) -> np.ndarray:
         """(K,) int64: how many images read as each mode (unreadable ones are left out)."""
         return np.bincount(self.modes[self.modes >= 0], minlength=self.n_modes).astype(np.int64)
