@@ -30,6 +30,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from _common import memorisation_numbers
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -49,7 +51,7 @@ def evaluate(sampler, latent_dim: int, train, heldout, clf, train_modes, n: int 
     f_samples, f_held = feats(samples), feats(heldout)
     modes = clf.mode_ids(samples)
     return {
-        "pixel": pixel.as_dict(), "classifier": feature.as_dict(),
+        "pixel": memorisation_numbers(pixel), "classifier": memorisation_numbers(feature),
         "diversity_ratio": mem.mean_pairwise_distance(f_samples) / mem.mean_pairwise_distance(f_held),
         "fcd": frechet_distance(f_held, f_samples),
         "train_modes_hit": float(np.isin(train_modes, modes).mean()),
@@ -83,7 +85,7 @@ def main() -> None:
     clf = course_classifier(32, progress=False)
     real_f = clf.features(heldout)
     held_pixel = mem.memorisation_report(heldout[:1000], train, heldout[1000:])
-    reference = {"heldout_vs_train_pixel": held_pixel.as_dict(),
+    reference = {"heldout_vs_train_pixel": memorisation_numbers(held_pixel),
                  "train_modes": int(len(train_modes)),
                  "real_distinct_modes_2000": int(len(np.unique(clf.mode_ids(heldout)))),
                  "real_diversity": mem.mean_pairwise_distance(real_f)}

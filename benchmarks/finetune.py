@@ -28,6 +28,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from _common import memorisation_numbers
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -43,7 +45,7 @@ def evaluate(sampler, latent_dim: int, folder, train, heldout, clf, n: int = 100
     samples = generate(sampler, z)
     f_samples, f_folder = clf.features(samples), clf.features(folder)
     pixel = mem.memorisation_report(samples, train, heldout)
-    return {"fcd": frechet_distance(f_folder, f_samples), "pixel": pixel.as_dict(),
+    return {"fcd": frechet_distance(f_folder, f_samples), "pixel": memorisation_numbers(pixel),
             "diversity_ratio": mem.mean_pairwise_distance(f_samples) / mem.mean_pairwise_distance(f_folder)
             }, samples
 

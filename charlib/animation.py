@@ -24,7 +24,8 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from charlib.base.images import check_frames, enlarge, gif_bytes, save_gif
+from charlib.base.images import check_frames, enlarge, gif_bytes
+from charlib.base.images import save_gif as save_gif
 from charlib.errors import CharlibError, ShapeError
 
 INTERPOLATIONS = ("lerp", "slerp")
@@ -112,15 +113,18 @@ def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def gif_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: str | None = None):
     """An inline, looping animation for notebooks (an IPython HTML object with an embedded GIF)."""
+    data = base64.b64encode(gif_bytes(frames, fps=fps, scale=scale)).decode("ascii")
+    return _html(f'<img src="data:image/gif;base64,{data}" style="image-rendering: pixelated"/>', caption)
+
+
+def _html(tag: str, caption: str | None):
     from html import escape
 
     from IPython.display import HTML
 
-    data = base64.b64encode(gif_bytes(frames, fps=fps, scale=scale)).decode("ascii")
-    img = f'<img src="data:image/gif;base64,{data}" style="image-rendering: pixelated"/>'
     if caption:
-        img = f"<figure>{img}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
-    return HTML(img)
+        tag = f"<figure>{tag}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
+    return HTML(tag)
 
 
 def _even(frames: np.ndarray) -> np.ndarray:
@@ -167,32 +171,15 @@ def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int 
     return path
 
 
-def save_animation(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 4) -> Path:
-    """Write a GIF or an MP4, chosen by the file's extension (``.gif`` or ``.mp4``)."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".gif":
-        return save_gif(frames, path, fps=fps, scale=scale)
-    if suffix == ".mp4":
-        return save_mp4(frames, path, fps=fps, scale=scale, loops=4)
-    raise CharlibError(f"cannot tell the format of {path}: use a .gif or .mp4 file name")
-
-
 def video_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: str | None = None):
     """An inline, looping HTML5 video for notebooks (an IPython HTML object with an embedded MP4).
 
     JupyterLab and exported HTML play it; GitHub's notebook viewer does not run videos, so prefer
     :func:`gif_player` for outputs meant to be read there.
     """
-    from html import escape
-
-    from IPython.display import HTML
-
     data = base64.b64encode(mp4_bytes(frames, fps=fps, scale=scale)).decode("ascii")
-    tag = (f'<video autoplay loop muted playsinline controls style="image-rendering: pixelated">'
-           f'<source src="data:video/mp4;base64,{data}" type="video/mp4"/></video>')
-    if caption:
-        tag = f"<figure>{tag}<figcaption><i>{escape(caption)}</i></figcaption></figure>"
-    return HTML(tag)
+    return _html(f'<video autoplay loop muted playsinline controls style="image-rendering: pixelated">'
+                 f'<source src="data:video/mp4;base64,{data}" type="video/mp4"/></video>', caption)
 
 
 # --------------------------------------------------------------------------------------------------

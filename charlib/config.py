@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,6 @@ class Profile:
     batch_size: int
     n_preview: int
     purpose: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 DEFAULT_PROFILE = "learner"

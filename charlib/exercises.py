@@ -15,6 +15,7 @@ rather than an error.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,41 @@ def _unanswered(*answers: object) -> bool:
     return any(a is None or a is Ellipsis for a in answers)
 
 
+class _LearnerError(Exception):
+    """The learner's code raised: the check answers with a hint instead of crashing."""
+
+
+def _learner(fn: Callable, *args: Any, what: str = "function") -> Any:
+    """``fn(*args)``, a function the learner wrote; an error it raises becomes the check's hint."""
+    try:
+        return fn(*args)
+    except Exception as err:
+        raise _LearnerError(f"Your {what} raised {type(err).__name__}: {err}") from err
+
+
+def _check(*answers: str) -> Callable:
+    """Make a check of a function: when any argument named in ``answers`` is still None (or ...),
+    the reminder :data:`NOT_ANSWERED`; when the learner's code raises (see :func:`_learner`), a
+    hint with the error; else what the function says."""
+
+    def decorate(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+        signature = inspect.signature(check)
+
+        @functools.wraps(check)
+        def checked(*args: Any, **kwargs: Any) -> Feedback:
+            given = signature.bind(*args, **kwargs).arguments
+            if _unanswered(*(given.get(name) for name in answers)):
+                return _hint(NOT_ANSWERED)
+            try:
+                return check(*args, **kwargs)
+            except _LearnerError as err:
+                return _hint(str(err))
+
+        return checked
+
+    return decorate
+
+
 def _number(value: object) -> float | None:
     # A plain float from a Python number, a NumPy scalar, a size-1 array or a TF scalar; else None.
     try:
@@ -76,10 +112,9 @@ def _close(value: float, truth: float, rel: float = 1e-3, abs_: float = 1e-4) ->
 # ----------------------------------------------------------------------------------- 00_setup
 
 
+@_check("profile")
 def check_full_profile(profile: object) -> Feedback:
     """00_setup, exercise 1: ``profile`` should be the full profile, asked for by name."""
-    if _unanswered(profile):
-        return _hint(NOT_ANSWERED)
     if not isinstance(profile, Profile):
         return _hint(f"Expected a charlib.config.Profile, got {type(profile).__name__}. "
                      "charlib.config.profile(...) returns one.")
@@ -93,11 +128,10 @@ def check_full_profile(profile: object) -> Feedback:
                f"{profile.image_size}, batch {profile.batch_size}.")
 
 
+@_check("sample")
 def check_test_walkers(sample: object, n: int) -> Feedback:
     """00_setup, exercise 3: ``sample`` (a ``sprites.Sprites``) should hold ``n`` test characters
     walking left."""
-    if _unanswered(sample):
-        return _hint(NOT_ANSWERED)
     if not isinstance(sample, sprites.Sprites):
         return _hint(f"Expected what sprites.sample_sprites returns, got {type(sample).__name__}.")
     labels = sample.labels
@@ -118,10 +152,9 @@ def check_test_walkers(sample: object, n: int) -> Feedback:
 # ------------------------------------------------------------------------------------ 01_data
 
 
+@_check("n_images")
 def check_sprite_world_size(n_images: object) -> Feedback:
     """01_data, exercise 1: the number of labelled sprite images at one image size."""
-    if _unanswered(n_images):
-        return _hint(NOT_ANSWERED)
     value = _number(n_images)
     truth = sprites.N_MODES * len(sk.ACTIONS) * len(sk.DIRECTIONS) * sk.N_FRAMES
     if value is None:
@@ -140,10 +173,9 @@ def check_sprite_world_size(n_images: object) -> Feedback:
                  "combines the four attributes), the action, the direction and the frame.")
 
 
+@_check("modes")
 def check_skirt_modes(modes: object) -> Feedback:
     """01_data, exercise 2: the mode ids of all test-split characters that wear a skirt."""
-    if _unanswered(modes):
-        return _hint(NOT_ANSWERED)
     try:
         given = np.asarray(modes).astype(np.int64).ravel()
     except (TypeError, ValueError):
@@ -167,10 +199,9 @@ def check_skirt_modes(modes: object) -> Feedback:
                  "colour.")
 
 
+@_check("frame", "mirrored_frame")
 def check_front_mirror(frame: object, mirrored_frame: object) -> Feedback:
     """01_data, exercise 3: which frame of the front walk looks like ``frame`` mirrored sideways."""
-    if _unanswered(frame, mirrored_frame):
-        return _hint(NOT_ANSWERED)
     f, g = _number(frame), _number(mirrored_frame)
     if f is None or g is None or f != int(f) or not 0 <= f < sk.N_FRAMES:
         return _hint(f"Give two frame numbers between 0 and {sk.N_FRAMES - 1}.")
@@ -191,10 +222,9 @@ def check_front_mirror(frame: object, mirrored_frame: object) -> Feedback:
 # -------------------------------------------------------------------------------- 02_gan_maths
 
 
+@_check("d_star", "d_loss")
 def check_perfect_generator(d_star: object, d_loss: object) -> Feedback:
     """02_gan_maths, exercise 1: D*(x) and the discriminator's BCE loss when p_g = p_data."""
-    if _unanswered(d_star, d_loss):
-        return _hint(NOT_ANSWERED)
     d, loss = _number(d_star), _number(d_loss)
     if d is None or loss is None:
         return _hint("Give two numbers: the value of D*(x) and the BCE loss.")
@@ -212,10 +242,9 @@ def check_perfect_generator(d_star: object, d_loss: object) -> Feedback:
                "means D cannot tell real from fake with its current weights, not that G is perfect.")
 
 
+@_check("js")
 def check_disjoint_js(js: object) -> Feedback:
     """02_gan_maths, exercise 2: the JS divergences (nats) of disjoint uniform pairs, one or several."""
-    if _unanswered(js):
-        return _hint(NOT_ANSWERED)
     try:
         values = np.asarray(js, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -234,11 +263,10 @@ def check_disjoint_js(js: object) -> Feedback:
                  "mixture m is p/2 where p lives; work out KL(p || m) from that.")
 
 
+@_check("result", "counts")
 def check_toy_mode_counts(result: object, counts: object) -> Feedback:
     """02_gan_maths, exercises 3 and 4: ``counts``, your list of the modes captured at each snapshot
     of ``result`` (a run of toys.train_toy_gan on the ring of 8 Gaussians)."""
-    if _unanswered(result, counts):
-        return _hint(NOT_ANSWERED)
     snapshots = getattr(result, "snapshots", None)
     if not snapshots:
         return _hint("Pass the result of toys.train_toy_gan(...) first, then your counts.")
@@ -264,10 +292,9 @@ def check_toy_mode_counts(result: object, counts: object) -> Feedback:
 # ------------------------------------------------------------------------------------ 03_dcgan
 
 
+@_check("d_loss", "g_loss")
 def check_hinge_at_zero(d_loss: object, g_loss: object) -> Feedback:
     """03_dcgan, exercise 1: the hinge losses of D and G when every score is 0."""
-    if _unanswered(d_loss, g_loss):
-        return _hint(NOT_ANSWERED)
     d, g = _number(d_loss), _number(g_loss)
     if d is None or g is None:
         return _hint("Give two numbers: the discriminator's and the generator's hinge loss.")
@@ -294,12 +321,11 @@ def _parameter_counts(width: int) -> tuple[int, int]:
             int(dcgan.make_discriminator(64, width).count_params()))
 
 
+@_check("counts", "exception_layer")
 def check_width_growth(counts: object, exception_layer: object) -> Feedback:
     """03_dcgan, exercise 2: ``counts``, ``{width: (generator, discriminator) parameters}`` at 64x64
     with a 128-D latent for the widths 8, 16, 32 and 64, and the name of the generator's layer
     whose weights grow only linearly with the width."""
-    if _unanswered(counts, exception_layer):
-        return _hint(NOT_ANSWERED)
     if not isinstance(counts, dict) or sorted(counts) != list(WIDTHS):
         return _hint(f"Give a dict with one entry per width {WIDTHS}: {{width: (generator, "
                      "discriminator)}}.")
@@ -322,11 +348,10 @@ def check_width_growth(counts: object, exception_layer: object) -> Feedback:
                "because its Dense layer from z is linear in the width.")
 
 
+@_check("d_loss_min")
 def check_sigmoid_logits_floor(d_loss_min: object) -> Feedback:
     """03_dcgan, exercise 3: the smallest possible L_D when a sigmoid output is fed to the loss as a
     logit."""
-    if _unanswered(d_loss_min):
-        return _hint(NOT_ANSWERED)
     value = _number(d_loss_min)
     if value is None:
         return _hint("Give one number.")
@@ -391,20 +416,16 @@ def _same_weights(a: Any, b: Any) -> bool:
     return all(np.allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6) for x, y in pairs)
 
 
+@_check("train_step")
 def check_train_step(train_step: Callable[[object, object], object], n_steps: int = 3) -> Feedback:
     """03_dcgan, exercise 5: your ``train_step(gan, real)``, which updates a charlib ``GAN`` on a
     batch of real images in [-1, 1] with the non-saturating loss and returns ``(d_loss, g_loss)``.
     It is compared with ``GAN.train_step`` on twin tiny GANs (same weights, same batch), then run
     ``n_steps`` more times."""
-    if _unanswered(train_step):
-        return _hint(NOT_ANSWERED)
     if not callable(train_step):
         return _hint("Give a function train_step(gan, real) that returns (d_loss, g_loss).")
     mine, reference, real = _twin_gans()
-    try:
-        got = _two_losses(train_step(mine, real))
-    except Exception as err:  # the learner's code: report, do not crash the check
-        return _hint(f"Your step raised {type(err).__name__}: {err}")
+    got = _two_losses(_learner(train_step, mine, real, what="step"))
     if got is None:
         return _hint("Your step should return two finite numbers, (d_loss, g_loss).")
     logs = reference.train_step(real)
@@ -427,7 +448,7 @@ def check_train_step(train_step: Callable[[object, object], object], n_steps: in
         return _hint("The discriminator's update is right, the generator's is not. Take G's gradient "
                      "from the same forward pass, before D is updated (two tapes, or one persistent "
                      "tape), and apply it with gan.g_optimizer to generator.trainable_variables.")
-    later = [_two_losses(train_step(mine, real)) for _ in range(n_steps)]
+    later = [_two_losses(_learner(train_step, mine, real, what="step")) for _ in range(n_steps)]
     if any(pair is None for pair in later):
         return _hint("A later step returned a loss that is not finite: check the step on its own "
                      "variables only.")
@@ -442,18 +463,14 @@ def _kl_1d(m1: float, s1: float, m2: float, s2: float) -> float:
     return math.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5
 
 
+@_check("kl")
 def check_gaussian_kl(kl: Callable[[float, float, float, float], float]) -> Feedback:
     """04_vae_maths, exercise 1: ``kl(mu1, sigma1, mu2, sigma2)``, your formula for
     KL(N(mu1, sigma1^2) || N(mu2, sigma2^2)), tried at several points."""
-    if _unanswered(kl):
-        return _hint(NOT_ANSWERED)
     if not callable(kl):
         return _hint("Give a function kl(mu1, sigma1, mu2, sigma2) that returns a number.")
     points = [(0.3, 0.5, -1.0, 2.0), (0.0, 1.0, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-2.0, 3.0, 1.0, 0.5)]
-    try:
-        returned = [kl(*p) for p in points]
-    except Exception as err:  # the learner's code: report, do not crash the check
-        return _hint(f"Your function raised {type(err).__name__}: {err}")
+    returned = [_learner(kl, *p) for p in points]
     if all(_unanswered(r) for r in returned):
         return _hint("No answer yet: your function returns None. Make it return your formula's value.")
     got = [_number(r) for r in returned]
@@ -473,18 +490,14 @@ def check_gaussian_kl(kl: Callable[[float, float, float, float], float]) -> Feed
                  "E[(z - mu1)^2] = sigma1^2 and E[(z - mu2)^2] = sigma1^2 + (mu1 - mu2)^2.")
 
 
+@_check("posterior")
 def check_conjugate_posterior(posterior: Callable[[float, float], tuple[float, float]]) -> Feedback:
     """04_vae_maths, exercise 2: ``posterior(x, s)`` -> (mean, variance) of p(z | x) for
     z ~ N(0, 1) and x | z ~ N(z, s^2), tried at several points."""
-    if _unanswered(posterior):
-        return _hint(NOT_ANSWERED)
     if not callable(posterior):
         return _hint("Give a function posterior(x, s) that returns two numbers, (mean, variance).")
     points = [(1.5, 0.5), (-2.0, 0.1), (0.7, 2.0), (3.0, 1.0)]
-    try:
-        returned = [posterior(*p) for p in points]
-    except Exception as err:  # the learner's code: report, do not crash the check
-        return _hint(f"Your function raised {type(err).__name__}: {err}")
+    returned = [_learner(posterior, *p) for p in points]
     if all(_unanswered(r) for r in returned):
         return _hint("No answer yet: your function returns None. Make it return (mean, variance).")
     try:
@@ -511,11 +524,10 @@ def check_conjugate_posterior(posterior: Callable[[float, float], tuple[float, f
                  "true_posterior in section 2).")
 
 
+@_check("rate_beta_to_0", "rate_beta_to_inf")
 def check_rate_limits(rate_beta_to_0: object, rate_beta_to_inf: object) -> Feedback:
     """04_vae_maths, exercise 3: the rate R(beta) of the conjugate model, in nats, as beta -> 0 and
     as beta -> infinity (math.inf for an unbounded one)."""
-    if _unanswered(rate_beta_to_0, rate_beta_to_inf):
-        return _hint(NOT_ANSWERED)
     try:
         small, large = float(rate_beta_to_0), float(rate_beta_to_inf)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -537,11 +549,10 @@ def check_rate_limits(rate_beta_to_0: object, rate_beta_to_inf: object) -> Feedb
                  "the KL of the prior to itself?")
 
 
+@_check("variance")
 def check_baseline_variance(variance: object, mu: float, sigma: float) -> Feedback:
     """04_vae_maths, exercise 4: the variance of the score-function estimator of d/dmu E[z^2],
     z ~ N(mu, sigma^2), with the baseline b = mu^2 + sigma^2 (exact, or a Monte Carlo estimate)."""
-    if _unanswered(variance):
-        return _hint(NOT_ANSWERED)
     v = _number(variance)
     if v is None:
         return _hint("Give the variance as one finite number.")
@@ -571,10 +582,9 @@ def _score_variance_without_baseline(mu: float, sigma: float) -> float:
 # ------------------------------------------------------------------------------------- 05_vae
 
 
+@_check("sigma", "weight")
 def check_reconstruction_weight(sigma: object, weight: object) -> Feedback:
     """05_vae, exercise 3: the weight of the summed squared error in the Gaussian NLL at ``sigma``."""
-    if _unanswered(sigma, weight):
-        return _hint(NOT_ANSWERED)
     s, w = _number(sigma), _number(weight)
     if s is None or w is None or s <= 0:
         return _hint("Give sigma (> 0) and your weight as two numbers.")
@@ -590,11 +600,10 @@ def check_reconstruction_weight(sigma: object, weight: object) -> Feedback:
                  "(x - mean)^2 (notebook 04, section 5).")
 
 
+@_check("kl_per_dim", "n_active")
 def check_active_dimensions(kl_per_dim: object, threshold: float, n_active: object) -> Feedback:
     """05_vae, exercises 1 and 4: ``n_active``, your count of dimensions whose mean KL over images
     exceeds ``threshold`` nats, for ``kl_per_dim`` (N, latent_dim)."""
-    if _unanswered(kl_per_dim, n_active):
-        return _hint(NOT_ANSWERED)
     kl = np.asarray(kl_per_dim, dtype=np.float64)
     if kl.ndim != 2:
         return _hint(f"kl_per_dim should have shape (N, latent_dim), got {kl.shape}: use "
@@ -630,21 +639,17 @@ def _angular_steps(path: np.ndarray) -> np.ndarray:
     return np.arccos(np.clip((unit[1:] * unit[:-1]).sum(axis=1), -1.0, 1.0))
 
 
+@_check("nlerp", "constant_angular_speed")
 def check_nlerp(nlerp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
                 constant_angular_speed: object) -> Feedback:
     """06_animation, exercise 1: your ``nlerp(a, b, t)`` (T, D), tried on random 64-D codes, and
     whether its directions move at a constant angular speed (True or False)."""
-    if _unanswered(nlerp, constant_angular_speed):
-        return _hint(NOT_ANSWERED)
     if not callable(nlerp):
         return _hint("Give a function nlerp(a, b, t) that returns the (T, D) path.")
     rng = np.random.default_rng(6)
     a, b = rng.standard_normal(64), rng.standard_normal(64)
     t = np.linspace(0.0, 1.0, 9)
-    try:
-        got = np.asarray(nlerp(a, b, t), dtype=np.float64)
-    except Exception as err:  # the learner's code: report, do not crash the check
-        return _hint(f"Your function raised {type(err).__name__}: {err}")
+    got = np.asarray(_learner(nlerp, a, b, t), dtype=np.float64)
     truth = _reference_nlerp(a, b, t)
     if got.shape == () and np.isnan(got):
         return _hint("Your function returns nothing usable (None?): make it return the path.")
@@ -695,13 +700,12 @@ def _read_in_every_cycle(model: Any, classifier: Any, z: np.ndarray) -> np.ndarr
     return np.asarray(read).reshape(len(z), -1, len(sprites.ATTRIBUTES))
 
 
+@_check("modes", "z", "fraction")
 def check_unseen_character(model: Any, classifier: Any, modes: object, z: object,
                            fraction: object) -> Feedback:
     """06_animation, exercise 2: ``z`` (N, D), the identity codes ``model`` gives one picture of each
     held-out character in ``modes`` (N,), and ``fraction``, the share of the frames of all 9 cycles
     decoded from ``z`` on which ``classifier`` reads all four true attributes."""
-    if _unanswered(modes, z, fraction):
-        return _hint(NOT_ANSWERED)
     ids = np.asarray(modes).astype(np.int64).ravel()
     train, _ = sprites.identity_split()
     if len(ids) == 0 or np.isin(ids, train).any():
@@ -751,14 +755,13 @@ def _motion_answer_names(names: object) -> set[str] | None:
         return None
 
 
+@_check("noisy", "smoothed", "most_reactive", "recovered")
 def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: object,
                        smoothed: object, most_reactive: object, recovered: object) -> Feedback:
     """06_animation, exercise 3: ``noisy`` (the real clips plus 1 pixel of Gaussian noise per
     joint), ``smoothed`` (each noisy frame averaged with its two neighbours, wrapping around), the
     name of the statistic of ``dm.motion_statistics`` whose value grows by the largest factor with
     the noise, and the names of those the smoothing brings back within a quarter of the real value."""
-    if _unanswered(noisy, smoothed, most_reactive, recovered):
-        return _hint(NOT_ANSWERED)
     from charlib.diagnostics import motion as dm
 
     real = np.asarray(real_clips, dtype=np.float64)
@@ -805,11 +808,10 @@ def check_motion_noise(real_clips: np.ndarray, real_actions: np.ndarray, noisy: 
 # ---------------------------------------------------------------------------- 07_gpu_training
 
 
+@_check("sgd_step", "traces")
 def check_single_trace(sgd_step: object, traces: object) -> Feedback:
     """07_gpu_training, exercise 1: your ``tf.function`` ``sgd_step`` after your calls with 5
     learning rates, and ``traces``, your Python count of its traces."""
-    if _unanswered(sgd_step, traces):
-        return _hint(NOT_ANSWERED)
     tracing_count = getattr(sgd_step, "experimental_get_tracing_count", None)
     if tracing_count is None:
         return _hint("sgd_step is not a tf.function: decorate it with @tf.function.")
@@ -837,12 +839,11 @@ def _smallest_scale(small: float) -> int:
     return 2 ** math.ceil(math.log2(tiny / small) - 1e-12)
 
 
+@_check("scale", "overflows")
 def check_loss_scale(scale: object, overflows: object, small: float = 1e-10,
                      large: float = 1e-2) -> Feedback:
     """07_gpu_training, exercise 2: the smallest power-of-two loss scale that keeps a ``small``
     gradient at least the smallest positive float16, and whether the ``large`` one then overflows."""
-    if _unanswered(scale, overflows):
-        return _hint(NOT_ANSWERED)
     s = _number(scale)
     if s is None or s <= 0:
         return _hint("Give the scale as one positive number (a power of two).")
@@ -872,11 +873,10 @@ def check_loss_scale(scale: object, overflows: object, small: float = 1e-10,
 # --------------------------------------------------------------------------- 08_mode_collapse
 
 
+@_check("reverse_kl", "forward_kl")
 def check_half_modes_kl(reverse_kl: object, forward_kl: object) -> Feedback:
     """08_mode_collapse, exercise 1: KL(q || p) and KL(p || q) in nats for a generator that draws
     every other character evenly, against the uniform p over all characters."""
-    if _unanswered(reverse_kl, forward_kl):
-        return _hint(NOT_ANSWERED)
     r = _number(reverse_kl)
     if r is None:
         return _hint("Give the reverse KL as one finite number (nats).")
@@ -905,11 +905,10 @@ def check_half_modes_kl(reverse_kl: object, forward_kl: object) -> Feedback:
                "barely notices dropped modes, which is why mode dropping is hard to see with it.")
 
 
+@_check("k_first")
 def check_coverage_jump(real: np.ndarray, fake: np.ndarray, k_first: object) -> Feedback:
     """08_mode_collapse, exercise 2: the smallest k at which the coverage of ``fake`` against
     ``real`` (section 2.3's collapsed set) passes one half."""
-    if _unanswered(k_first):
-        return _hint(NOT_ANSWERED)
     k = _number(k_first)
     if k is None or k != int(k) or k < 1:
         return _hint("Give k as one whole number, at least 1.")
@@ -963,11 +962,10 @@ def _finished_gan(run: object) -> tuple[Any, int] | str:
     return config, last
 
 
+@_check("plain", "remedied")
 def check_remedy_runs(plain: object, remedied: object) -> Feedback:
     """08_mode_collapse, exercise 3: ``plain`` and ``remedied``, two finished GAN runs (what
     train_gan returns, or their folders) that differ in the remedy and in nothing of the setup."""
-    if _unanswered(plain, remedied):
-        return _hint(NOT_ANSWERED)
     runs = [_finished_gan(r) for r in (plain, remedied)]
     for run in runs:
         if isinstance(run, str):
@@ -989,11 +987,10 @@ def check_remedy_runs(plain: object, remedied: object) -> Feedback:
 # -------------------------------------------------------------------------- 09_your_own_data
 
 
+@_check("n_skipped", "batch_size")
 def check_messy_folder(config: object, n_skipped: object, batch_size: object) -> Feedback:
     """09_your_own_data, exercise 1: how many files of ``data/messy_folder`` are skipped, and the
     batch size that training with ``config`` on that folder actually uses."""
-    if _unanswered(n_skipped, batch_size):
-        return _hint(NOT_ANSWERED)
     from charlib.config import data_dir
     from charlib.data.folders import load_image_folder
     from charlib.training.trainer import fit_batch_size
@@ -1021,13 +1018,12 @@ def check_messy_folder(config: object, n_skipped: object, batch_size: object) ->
 
 
 
+@_check("shifted", "reports", "catching_space")
 def check_shifted_copies(shifted: object, train_images: np.ndarray, reports: object,
                          catching_space: object) -> Feedback:
     """09_your_own_data, exercise 2: ``shifted`` (the first 40 training images moved two pixels to
     the right), ``reports`` (what mem.memorisation_check returns for them, with held-out images and
     the classifier's features) and the name of the space whose NN ratio catches the copies."""
-    if _unanswered(shifted, reports, catching_space):
-        return _hint(NOT_ANSWERED)
     train = np.asarray(train_images)
     got = np.asarray(shifted)
     if got.shape != train[:40].shape:
@@ -1057,11 +1053,10 @@ def check_shifted_copies(shifted: object, train_images: np.ndarray, reports: obj
                "every edge in pixel space, while the character stays the same character.")
 
 
+@_check("written", "folder")
 def check_wide_finetune(error: object, written: object, folder: object) -> Feedback:
     """09_your_own_data, exercise 3: ``error``, the exception that fine-tuning with ``g_width=64``
     raised (None if none), and ``written``, whether its run ``folder`` was created (True or False)."""
-    if _unanswered(written, folder):
-        return _hint(NOT_ANSWERED)
     from pathlib import Path
 
     from charlib.errors import CharlibError
@@ -1084,14 +1079,3 @@ def check_wide_finetune(error: object, written: object, folder: object) -> Feedb
                      "run the cell again from the start.")
     return _ok("a CharlibError names g_width before anything is written: weights of one shape "
                "cannot be loaded into layers of another.")
-
-
-def checks() -> dict[str, list[str]]:
-    """The check functions, by notebook: ``{"00_setup": ["check_full_profile", ...], ...}``."""
-    out: dict[str, list[str]] = {}
-    for name, fn in globals().items():
-        if name.startswith("check_") and callable(fn):
-            notebook = (fn.__doc__ or "").split(",")[0].strip()
-            out.setdefault(notebook, []).append(name)
-    return out
-

@@ -28,28 +28,10 @@ import tensorflow as tf
 from charlib.errors import CharlibError, ShapeError
 
 __all__ = [
-    "GAN_LOSSES",
-    "GanLoss",
-    "bernoulli_nll",
-    "bits_per_dim",
-    "d_loss_hinge",
-    "d_loss_minimax",
-    "d_loss_wasserstein",
-    "g_loss_hinge",
-    "g_loss_minimax",
-    "g_loss_nonsaturating",
-    "g_loss_wasserstein",
-    "gaussian_nll",
-    "get_gan_loss",
-    "gradient_penalty",
-    "kl_diag_gaussians",
-    "kl_standard_normal",
-    "negative_elbo",
-    "r1_penalty",
-    "reparameterize",
-    "rpgan_d_loss",
-    "rpgan_g_loss",
-    "zero_centred_penalty",
+    "GAN_LOSSES", "GanLoss", "bernoulli_nll", "bits_per_dim", "d_loss_hinge", "d_loss_minimax",
+    "d_loss_wasserstein", "g_loss_hinge", "g_loss_minimax", "g_loss_nonsaturating", "g_loss_wasserstein",
+    "gaussian_nll", "get_gan_loss", "gradient_penalty", "kl_diag_gaussians", "kl_standard_normal",
+    "negative_elbo", "r1_penalty", "reparameterize", "rpgan_d_loss", "rpgan_g_loss", "zero_centred_penalty",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -82,17 +64,41 @@ def _logits(x, name: str) -> tf.Tensor:
     return t
 
 
-def _batched(x, name: str) -> tf.Tensor:
+def _batched(x, name: str, min_rank: int = 1) -> tf.Tensor:
     t = _float32(x, name)
-    if t.shape.rank is not None and t.shape.rank < 1:
+    rank = t.shape.rank
+    if rank is not None and rank < 1:
         raise ShapeError(f"{name} must have a batch axis first, shape (N, ...), got a scalar")
+    if rank is not None and rank < min_rank:
+        raise ShapeError(f"{name} must have shape (N, ...) with rank >= {min_rank}, got {tuple(t.shape)}")
     return t
 
 
-def _same_shape(a: tf.Tensor, b: tf.Tensor, name_a: str, name_b: str) -> None:
+def _pair(a, b, name_a: str, name_b: str, convert: Callable = _batched) -> tuple[tf.Tensor, tf.Tensor]:
+    """Both converted (by ``_batched`` or ``_logits``), refused unless their shapes agree."""
+    a, b = convert(a, name_a), convert(b, name_b)
     if a.shape.rank is not None and b.shape.rank is not None and not a.shape.is_compatible_with(b.shape):
         raise ShapeError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} "
                          f"and {tuple(b.shape)}")
+    return a, b
+
+
+def _per_example(x, name: str) -> tf.Tensor:
+    t = _batched(x, name)
+    if t.shape.rank is not None and t.shape.rank != 1:
+        raise ShapeError(f"{name} must be per example, shape (N,), got {tuple(t.shape)}; "
+                         "sum over data/latent axes first")
+    return t
+
+
+def _broadcastable(t: tf.Tensor, name: str, target: tf.Tensor, target_name: str) -> tf.Tensor:
+    if t.shape.rank is not None and target.shape.rank is not None:
+        try:
+            tf.broadcast_static_shape(t.shape, target.shape)
+        except ValueError:
+            raise ShapeError(f"{name} of shape {tuple(t.shape)} does not broadcast to the shape of "
+                             f"{target_name} {tuple(target.shape)}") from None
+    return t
 
 
 def _sum_per_example(t: tf.Tensor) -> tf.Tensor:
@@ -103,17 +109,19 @@ def _sum_per_example(t: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.reshape(t, [tf.shape(t)[0], -1]), axis=1)
 
 
-def _call(model: Callable, x: tf.Tensor, training: bool) -> tf.Tensor:
-    """Call a keras model/layer with ``training``; call any other callable with ``x`` only."""
-    import keras
-
-    if isinstance(model, keras.layers.Layer):
-        return model(x, training=training)
-    return model(x)
+def _random(kind: str, shape, seed) -> tf.Tensor:
+    """``tf.random.uniform`` / ``normal`` (``seed=None``), else their stateless twins; an int seed
+    ``s`` is the stateless seed ``(s, 0)``."""
+    if seed is None:
+        return getattr(tf.random, kind)(shape, dtype=tf.float32)
+    s = tf.convert_to_tensor(seed)
+    if s.shape.rank == 0:
+        s = tf.stack([tf.cast(s, tf.int64), tf.constant(0, tf.int64)])
+    return getattr(tf.random, f"stateless_{kind}")(shape, seed=tf.cast(s, tf.int64), dtype=tf.float32)
 
 
 # --------------------------------------------------------------------------------------------------
-# GAN losses: logits in, scalar float32 out
+# GAN losses: logits of shape (N,) or (N, 1) in, scalar float32 out
 
 
 def d_loss_minimax(real_logits, fake_logits) -> tf.Tensor:
@@ -121,17 +129,10 @@ def d_loss_minimax(real_logits, fake_logits) -> tf.Tensor:
 
     ``L_D = -E[log D(x)] - E[log(1 - D(G(z)))] = mean(softplus(-real)) + mean(softplus(fake))``,
     where ``D = sigmoid(logit)``. Its minimum over D is the optimal discriminator
-    ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``.
-
-    Args:
-        real_logits: (N,) or (N, 1) discriminator logits on real data.
-        fake_logits: (M,) or (M, 1) logits on generated data (M may differ from N).
-
-    Returns:
-        Scalar float32: the sum of the two batch means. ``2 ln 2 ≈ 1.386`` when every logit is 0.
+    ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``. The two batches may differ in size; the result
+    is ``2 ln 2 ≈ 1.386`` when every logit is 0.
     """
-    real = _logits(real_logits, "real_logits")
-    fake = _logits(fake_logits, "fake_logits")
+    real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(tf.nn.softplus(-real)) + tf.reduce_mean(tf.nn.softplus(fake))
 
 
@@ -142,16 +143,10 @@ def g_loss_minimax(fake_logits) -> tf.Tensor:
     the minimax game exactly as Goodfellow et al. (2014) wrote it. Its gradient with respect to a
     fake logit ``s`` is ``-sigmoid(s)``, which tends to 0 when D confidently rejects a fake
     (``s -> -inf``): early in training, when the generator is bad, it learns almost nothing. Use
-    :func:`g_loss_nonsaturating` in practice; this one is here to be compared with it.
-
-    Args:
-        fake_logits: (N,) or (N, 1) discriminator logits on generated data.
-
-    Returns:
-        Scalar float32 (always negative; ``-ln 2`` when every logit is 0).
+    :func:`g_loss_nonsaturating` in practice; this one is here to be compared with it. Always
+    negative; ``-ln 2`` when every logit is 0.
     """
-    fake = _logits(fake_logits, "fake_logits")
-    return -tf.reduce_mean(tf.nn.softplus(fake))
+    return -tf.reduce_mean(tf.nn.softplus(_logits(fake_logits, "fake_logits")))
 
 
 def g_loss_nonsaturating(fake_logits) -> tf.Tensor:
@@ -160,46 +155,20 @@ def g_loss_nonsaturating(fake_logits) -> tf.Tensor:
     ``L_G = mean(softplus(-fake))``: binary cross-entropy of the fakes against the label *real*.
     Same fixed point as the minimax loss, but its gradient with respect to a fake logit ``s`` is
     ``-sigmoid(-s)``, which tends to -1 (not 0) when D confidently rejects a fake, so a poor
-    generator still gets a strong signal.
-
-    Args:
-        fake_logits: (N,) or (N, 1) discriminator logits on generated data.
-
-    Returns:
-        Scalar float32 (``ln 2`` when every logit is 0).
+    generator still gets a strong signal. ``ln 2`` when every logit is 0.
     """
-    fake = _logits(fake_logits, "fake_logits")
-    return tf.reduce_mean(tf.nn.softplus(-fake))
+    return tf.reduce_mean(tf.nn.softplus(-_logits(fake_logits, "fake_logits")))
 
 
 def d_loss_hinge(real_logits, fake_logits) -> tf.Tensor:
     """Hinge discriminator loss (Lim & Ye 2017; used by SAGAN and BigGAN).
 
     ``L_D = mean(relu(1 - real)) + mean(relu(1 + fake))``: real scores are pushed above +1, fake
-    scores below -1, and examples already past their margin contribute nothing.
-
-    Args:
-        real_logits: (N,) or (N, 1) discriminator scores on real data.
-        fake_logits: (M,) or (M, 1) scores on generated data.
-
-    Returns:
-        Scalar float32 (2.0 when every score is 0).
+    scores below -1, and examples already past their margin contribute nothing (2.0 when every
+    score is 0).
     """
-    real = _logits(real_logits, "real_logits")
-    fake = _logits(fake_logits, "fake_logits")
+    real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(tf.nn.relu(1.0 - real)) + tf.reduce_mean(tf.nn.relu(1.0 + fake))
-
-
-def g_loss_hinge(fake_logits) -> tf.Tensor:
-    """Hinge generator loss: ``L_G = -mean(fake)`` (raise the discriminator's score of fakes).
-
-    Args:
-        fake_logits: (N,) or (N, 1) discriminator scores on generated data.
-
-    Returns:
-        Scalar float32.
-    """
-    return -tf.reduce_mean(_logits(fake_logits, "fake_logits"))
 
 
 def d_loss_wasserstein(real_logits, fake_logits) -> tf.Tensor:
@@ -208,67 +177,43 @@ def d_loss_wasserstein(real_logits, fake_logits) -> tf.Tensor:
     The critic's scores are unbounded reals, not logits of a probability; minimising this while
     the critic is kept (roughly) 1-Lipschitz makes ``-L_D`` an estimate of the Wasserstein-1
     distance. Add :func:`gradient_penalty` (WGAN-GP) to enforce the Lipschitz constraint.
-
-    Args:
-        real_logits: (N,) or (N, 1) critic scores on real data.
-        fake_logits: (M,) or (M, 1) critic scores on generated data.
-
-    Returns:
-        Scalar float32.
     """
-    real = _logits(real_logits, "real_logits")
-    fake = _logits(fake_logits, "fake_logits")
+    real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(fake) - tf.reduce_mean(real)
 
 
 def g_loss_wasserstein(fake_logits) -> tf.Tensor:
-    """Wasserstein generator loss: ``L_G = -mean(fake)``.
-
-    Args:
-        fake_logits: (N,) or (N, 1) critic scores on generated data.
-
-    Returns:
-        Scalar float32.
-    """
+    """The Wasserstein and hinge generator loss: ``L_G = -mean(fake)`` (raise D's score of fakes)."""
     return -tf.reduce_mean(_logits(fake_logits, "fake_logits"))
+
+
+g_loss_hinge = g_loss_wasserstein
+"""The hinge generator loss is the Wasserstein one, ``-mean(fake)``: only D's loss differs."""
 
 
 def rpgan_d_loss(real_logits, fake_logits) -> tf.Tensor:
     """The relativistic pairing discriminator loss (RpGAN, used by R3GAN): ``mean(softplus(fake - real))``.
 
-    Real example i is paired with fake example i, and D is asked only to score the real *above* its
-    fake, not to give either an absolute verdict. Every fake is judged against a real one, so a
-    generator that drops a mode keeps paying on the reals of that mode.
-
-    Args:
-        real_logits: (N,) or (N, 1) discriminator logits on real data.
-        fake_logits: (N,) or (N, 1) logits on generated data, paired with them.
-
-    Returns:
-        Scalar float32 (``ln 2`` when each fake scores the same as its real).
+    Real example i is paired with fake example i (the batches must have the same shape), and D is
+    asked only to score the real *above* its fake, not to give either an absolute verdict. Every
+    fake is judged against a real one, so a generator that drops a mode keeps paying on the reals
+    of that mode. ``ln 2`` when each fake scores the same as its real.
     """
-    real = _logits(real_logits, "real_logits")
-    fake = _logits(fake_logits, "fake_logits")
-    _same_shape(real, fake, "real_logits", "fake_logits")
+    real, fake = _pair(real_logits, fake_logits, "real_logits", "fake_logits", _logits)
     return tf.reduce_mean(tf.nn.softplus(fake - real))
 
 
 def rpgan_g_loss(real_logits, fake_logits) -> tf.Tensor:
     """The relativistic pairing generator loss: ``mean(softplus(real - fake))``, the same pairs as
     :func:`rpgan_d_loss` with the roles swapped (G wants each fake scored above its real)."""
-    real = _logits(real_logits, "real_logits")
-    fake = _logits(fake_logits, "fake_logits")
-    _same_shape(real, fake, "real_logits", "fake_logits")
+    real, fake = _pair(real_logits, fake_logits, "real_logits", "fake_logits", _logits)
     return tf.reduce_mean(tf.nn.softplus(real - fake))
 
 
-def _stateless_seed(seed) -> tf.Tensor | None:
-    if seed is None:
-        return None
-    s = tf.convert_to_tensor(seed)
-    if s.shape.rank == 0:
-        s = tf.stack([tf.cast(s, tf.int64), tf.constant(0, tf.int64)])
-    return tf.cast(s, tf.int64)
+# --------------------------------------------------------------------------------------------------
+# gradient penalties: call them inside the discriminator's GradientTape (they differentiate
+# through a gradient). ``critic`` is a keras model (called with ``training``) or any callable from
+# (N, ...) to scores (N,) or (N, 1); inputs have rank >= 2: points (N, D), images (N, H, W, C).
 
 
 def gradient_penalty(critic: Callable, real, fake, training: bool = True, seed=None) -> tf.Tensor:
@@ -277,81 +222,47 @@ def gradient_penalty(critic: Callable, real, fake, training: bool = True, seed=N
     For each example, ``x̂ = α·real + (1 - α)·fake`` with ``α ~ U(0, 1)`` drawn once per example
     and broadcast over every other axis; the penalty is ``mean((‖∇ₓ critic(x̂)‖₂ - 1)²)``, which
     pushes the critic's gradient norm towards 1 along lines between real and fake data (a soft
-    1-Lipschitz constraint). Works for any input rank >= 2: points (N, D), images (N, H, W, C).
-    Call it inside the discriminator's ``GradientTape``: it differentiates through the gradient.
-    The critic must treat examples independently (no BatchNorm in training mode), else the
-    per-example gradients mix.
-
-    Args:
-        critic: a keras model (called with ``training``) or any callable mapping (N, ...) to scores
-            of shape (N,) or (N, 1).
-        real: (N, ...) real examples.
-        fake: (N, ...) generated examples, the same shape as ``real``.
-        training: passed to a keras critic.
-        seed: optional stateless seed (an int or a shape-(2,) int tensor) for the α draw, for
-            repeatable runs; ``None`` uses TensorFlow's global random state.
-
-    Returns:
-        Scalar float32 penalty.
+    1-Lipschitz constraint). The critic must treat examples independently (no BatchNorm in
+    training mode), else the per-example gradients mix. ``seed`` (an int or a shape-(2,) int
+    tensor) makes the α draw repeatable; ``None`` uses TensorFlow's global random state.
     """
-    real = _batched(real, "real")
-    fake = _batched(fake, "fake")
-    _same_shape(real, fake, "real", "fake")
-    if real.shape.rank is not None and real.shape.rank < 2:
-        raise ShapeError(f"real and fake must have shape (N, ...) with rank >= 2, got {tuple(real.shape)}")
+    real, fake = _pair(real, fake, "real", "fake")
+    _batched(real, "real and fake", min_rank=2)
     alpha_shape = tf.concat([tf.shape(real)[:1], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)
-    stateless = _stateless_seed(seed)
-    if stateless is None:
-        alpha = tf.random.uniform(alpha_shape, dtype=tf.float32)
-    else:
-        alpha = tf.random.stateless_uniform(alpha_shape, seed=stateless, dtype=tf.float32)
-    x_hat = alpha * real + (1.0 - alpha) * fake
-    return _grad_norm_penalty(critic, x_hat, training, target=1.0)
+    alpha = _random("uniform", alpha_shape, seed)
+    squared = _squared_grad_norms(critic, alpha * real + (1.0 - alpha) * fake, training)
+    norms = tf.sqrt(squared + 1e-12)  # the epsilon keeps the gradient of sqrt finite at 0
+    return tf.reduce_mean(tf.square(norms - 1.0))
 
 
-def r1_penalty(discriminator: Callable, real, training: bool = True) -> tf.Tensor:
-    """R1 regulariser (Mescheder et al. 2018): ``mean(‖∇ₓ D(x)‖₂²)`` on real data only.
+def r1_penalty(discriminator: Callable, images, training: bool = True) -> tf.Tensor:
+    """The zero-centred penalty ``mean(‖∇ₓ D(x)‖₂²)`` at ``images``: R1 on real images, R2 on fakes.
 
-    Penalising the discriminator's gradient on the data keeps it from growing sharp edges around
-    real examples, which stabilises training near equilibrium. The usual weight is ``γ / 2``
-    (γ = 10 in StyleGAN at 1024², much smaller for small images); the weight is the caller's.
-
-    Args:
-        discriminator: a keras model or callable mapping (N, ...) to logits (N,) or (N, 1).
-        real: (N, ...) real examples, rank >= 2.
-        training: passed to a keras discriminator.
-
-    Returns:
-        Scalar float32.
+    R1 (Mescheder et al. 2018) penalises D's gradient on the data, which keeps it from growing
+    sharp edges around real examples and stabilises training near equilibrium. The usual weight
+    is ``γ / 2`` (γ = 10 in StyleGAN at 1024², much smaller for small images); the weight is the
+    caller's. R3GAN adds ``(γ/2)`` times it at real images (R1) *and* at fakes (R2, as
+    :func:`zero_centred_penalty`), so D is smooth wherever G's samples are as well as around the
+    data. Pass fakes with their gradient to G stopped.
     """
-    real = _batched(real, "real")
-    if real.shape.rank is not None and real.shape.rank < 2:
-        raise ShapeError(f"real must have shape (N, ...) with rank >= 2, got {tuple(real.shape)}")
-    return _grad_norm_penalty(discriminator, real, training, target=None)
+    return tf.reduce_mean(_squared_grad_norms(discriminator, _batched(images, "real", 2), training))
 
 
-def zero_centred_penalty(discriminator: Callable, images, training: bool = True) -> tf.Tensor:
-    """``mean(‖∇ₓ D(x)‖₂²)`` at the given images: R1 on real images, R2 on generated ones.
-
-    The same zero-centred penalty as :func:`r1_penalty`, named for both of its uses: R3GAN adds
-    ``(γ/2)`` times it at real images (R1) *and* at fakes (R2), so D is smooth wherever G's samples
-    are as well as around the data. Pass fakes with their gradient to G stopped.
-    """
-    return r1_penalty(discriminator, images, training)
+zero_centred_penalty = r1_penalty
+"""R1 at real images, R2 at generated ones: the same penalty, :func:`r1_penalty`, named for both uses."""
 
 
-def _grad_norm_penalty(model: Callable, x: tf.Tensor, training: bool, target: float | None) -> tf.Tensor:
+def _squared_grad_norms(model: Callable, x: tf.Tensor, training: bool) -> tf.Tensor:
+    import keras
+
     with tf.GradientTape() as tape:
         tape.watch(x)
-        scores = _logits(_call(model, x, training), "critic output")
+        out = model(x, training=training) if isinstance(model, keras.layers.Layer) else model(x)
+        scores = _logits(out, "critic output")
     grads = tape.gradient(scores, x)
     if grads is None:
         raise ShapeError("the critic's output does not depend on its input; cannot take its gradient")
-    squared = _sum_per_example(tf.square(grads))
-    if target is None:
-        return tf.reduce_mean(squared)
-    norms = tf.sqrt(squared + 1e-12)  # the epsilon keeps the gradient of sqrt finite at 0
-    return tf.reduce_mean(tf.square(norms - target))
+    return _sum_per_example(tf.square(grads))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -360,16 +271,9 @@ def _grad_norm_penalty(model: Callable, x: tf.Tensor, training: bool, target: fl
 
 @dataclass(frozen=True)
 class GanLoss:
-    """A named pair of GAN losses, as a trainer uses them.
-
-    Attributes:
-        name: the registry key.
-        d_loss: ``(real_logits, fake_logits) -> scalar`` discriminator (critic) loss.
-        g_loss: ``(fake_logits) -> scalar`` generator loss.
-        gradient_penalty_weight: λ for :func:`gradient_penalty` added to the D loss (10.0 for
-            ``"wgan-gp"``, else 0.0: no penalty).
-        description: one line for tables and reports.
-    """
+    """A named pair of GAN losses, as a trainer uses them: ``d_loss(real_logits, fake_logits)`` and
+    ``g_loss(fake_logits)``, scalars; ``gradient_penalty_weight`` is λ for :func:`gradient_penalty`
+    added to the D loss (10.0 for ``"wgan-gp"``, else 0.0: no penalty)."""
 
     name: str
     d_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -392,10 +296,7 @@ GAN_LOSSES: dict[str, GanLoss] = {
 
 def get_gan_loss(name: str | GanLoss) -> GanLoss:
     """The :class:`GanLoss` called ``name`` (case-insensitive); a ``GanLoss`` is returned as is.
-
-    Raises:
-        CharlibError: for an unknown name, listing the valid ones.
-    """
+    An unknown name raises :class:`CharlibError` listing the valid ones."""
     if isinstance(name, GanLoss):
         return name
     key = str(name).strip().lower()
@@ -405,7 +306,7 @@ def get_gan_loss(name: str | GanLoss) -> GanLoss:
 
 
 # --------------------------------------------------------------------------------------------------
-# VAE terms: per example, in nats
+# VAE terms: (N, ...) tensors in, (N,) float32 in nats out, summed over every non-batch axis
 
 
 def kl_standard_normal(mu, logvar) -> tf.Tensor:
@@ -413,30 +314,14 @@ def kl_standard_normal(mu, logvar) -> tf.Tensor:
 
     ``KL = 0.5 * Σ_j (mu_j² + exp(logvar_j) - 1 - logvar_j)``, summed over every latent axis.
     It is 0 exactly when mu = 0 and logvar = 0 (the posterior equals the prior).
-
-    Args:
-        mu: (N, ...) posterior means.
-        logvar: log-variances, the same shape as ``mu``.
-
-    Returns:
-        (N,) float32 in nats.
     """
     return _sum_per_example(kl_standard_normal_per_dim(mu, logvar))
 
 
 def kl_standard_normal_per_dim(mu, logvar) -> tf.Tensor:
-    """The terms of :func:`kl_standard_normal` before the sum: one KL per latent dimension.
-
-    Args:
-        mu: (N, ...) posterior means.
-        logvar: log-variances, the same shape as ``mu``.
-
-    Returns:
-        float32 in nats, the shape of ``mu`` (what free bits puts a floor under).
-    """
-    mu = _batched(mu, "mu")
-    logvar = _batched(logvar, "logvar")
-    _same_shape(mu, logvar, "mu", "logvar")
+    """The terms of :func:`kl_standard_normal` before the sum: one KL per latent dimension, the
+    shape of ``mu`` (what free bits puts a floor under)."""
+    mu, logvar = _pair(mu, logvar, "mu", "logvar")
     return 0.5 * (tf.square(mu) + tf.exp(logvar) - 1.0 - logvar)
 
 
@@ -444,30 +329,14 @@ def kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> tf.Tensor:
     """KL(q ‖ p) between diagonal Gaussians q = N(mu_q, exp(logvar_q)), p = N(mu_p, exp(logvar_p)).
 
     ``KL = 0.5 * Σ_j [logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)²) / exp(logvar_p) - 1]``.
-    With mu_p = 0 and logvar_p = 0 it is :func:`kl_standard_normal`.
-
-    Args:
-        mu_q, logvar_q: (N, ...) parameters of q, the same shape.
-        mu_p, logvar_p: parameters of p, broadcastable to that shape (e.g. a learned prior (D,)).
-
-    Returns:
-        (N,) float32 in nats.
+    With mu_p = 0 and logvar_p = 0 it is :func:`kl_standard_normal`. ``mu_p`` and ``logvar_p``
+    need only broadcast to the shape of ``mu_q`` (e.g. a learned prior (D,)).
     """
-    mu_q = _batched(mu_q, "mu_q")
-    logvar_q = _batched(logvar_q, "logvar_q")
-    _same_shape(mu_q, logvar_q, "mu_q", "logvar_q")
-    mu_p = _float32(mu_p, "mu_p")
-    logvar_p = _float32(logvar_p, "logvar_p")
-    for name, t in (("mu_p", mu_p), ("logvar_p", logvar_p)):
-        if t.shape.rank is not None and mu_q.shape.rank is not None:
-            try:
-                tf.broadcast_static_shape(t.shape, mu_q.shape)
-            except ValueError:
-                raise ShapeError(f"{name} of shape {tuple(t.shape)} does not broadcast to the shape "
-                                 f"of mu_q {tuple(mu_q.shape)}") from None
+    mu_q, logvar_q = _pair(mu_q, logvar_q, "mu_q", "logvar_q")
+    mu_p = _broadcastable(_float32(mu_p, "mu_p"), "mu_p", mu_q, "mu_q")
+    logvar_p = _broadcastable(_float32(logvar_p, "logvar_p"), "logvar_p", mu_q, "mu_q")
     term = (logvar_p - logvar_q + (tf.exp(logvar_q) + tf.square(mu_q - mu_p)) * tf.exp(-logvar_p) - 1.0)
-    term = tf.broadcast_to(term, tf.shape(mu_q))
-    return 0.5 * _sum_per_example(term)
+    return 0.5 * _sum_per_example(tf.broadcast_to(term, tf.shape(mu_q)))
 
 
 def gaussian_nll(x, mean, log_sigma=0.0) -> tf.Tensor:
@@ -476,29 +345,12 @@ def gaussian_nll(x, mean, log_sigma=0.0) -> tf.Tensor:
     ``NLL = Σ_j [0.5 * ((x_j - mean_j) / sigma_j)² + log sigma_j + 0.5 * log(2π)]``, summed over
     every non-batch axis. With a fixed ``log_sigma`` this is a scaled squared error plus a constant,
     which is why "MSE reconstruction loss" secretly picks sigma: the ratio of MSE to KL weight is a
-    choice of sigma, not a detail.
-
-    Args:
-        x: (N, ...) data.
-        mean: the decoder's means, the same shape as ``x``.
-        log_sigma: log standard deviation; a Python float, a scalar, or a tensor broadcastable to
-            ``x`` (e.g. one learned value per channel).
-
-    Returns:
-        (N,) float32 in nats.
+    choice of sigma, not a detail. ``log_sigma`` is a float or a tensor broadcastable to ``x``
+    (e.g. one learned value per channel).
     """
-    x = _batched(x, "x")
-    mean = _batched(mean, "mean")
-    _same_shape(x, mean, "x", "mean")
-    log_sigma = _float32(log_sigma, "log_sigma")
-    if log_sigma.shape.rank is not None and x.shape.rank is not None:
-        try:
-            tf.broadcast_static_shape(log_sigma.shape, x.shape)
-        except ValueError:
-            raise ShapeError(f"log_sigma of shape {tuple(log_sigma.shape)} does not broadcast to x "
-                             f"{tuple(x.shape)}") from None
-    z = (x - mean) * tf.exp(-log_sigma)
-    per_dim = 0.5 * tf.square(z) + log_sigma + 0.5 * _LOG_2PI
+    x, mean = _pair(x, mean, "x", "mean")
+    log_sigma = _broadcastable(_float32(log_sigma, "log_sigma"), "log_sigma", x, "x")
+    per_dim = 0.5 * tf.square((x - mean) * tf.exp(-log_sigma)) + log_sigma + 0.5 * _LOG_2PI
     return _sum_per_example(tf.broadcast_to(per_dim, tf.shape(x)))
 
 
@@ -508,17 +360,8 @@ def bernoulli_nll(x, logits) -> tf.Tensor:
     ``NLL = Σ_j [softplus(logit_j) - x_j * logit_j]`` (sigmoid cross-entropy with logits), summed
     over every non-batch axis. Data scaled to [-1, 1] (the course's pipeline) must be mapped back
     with ``(x + 1) / 2`` first; in eager mode a value outside [0, 1] raises :class:`ShapeError`.
-
-    Args:
-        x: (N, ...) targets in [0, 1].
-        logits: the decoder's logits, the same shape as ``x``.
-
-    Returns:
-        (N,) float32 in nats.
     """
-    x = _batched(x, "x")
-    logits = _batched(logits, "logits")
-    _same_shape(x, logits, "x", "logits")
+    x, logits = _pair(x, logits, "x", "logits")
     if tf.executing_eagerly() and tf.size(x) > 0:
         lo, hi = float(tf.reduce_min(x)), float(tf.reduce_max(x))
         if lo < 0.0 or hi > 1.0:
@@ -530,38 +373,18 @@ def bernoulli_nll(x, logits) -> tf.Tensor:
 def negative_elbo(recon_nll, kl, beta: float = 1.0) -> tf.Tensor:
     """Per-example negative ELBO: ``recon_nll + beta * kl``, the loss a VAE minimises.
 
-    With ``beta = 1`` it is an upper bound on ``-log p(x)``; ``beta != 1`` gives the β-VAE
-    objective, which is no longer a bound. Average it over the batch yourself (``tf.reduce_mean``).
-
-    Args:
-        recon_nll: (N,) reconstruction negative log-likelihood (e.g. :func:`gaussian_nll`).
-        kl: (N,) KL term (e.g. :func:`kl_standard_normal`).
-        beta: weight of the KL term.
-
-    Returns:
-        (N,) float32 in nats.
+    Both terms are (N,), already summed over data and latent axes. With ``beta = 1`` it is an
+    upper bound on ``-log p(x)``; ``beta != 1`` gives the β-VAE objective, which is no longer a
+    bound. Average it over the batch yourself (``tf.reduce_mean``).
     """
-    recon_nll = _batched(recon_nll, "recon_nll")
-    kl = _batched(kl, "kl")
-    for name, t in (("recon_nll", recon_nll), ("kl", kl)):
-        if t.shape.rank is not None and t.shape.rank != 1:
-            raise ShapeError(f"{name} must be per example, shape (N,), got {tuple(t.shape)}; "
-                             "sum over data/latent axes first")
-    _same_shape(recon_nll, kl, "recon_nll", "kl")
+    recon_nll, kl = _pair(recon_nll, kl, "recon_nll", "kl", _per_example)
     return recon_nll + float(beta) * kl
 
 
 def bits_per_dim(nats, n_dims: int) -> tf.Tensor:
-    """Convert a negative log-likelihood in nats per example into bits per dimension.
+    """Convert a negative log-likelihood in nats (scalar or per example) into bits per dimension.
 
     ``bpd = nats / (n_dims * ln 2)``; e.g. a 32×32×3 image has ``n_dims = 3072``.
-
-    Args:
-        nats: scalar or (N,) values in nats.
-        n_dims: how many data dimensions each example has (> 0).
-
-    Returns:
-        float32, the same shape as ``nats``.
     """
     if int(n_dims) != n_dims or n_dims <= 0:
         raise ShapeError(f"n_dims must be a positive integer, got {n_dims!r}")
@@ -572,23 +395,8 @@ def reparameterize(mu, logvar, seed=None) -> tf.Tensor:
     """Sample ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, I)``: the reparameterisation trick.
 
     The randomness sits in ``eps``, outside the network, so gradients flow to ``mu`` and
-    ``logvar``.
-
-    Args:
-        mu: (N, ...) means.
-        logvar: log-variances, the same shape as ``mu``.
-        seed: ``None`` for TensorFlow's global random state, or a stateless seed (an int or a
-            shape-(2,) int tensor): the same seed gives the same ``eps``.
-
-    Returns:
-        float32, the shape of ``mu``.
+    ``logvar``. ``seed`` is ``None`` (TensorFlow's global random state) or a stateless seed (an
+    int or a shape-(2,) int tensor): the same seed gives the same ``eps``.
     """
-    mu = _batched(mu, "mu")
-    logvar = _batched(logvar, "logvar")
-    _same_shape(mu, logvar, "mu", "logvar")
-    stateless = _stateless_seed(seed)
-    if stateless is None:
-        eps = tf.random.normal(tf.shape(mu), dtype=tf.float32)
-    else:
-        eps = tf.random.stateless_normal(tf.shape(mu), seed=stateless, dtype=tf.float32)
-    return mu + tf.exp(0.5 * logvar) * eps
+    mu, logvar = _pair(mu, logvar, "mu", "logvar")
+    return mu + tf.exp(0.5 * logvar) * _random("normal", tf.shape(mu), seed)

@@ -40,17 +40,15 @@ def devices() -> dict[str, list[str]]:
     return {kind: [d.name for d in tf.config.list_physical_devices(kind)] for kind in ("CPU", "GPU")}
 
 
-def report(include_devices: bool = True, profile_name: str | None = None) -> dict[str, object]:
-    """Everything above in one dict (TensorFlow is imported only when ``include_devices``).
-
-    ``profile_name`` is the profile a notebook chose (default: the one ``$CHARLIB_PROFILE`` gives).
-    """
+def report(include_devices: bool = True) -> dict[str, object]:
+    """Everything above in one dict, with the profile ``$CHARLIB_PROFILE`` gives (TensorFlow is
+    imported only when ``include_devices``)."""
     info: dict[str, object] = {
         "charlib": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu_cores": os.cpu_count(),
-        "profile": profile(profile_name).name,
+        "profile": profile().name,
         "packages": package_versions(),
     }
     if include_devices:

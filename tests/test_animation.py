@@ -127,14 +127,6 @@ def test_mp4_without_imageio_ffmpeg_says_how_to_install_it(monkeypatch):
         an.mp4_bytes(_frames())
 
 
-def test_save_animation_picks_the_format_by_extension(tmp_path):
-    assert an.save_animation(_frames(), tmp_path / "a.gif").read_bytes()[:3] == b"GIF"
-    assert an.save_animation(_frames(), tmp_path / "a.mp4").read_bytes()[4:8] == b"ftyp"
-    with pytest.raises(CharlibError, match=r"\.gif or \.mp4"):
-        an.save_animation(_frames(), tmp_path / "a.avi")
-    assert not (tmp_path / "a.avi").exists()
-
-
 def test_players_embed_the_animation_as_base64_with_a_caption():
     gif = an.gif_player(_frames(), caption="a <walk>").data
     data = re.search(r'src="data:image/gif;base64,([^"]+)"', gif).group(1)

@@ -287,7 +287,10 @@ def test_messy_folder_check_counts_skipped_files_and_the_fitted_batch():
 
 
 def test_every_check_is_listed_under_its_notebook():
-    listed = ex.checks()
+    listed: dict[str, list[str]] = {}
+    for name in dir(ex):
+        if name.startswith("check_"):
+            listed.setdefault(getattr(ex, name).__doc__.split(",")[0].strip(), []).append(name)
     assert set(listed) == {"00_setup", "01_data", "02_gan_maths", "03_dcgan", "04_vae_maths", "05_vae",
                            "06_animation", "07_gpu_training", "08_mode_collapse", "09_your_own_data"}
     assert sum(len(names) for names in listed.values()) == len(

@@ -25,7 +25,7 @@ def test_each_reader_reads_its_own_renders(rendered):
     reading = outside.read_modes(name, images)
     assert images.shape == (N, 32, 32, 3) and images.dtype == np.uint8
     assert (reading.modes == modes).mean() >= 0.99
-    assert reading.readable >= 0.99
+    assert np.mean(reading.modes >= 0) >= 0.99
     assert reading.counts().sum() == (reading.modes >= 0).sum()
 
 
@@ -69,7 +69,7 @@ def test_blank_grey_and_noise_images_read_as_no_mode(name):
 def test_images_of_the_other_set_rarely_read_as_a_mode(name):
     other = next(n for n in outside.SET_NAMES if n != name)
     reading = outside.read_modes(name, outside.render(other, 100, seed=5)[0])
-    assert reading.readable <= 0.1
+    assert np.mean(reading.modes >= 0) <= 0.1
 
 
 def test_blends_of_two_glyph_images_read_rarely_and_with_low_confidence(rendered):
@@ -77,8 +77,8 @@ def test_blends_of_two_glyph_images_read_rarely_and_with_low_confidence(rendered
     half = N // 2
     blends = ((images[:half].astype(np.int32) + images[half:2 * half]) // 2).astype(np.uint8)
     real, blended = outside.read_modes(name, images), outside.read_modes(name, blends)
-    assert blended.readable <= 0.3
-    if blended.readable:
+    assert np.mean(blended.modes >= 0) <= 0.3
+    if (blended.modes >= 0).any():
         assert np.median(blended.confidence[blended.modes >= 0]) < np.median(real.confidence)
 
 
@@ -86,10 +86,6 @@ def test_shape_modes_are_numbered_one_to_one():
     described = {outside.describe_shape_mode(m) for m in range(outside.n_modes("shapes"))}
     assert len(described) == outside.n_modes("shapes") == 336
     assert all(colour != background for _, colour, background in described)
-    for mode in (0, 17, 335):
-        shape, colour, background = outside.describe_shape_mode(mode)
-        assert outside.shape_mode(outside.SHAPES.index(shape), outside.COLOUR_NAMES.index(colour),
-                                  outside.COLOUR_NAMES.index(background)) == mode
 
 
 def test_modes_are_drawn_over_all_of_k():

@@ -77,8 +77,8 @@ def test_nets_map_noise_to_images_and_images_to_one_logit(size):
 
 def test_parameter_counts_at_32px_are_in_the_stated_range():
     g, d = nets.make_generator(64, 32, 32), nets.make_discriminator(32, 32)
-    assert 200_000 <= nets.count_parameters(g) <= 250_000
-    assert 150_000 <= nets.count_parameters(d) <= 200_000
+    assert 200_000 <= g.count_params() <= 250_000
+    assert 150_000 <= d.count_params() <= 200_000
 
 
 def test_each_residual_block_is_the_identity_at_initialisation():

@@ -74,11 +74,6 @@ class ModeReading:
     confidence: np.ndarray
     n_modes: int
 
-    @property
-    def readable(self) -> float:
-        """The share of images that read as a mode."""
-        return float((self.modes >= 0).mean()) if len(self.modes) else float("nan")
-
     def counts(self) -> np.ndarray:
         """(K,) int64: how many images read as each mode (unreadable ones are left out)."""
         return np.bincount(self.modes[self.modes >= 0], minlength=self.n_modes).astype(np.int64)
@@ -218,14 +213,6 @@ PALETTE = np.array([(20, 20, 20), (235, 235, 235), (220, 40, 40), (40, 180, 60),
 yellow, magenta, cyan."""
 COLOUR_NAMES = ("black", "white", "red", "green", "blue", "yellow", "magenta", "cyan")
 N_SHAPE_MODES = len(SHAPES) * len(PALETTE) * (len(PALETTE) - 1)
-
-
-def shape_mode(shape: int, colour: int, background: int) -> int:
-    """The mode of a shape index, colour index and background index (background != colour)."""
-    if colour == background:
-        raise ShapeError("a shape's colour must differ from its background's")
-    slot = background if background < colour else background - 1  # the 7 backgrounds left
-    return (shape * len(PALETTE) + colour) * (len(PALETTE) - 1) + slot
 
 
 def describe_shape_mode(mode: int) -> tuple[str, str, str]:

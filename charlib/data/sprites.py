@@ -133,6 +133,15 @@ def identity_split() -> tuple[np.ndarray, np.ndarray]:
     return train, test
 
 
+def split_modes(split: str = "all") -> np.ndarray:
+    """The appearance modes of a split, sorted: ``"all"`` (1296), ``"train"`` (1000), ``"test"`` (296)."""
+    train, test = identity_split()
+    table = {"all": np.arange(N_MODES), "train": train, "test": test}
+    if split not in table:
+        raise ShapeError(f"split must be 'all', 'train' or 'test', got {split!r}")
+    return table[split]
+
+
 # --------------------------------------------------------------------------------------------------
 # Part maps
 
@@ -477,18 +486,20 @@ class Sprites:
         return len(self.images)
 
 
-def _split_modes(split: str) -> np.ndarray:
-    train, test = identity_split()
-    try:
-        return {"train": train, "test": test, "all": np.arange(N_MODES)}[split]
-    except KeyError:
-        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}") from None
-
-
 def _choose(rng: np.random.Generator, options: tuple[str, ...], chosen: tuple[str, ...] | None,
             n: int) -> np.ndarray:
     allowed = np.array([sk._lookup(options, c, "value") for c in (chosen or options)])
     return rng.choice(allowed, size=n)
+
+
+def _draw(n: int, seed: int, split: str, actions: tuple[str, ...] | None,
+          directions: tuple[str, ...] | None) -> tuple[np.random.Generator, np.ndarray, ...]:
+    """(rng, modes, actions, directions) of ``n`` random sprites, in the order a seed fixes them."""
+    if n < 0:
+        raise ShapeError(f"n must be >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    modes = rng.choice(split_modes(split), size=n)
+    return rng, modes, _choose(rng, sk.ACTIONS, actions, n), _choose(rng, sk.DIRECTIONS, directions, n)
 
 
 def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
@@ -498,13 +509,8 @@ def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
 
     Deterministic for a seed. Returns images (n, size, size, 3) uint8 and labels with skeletons.
     """
-    if n < 0:
-        raise ShapeError(f"n must be >= 0, got {n}")
-    rng = np.random.default_rng(seed)
-    modes = rng.choice(_split_modes(split), size=n)
+    rng, modes, a, d = _draw(n, seed, split, actions, directions)
     attrs = attributes_of(modes)
-    a = _choose(rng, sk.ACTIONS, actions, n)
-    d = _choose(rng, sk.DIRECTIONS, directions, n)
     f = rng.integers(0, sk.N_FRAMES, size=n)
     images = render(attrs, a, d, f, size)
     skel = sk.canonical_poses(size)[a, d, f]
@@ -518,12 +524,7 @@ def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
 
     Each sequence is one character doing one action in one direction, frames 0..7 in order.
     """
-    if n < 0:
-        raise ShapeError(f"n must be >= 0, got {n}")
-    rng = np.random.default_rng(seed)
-    modes = rng.choice(_split_modes(split), size=n)
-    a = _choose(rng, sk.ACTIONS, actions, n)
-    d = _choose(rng, sk.DIRECTIONS, directions, n)
+    _, modes, a, d = _draw(n, seed, split, actions, directions)
     t = sk.N_FRAMES
     rep = np.repeat
     flat = render(attributes_of(rep(modes, t)), rep(a, t), rep(d, t), np.tile(np.arange(t), n),

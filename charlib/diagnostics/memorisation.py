@@ -112,12 +112,6 @@ class MemorisationReport:
     copy_fraction: float | None
     neighbours: Neighbours
 
-    def as_dict(self) -> dict[str, float | str | None]:
-        """The summary numbers (for JSON): medians, ratio and copy fraction."""
-        return {"space": self.space, "sample_nn_median": float(np.median(self.sample_nn)),
-                "heldout_nn_median": None if self.heldout_nn is None else float(np.median(self.heldout_nn)),
-                "nn_ratio": self.nn_ratio, "copy_fraction": self.copy_fraction}
-
     def summary(self) -> str:
         """One line: the medians, the NN ratio and the copy fraction."""
         line = (f"{self.space}: samples' median distance to the nearest training image "

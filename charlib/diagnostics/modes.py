@@ -15,8 +15,8 @@ mode, and histogram the modes. Two numbers summarise the histogram:
 
 A finite sample is never perfectly even: 10,000 draws from the exact uniform distribution over
 1296 modes give a KL of about 0.06 and miss a mode now and then (:func:`uniform_floor`). That is
-the floor any generator is measured against; :func:`real_mode_report` measures it with real
-sprites through the same classifier. Per-attribute marginals and the most over- and
+the floor any generator is measured against; :func:`charlib.diagnostics.report.real_floor`
+measures it with real sprites through the same classifier. Per-attribute marginals and the most over- and
 under-produced modes (drawn by :func:`plot_mode_rows`) tell *which* characters a generator
 favours or forgets.
 """
@@ -29,6 +29,7 @@ import numpy as np
 
 from charlib.base.images import check_images
 from charlib.data import sprites as sp
+from charlib.data.sprites import split_modes
 from charlib.errors import ShapeError
 
 __all__ = [
@@ -36,20 +37,10 @@ __all__ = [
     "count_modes",
     "mode_report",
     "plot_mode_rows",
-    "real_mode_report",
     "reverse_kl",
     "split_modes",
     "uniform_floor",
 ]
-
-
-def split_modes(split: str = "all") -> np.ndarray:
-    """The appearance modes of a split, sorted: ``"all"`` (1296), ``"train"`` (1000), ``"test"`` (296)."""
-    train, test = sp.identity_split()
-    table = {"all": np.arange(sp.N_MODES), "train": np.asarray(train), "test": np.asarray(test)}
-    if split not in table:
-        raise ShapeError(f"split must be 'all', 'train' or 'test', got {split!r}")
-    return table[split]
 
 
 def reverse_kl(counts: np.ndarray) -> float:
@@ -179,16 +170,6 @@ def count_modes(images: np.ndarray, classifier, split: str = "all", batch_size: 
     ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier`.
     """
     return mode_report(classifier.mode_ids(check_images(images), batch_size=batch_size), split)
-
-
-def real_mode_report(classifier, n: int = 10_000, size: int = 32, split: str = "all",
-                     seed: int = 0) -> ModeReport:
-    """The protocol on real sprites (drawn uniformly from ``split``): the floor a generator can reach.
-
-    Classifies them (so the classifier's few errors count too, as they do for generated images).
-    """
-    real = sp.sample_sprites(n, size=size, seed=seed, split=split)
-    return count_modes(real.images, classifier, split)
 
 
 def uniform_floor(n: int = 10_000, n_modes: int = sp.N_MODES, trials: int = 20,

@@ -38,8 +38,8 @@ per-image gradient penalties need.
 Channels (:func:`stage_channels`) are ``width`` at full size, half a ``width`` more at each halving
 of the resolution, at most ``2 * width``; the extra blocks sit where pixels are few and blocks
 cheap (the generator's 4x4 and 8x8 stages, the discriminator's 4x4 stage).
-:func:`count_parameters` reports the sizes: ``width=32`` at 32x32 puts between 200k and 250k
-weights in G and a little under 200k in D (tests/test_r3gan.py checks the ranges).
+At ``width=32`` and 32x32, ``count_params()`` finds between 200k and 250k weights in G and a
+little under 200k in D (tests/test_r3gan.py checks the ranges).
 """
 
 from __future__ import annotations
@@ -172,8 +172,3 @@ def make_discriminator(image_size: int = 32, width: int = 32, name: str = "discr
     x = layers.Flatten()(x)
     logits = layers.Dense(1, use_bias=False, kernel_initializer=_msr(1.0), dtype="float32", name="logit")(x)
     return keras.Model(images, logits, name=name)
-
-
-def count_parameters(model: keras.Model) -> int:
-    """How many weights a network has (all trainable here: there is no normalisation to track)."""
-    return int(sum(math.prod(w.shape) for w in model.weights))
