@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,7 +324,7 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     total = n_batches * int(recipe["epochs"])
     lr_schedule = np.cos(np.linspace(0, np.pi / 2, total)) * float(recipe["lr"])  # decay to ~0
 
-    def batches() -> Iterator[tuple]:
+    def batches():  # a new order every epoch; the learning rate decays step by step
         for t in range(total):
             if t % n_batches == 0:
                 order = rng.permutation(len(x))

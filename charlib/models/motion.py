@@ -184,8 +184,6 @@ class MotionVAE(keras.Model):
     def reconstruct(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
                     size: int = 64) -> np.ndarray:
         """Encode pixel clips (N, 8, 15, 2) and decode their posterior means: same shape."""
-        clips = to_body_units(joints, size).reshape(len(joints), sk.N_FRAMES, N_COORDS)
-        c = motion_conditions(action, direction)
-        mu, _ = self.encoder([clips, c], training=False)
-        out = np.asarray(self.decode(mu, tf.constant(c)))
+        mu = tf.constant(self.encode_means(joints, action, direction, size))
+        out = np.asarray(self.decode(mu, tf.constant(motion_conditions(action, direction))))
         return from_body_units(out.reshape(len(joints), sk.N_FRAMES, len(sk.JOINTS), 2), size)

@@ -1,23 +1,15 @@
-"""The one training loop: every trainer's steps run through :func:`fit_steps`.
+"""The one training loop: every trainer runs its steps through :func:`fit_steps` (step counting, a
+``tqdm`` bar, a logged row every ``log_every`` steps, a time budget, and a NaN/Inf guard: the first
+non-finite loss stops training with :class:`TrainingDiverged`, one line naming the step).
 
-A trainer brings a step (``step_fn(batch) -> dict of scalar losses``) and its batches;
-:func:`fit_steps` does what every model needs, the same way for the GAN, the VAEs, the motion VAE,
-the sprite classifier and the toy GANs:
-
-* it counts the steps (from ``start`` to ``steps``) and shows a ``tqdm`` bar with the latest losses;
-* every ``log_every`` steps (and on the last) a row ``{step, losses...}`` goes into the history;
-* a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, one
-  line naming the step and the losses;
-* an optional time budget: the step it runs out on is the last.
-
-:func:`run_loop` is :func:`fit_steps` with a run folder (the GAN, VAE and conditional VAE trainers):
+:func:`run_loop` is :func:`fit_steps` in a run folder (the GAN, VAE and conditional VAE trainers):
 
 * every ``log_every`` steps, losses go to TensorBoard and to ``history.csv``;
 * every ``sample_every`` steps, a fixed-noise sample grid goes to ``samples/`` and TensorBoard;
-* every ``ckpt_every`` steps, at the end, and when you interrupt (Ctrl-C / "stop kernel"), a
-  checkpoint, never after a non-finite loss; before each one every weight of the networks is
-  checked too (an update can make a weight infinite while the losses it was computed from are
-  finite), so the last checkpoint on disk is the last good state, which the error line names;
+* every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint, never
+  after a non-finite loss; before each one every weight of the networks is checked too (an update
+  can make a weight infinite while the losses it was computed from are finite), so the last
+  checkpoint on disk is the last good state;
 * a watch on the discriminator (:class:`DiscriminatorWatch`, for any model that logs ``d_real`` and
   ``d_fake``): once D has scored reals above :data:`D_WON_REAL` and fakes below :data:`D_WON_FAKE` on
   :data:`D_WON_WINDOW` steps in a row, the generator gets almost no signal, so the loop prints one
@@ -34,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -209,28 +200,17 @@ def make_samples_gif(run: RunFolder, fps: float = 4.0) -> None:
         save_gif(frames, run.samples_dir / "samples.gif", fps=fps)
 
 
-def fit_steps(
-    step_fn: Callable[[Any], Mapping[str, Any]],
-    batches: Iterator[Any],
-    *,
-    steps: int,
-    start: int = 0,
-    log_every: int = 10,
-    progress: bool = True,
-    description: str = "training",
-    time_budget_s: float | None = None,
-    on_step: Callable[[int, dict[str, float], dict[str, float] | None, bool], None] | None = None,
-    diverged: Callable[[int, str], Exception] | None = None,
-    leave: bool = True,
-) -> list[dict[str, float]]:
+def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterator[object], *, steps: int,
+              start: int = 0, log_every: int = 10, progress: bool = True, description: str = "training",
+              time_budget_s: float | None = None, on_step: Callable[..., None] | None = None,
+              diverged: Callable[[int, str], Exception] | None = None,
+              leave: bool = True) -> list[dict[str, float]]:
     """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows.
 
-    Each step's losses are read as floats; the first non-finite one raises ``diverged(step, what)``
-    (by default :class:`TrainingDiverged`: ``"<description> diverged at step N: {losses}. ..."``, one
-    line). Every ``log_every`` steps, and on the last, the row ``{"step": N, **losses}`` is appended
-    to the returned history. ``on_step(step, losses, row, last)`` then runs after every step (``row``:
-    the row just logged, or None; ``last``: the steps or the time budget are done), so a trainer
-    adds what its model needs (samples, checkpoints, snapshots) without a loop of its own.
+    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`,
+    ``"<description> diverged at step N: {losses}. ..."``). Every ``log_every`` steps, and on the
+    last, ``{"step": N, **losses}`` is logged; then ``on_step(step, losses, row, last)`` runs (``row``:
+    the row just logged, or None), where a trainer adds samples, checkpoints or snapshots.
     """
     bar = tqdm(total=steps, initial=start, desc=description, unit="step", disable=not progress,
                dynamic_ncols=True, leave=leave)
@@ -241,12 +221,14 @@ def fit_steps(
             logs = {k: float(v) for k, v in step_fn(next(batches)).items()}
             step += 1
             if not all(math.isfinite(v) for v in logs.values()):
-                raise (diverged or _diverged(description))(step, str(_fmt(logs)))
+                if diverged is not None:
+                    raise diverged(step, str(_fmt(logs)))
+                raise TrainingDiverged(f"{description} diverged at step {step}: {_fmt(logs)}. Stopped; "
+                                       "try a lower learning rate or another loss.")
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = time_budget_s is not None and time.monotonic() - started >= time_budget_s
-            last = step == steps or out_of_time
-            row = None
+            last, row = step == steps or out_of_time, None
             if step % log_every == 0 or last:
                 row = {"step": float(step), **logs}
                 history.append(row)
@@ -258,12 +240,6 @@ def fit_steps(
     finally:
         bar.close()
     return history
-
-
-def _diverged(description: str) -> Callable[[int, str], TrainingDiverged]:
-    return lambda step, what: TrainingDiverged(
-        f"{description} diverged at step {step}: {what}. Stopped; try a lower learning rate or "
-        "another loss.")
 
 
 def run_loop(
@@ -286,7 +262,6 @@ def run_loop(
     history = [row for row in run.read_history() if row["step"] <= start]
     writer = tf.summary.create_file_writer(str(run.logs_dir))
     watch = DiscriminatorWatch(D_WON_WINDOW, warned=any(row.get("d_won") for row in history))
-    done = [start]  # the last finished step: what an interrupt checkpoints
 
     def save_samples(step: int) -> None:
         images = sample_fn()
@@ -311,7 +286,6 @@ def run_loop(
         checkpointer.save()
 
     def on_step(step: int, logs: dict[str, float], row: dict[str, float] | None, last: bool) -> None:
-        done[0] = step
         if watch.update(logs):
             tqdm.write(watch.warning(step))
         if row is not None:
@@ -319,9 +293,8 @@ def run_loop(
                 row["d_won"] = float(watch.won)
             history.append(row)
             with writer.as_default():
-                for name, value in row.items():
-                    if name != "step":
-                        tf.summary.scalar(name, value, step=step)
+                for name in [name for name in row if name != "step"]:
+                    tf.summary.scalar(name, row[name], step=step)
         if step % settings.sample_every == 0 or last:
             save_samples(step)
         if step % settings.ckpt_every == 0 or last:
@@ -334,7 +307,7 @@ def run_loop(
                   progress=settings.progress, description=description,
                   time_budget_s=settings.time_budget_s, on_step=on_step, diverged=diverged)
     except KeyboardInterrupt:
-        step = done[0]
+        step = int(checkpointer.step.numpy())
         if step > 0 and checkpointer.latest_step != step:
             checkpoint(step)
         print(f"Interrupted at step {step}; checkpoint saved in {run.ckpt_dir}. Resume to continue.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -50,7 +48,7 @@ def train_motion(model: MotionVAE, joints: np.ndarray, action: np.ndarray, direc
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
 
-    def batches() -> Iterator[tuple[tf.Tensor, tf.Tensor, tf.Tensor]]:
+    def batches():  # with replacement, from the seeded generator
         for step in range(steps):
             idx = rng.integers(0, len(clips), size=batch_size)
             yield tf.constant(clips[idx]), tf.constant(conds[idx]), tf.constant(step, tf.int64)
