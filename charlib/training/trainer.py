@@ -1,6 +1,6 @@
 """What every trainer shares: the run config, the data, the batch stream, start/resume and export.
 
-A model kind (GAN, VAE) subclasses :class:`RunConfig` with its own fields and passes two functions
+A model kind (GAN, VAE, conditional VAE) subclasses :class:`RunConfig` and passes two functions
 to :func:`train`: one that builds the compiled model from the config, one that draws the sample
 grid. Everything else (opening or resuming the run folder, seeding, loading data once with its
 report, feeding batches that a resumed run sees exactly as an uninterrupted one would, the loop
