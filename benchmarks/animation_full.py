@@ -125,6 +125,7 @@ def main() -> None:
         sample_identities,
         train_conditional,
     )
+    from charlib.training.motion import train_motion
     from charlib.viz import image_grid, save_png, sprite_sheet
 
     out = args.out or output_dir("bench", "animation_full")
@@ -211,8 +212,8 @@ def main() -> None:
     start = time.perf_counter()
     train_j, train_a, train_d = sk.sample_motion(args.motion_clips, size=motion_size, seed=0)
     motion = MotionVAE()
-    history = motion.fit_clips(train_j, train_a, train_d, motion_size, steps=args.motion_steps, seed=0,
-                               log_every=max(1, args.motion_steps // 10))
+    history = train_motion(motion, train_j, train_a, train_d, motion_size, steps=args.motion_steps, seed=0,
+                           log_every=max(1, args.motion_steps // 10), progress=False)
     motion.fit_latent_prior(train_j, train_a, train_d, motion_size)
     motion_minutes = (time.perf_counter() - start) / 60
     real_j, real_a, real_d = sk.sample_motion(900, size=motion_size, seed=1)

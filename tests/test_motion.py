@@ -10,6 +10,7 @@ from charlib.data import sprites as sp
 from charlib.diagnostics import motion as dm
 from charlib.errors import ShapeError
 from charlib.models.motion import MotionVAE, from_body_units, motion_conditions, to_body_units
+from charlib.training.motion import train_motion
 
 
 def test_the_default_style_is_the_canonical_performance():
@@ -87,7 +88,8 @@ def test_motion_vae_learns_to_reconstruct_and_samples_new_clips():
     joints, acts, dirs = sk.sample_motion(256, size=64, seed=0, actions=("walk",), directions=("left",))
     model = MotionVAE(latent_dim=4, units=32)
     before = np.sqrt(np.mean((model.reconstruct(joints[:32], acts[:32], dirs[:32]) - joints[:32]) ** 2))
-    history = model.fit_clips(joints, acts, dirs, 64, steps=150, batch_size=32, log_every=50, seed=0)
+    history = train_motion(model, joints, acts, dirs, 64, steps=150, batch_size=32, log_every=50, seed=0,
+                           progress=False)
     assert [row["step"] for row in history] == [50.0, 100.0, 150.0]
     after = np.sqrt(np.mean((model.reconstruct(joints[:32], acts[:32], dirs[:32]) - joints[:32]) ** 2))
     assert after < 0.5 * before
@@ -99,14 +101,14 @@ def test_motion_vae_learns_to_reconstruct_and_samples_new_clips():
 
 def test_motion_vae_refuses_clips_of_the_wrong_shape():
     with pytest.raises(ShapeError):
-        MotionVAE(latent_dim=2, units=8).fit_clips(np.zeros((64, 8, 15)), np.zeros(64, int),
-                                                    np.zeros(64, int), 64, steps=1)
+        train_motion(MotionVAE(latent_dim=2, units=8), np.zeros((64, 8, 15)), np.zeros(64, int),
+                     np.zeros(64, int), 64, steps=1)
 
 
 def test_an_ex_post_latent_prior_samples_like_the_training_codes():
     joints, acts, dirs = sk.sample_motion(128, size=64, seed=0, actions=("walk",), directions=("left",))
     model = MotionVAE(latent_dim=4, units=16)
-    model.fit_clips(joints, acts, dirs, 64, steps=20, batch_size=32, log_every=20, seed=0)
+    train_motion(model, joints, acts, dirs, 64, steps=20, batch_size=32, log_every=20, seed=0, progress=False)
     priors = model.fit_latent_prior(joints, acts, dirs, 64, n_components=2)
     assert set(priors) == {(0, 1)}
     codes = model.encode_means(joints, acts, dirs, 64)

@@ -20,7 +20,6 @@ model is trained on a mix of native renders and renders of the other size resize
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from charlib.data import skeleton as sk
 from charlib.data import sprites as sp
 from charlib.errors import CharlibError, ShapeError
 from charlib.training import hardware
+from charlib.training.loop import fit_steps
 
 __all__ = [
     "APPEARANCE_HEADS",
@@ -287,9 +287,10 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     Returns:
         The :class:`AttributeClassifier`, with ``accuracy`` measured on held-out identities at
         32×32 and 64×64 native renders.
-    """
-    from tqdm.auto import tqdm
 
+    Raises:
+        TrainingDiverged: when a loss becomes NaN or infinite (the shared loop's guard).
+    """
     recipe = dict(QUICK_RECIPE if quick else RECIPE)
     recipe.update({k: v for k, v in {"n_train": n_train, "epochs": epochs, "seed": seed, "blur": blur,
                                      "colour_jitter": colour_jitter}.items() if v is not None})
@@ -320,26 +321,20 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
 
     rng = np.random.default_rng(seed_)
     n_batches = len(x) // batch
-    epochs_ = int(recipe["epochs"])
-    total = n_batches * epochs_
+    total = n_batches * int(recipe["epochs"])
     lr_schedule = np.cos(np.linspace(0, np.pi / 2, total)) * float(recipe["lr"])  # decay to ~0
-    bar = tqdm(total=total, disable=not progress, desc=f"classifier {image_size}px", file=sys.stderr,
-               leave=False)
-    try:
-        t = 0
-        for _ in range(epochs_):
-            order = rng.permutation(len(x))
-            for b in range(n_batches):
-                idx = order[b * batch : (b + 1) * batch]
-                opt.learning_rate.assign(lr_schedule[t])
-                loss = step(tf.constant(x[idx]), {h: tf.constant(y[h][idx]) for h in HEADS},
-                            tf.constant([seed_, t], tf.int64))
-                t += 1
-                if t % 20 == 0:
-                    bar.update(20)
-                    bar.set_postfix(loss=f"{float(loss):.3f}")
-    finally:
-        bar.close()
+
+    def batches():  # a new order every epoch; the learning rate decays step by step
+        for t in range(total):
+            if t % n_batches == 0:
+                order = rng.permutation(len(x))
+            idx = order[(t % n_batches) * batch : (t % n_batches + 1) * batch]
+            opt.learning_rate.assign(lr_schedule[t])
+            yield (tf.constant(x[idx]), {h: tf.constant(y[h][idx]) for h in HEADS},
+                   tf.constant([seed_, t], tf.int64))
+
+    fit_steps(lambda b: {"loss": step(*b)}, batches(), steps=total, log_every=total, progress=progress,
+              description=f"classifier {image_size}px", leave=False)
     seconds = time.perf_counter() - start
     clf = AttributeClassifier(model, image_size, info={"recipe": recipe,
                                                        "train_seconds": round(seconds, 1)})

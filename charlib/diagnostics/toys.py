@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import keras
@@ -47,6 +47,7 @@ import tensorflow as tf
 from charlib import losses
 from charlib.config import seed_everything
 from charlib.errors import CharlibError, ShapeError
+from charlib.training.loop import fit_steps
 
 __all__ = [
     "GRID_SIDE",
@@ -569,11 +570,10 @@ def train_toy_gan(
         A :class:`ToyGanResult` with the models, per-step losses and snapshots.
 
     Raises:
-        CharlibError: for a bad setting (e.g. a negative ``r1``), or when a loss becomes NaN or
-            infinite (lower the learning rates).
+        CharlibError: for a bad setting (e.g. a negative ``r1``); its subclass
+            :class:`~charlib.errors.TrainingDiverged` when a loss becomes NaN or infinite (the
+            shared loop's guard: lower the learning rates).
     """
-    from tqdm.auto import tqdm
-
     spec = _toy_loss(loss)
     paired = spec.g_loss is losses.rpgan_g_loss  # G's loss needs D's real logits too
     r1, r2 = float(r1), float(r2)
@@ -644,8 +644,9 @@ def train_toy_gan(
                 g_loss = spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
-        return tf.stack([tf.add_n(d_losses) / d_steps, g_loss, tf.add_n(gps) / d_steps,
-                         tf.add_n(r1s) / d_steps, tf.add_n(r2s) / d_steps])
+        return {"d_loss": tf.add_n(d_losses) / d_steps, "g_loss": g_loss,
+                "gradient_penalty": tf.add_n(gps) / d_steps, "r1": tf.add_n(r1s) / d_steps,
+                "r2": tf.add_n(r2s) / d_steps}
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
 
@@ -653,41 +654,34 @@ def train_toy_gan(
         return Snapshot(step, np.asarray(generator(z_fixed, training=False)))
 
     snapshots = [snapshot(0)]
-    history = np.zeros((steps, 5), dtype=np.float32)
-    chunk = 50  # draw data and noise 50 steps at a time: fewer numpy calls, same randomness per seed
-    start = time.perf_counter()
-    bar = tqdm(total=steps, disable=not progress, desc=f"toy GAN ({spec.name})", leave=False)
-    try:
+
+    def batches() -> Iterator[tuple[tf.Tensor, ...]]:
+        chunk = 50  # draw data and noise 50 steps at a time: fewer numpy calls, same randomness per seed
         for first in range(0, steps, chunk):
             n_steps = min(chunk, steps - first)
             real = _real_batch(sample_real, n_steps * d_steps * batch_size, rng)
             real = real.reshape(n_steps, d_steps, batch_size, out_dim)
             noise = rng.standard_normal((n_steps, d_steps + 1, batch_size, latent_dim)).astype(np.float32)
             for i in range(n_steps):
-                step = first + i
-                values = train_step(tf.constant(real[i]), tf.constant(noise[i, :d_steps]),
-                                    tf.constant(noise[i, d_steps]),
-                                    tf.constant([seed, step * d_steps], tf.int64))
-                history[step] = values.numpy()
-                if not np.isfinite(history[step]).all():
-                    raise CharlibError(
-                        f"The toy GAN diverged at step {step + 1}: d_loss={history[step, 0]}, "
-                        f"g_loss={history[step, 1]}. Lower lr_d / lr_g or try another loss."
-                    )
-                if (step + 1) % snapshot_every == 0 or step + 1 == steps:
-                    snapshots.append(snapshot(step + 1))
-            bar.update(n_steps)
-            bar.set_postfix(d_loss=f"{history[first + n_steps - 1, 0]:.3f}",
-                            g_loss=f"{history[first + n_steps - 1, 1]:.3f}")
-    finally:
-        bar.close()
+                yield (tf.constant(real[i]), tf.constant(noise[i, :d_steps]), tf.constant(noise[i, d_steps]),
+                       tf.constant([seed, (first + i) * d_steps], tf.int64))
+
+    def keep_snapshots(step: int, logs: dict, row: dict | None, last: bool) -> None:
+        if step % snapshot_every == 0 or last:
+            snapshots.append(snapshot(step))
+
+    start = time.perf_counter()
+    rows = fit_steps(lambda batch: train_step(*batch), batches(), steps=steps, log_every=1,
+                     progress=progress, description=f"toy GAN ({spec.name})", on_step=keep_snapshots,
+                     leave=False)
+    history = {name: np.array([row[name] for row in rows], np.float32)
+               for name in ("d_loss", "g_loss", "gradient_penalty", "r1", "r2")}
     return ToyGanResult(
         generator=generator,
         discriminator=discriminator,
         loss=spec,
         latent_dim=latent_dim,
-        history={"d_loss": history[:, 0], "g_loss": history[:, 1], "gradient_penalty": history[:, 2],
-                 "r1": history[:, 3], "r2": history[:, 4]},
+        history=history,
         snapshots=snapshots,
         seconds=time.perf_counter() - start,
         seed=seed,

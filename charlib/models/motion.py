@@ -32,7 +32,7 @@ from keras import layers
 
 from charlib import losses
 from charlib.data import skeleton as sk
-from charlib.errors import ShapeError, TrainingDiverged
+from charlib.errors import ShapeError
 
 N_COORDS: int = len(sk.JOINTS) * 2
 N_MOTION_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS)
@@ -96,7 +96,8 @@ def make_motion_decoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
 
 
 class MotionVAE(keras.Model):
-    """The sequence VAE of this module; ``fit_clips`` trains it, ``sample`` draws new clips.
+    """The sequence VAE of this module; :func:`charlib.training.motion.train_motion` trains it,
+    ``sample`` draws new clips.
 
     Args:
         latent_dim: size of z.
@@ -132,50 +133,6 @@ class MotionVAE(keras.Model):
         kl = tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1)
         return {"recon": tf.reduce_mean(nll), "kl": tf.reduce_mean(kl),
                 "rmse": tf.sqrt(tf.reduce_mean(sq) / n)}
-
-    def fit_clips(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray, size: int,
-                  steps: int = 2000, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
-                  kl_warmup_steps: int = 300, log_every: int = 100) -> list[dict[str, float]]:
-        """Train on pixel clips (N, 8, 15, 2) of ``size`` images with their action and direction (N,).
-
-        Batches are drawn with replacement by a generator seeded with ``seed``. Returns a history
-        of {step, loss, recon, kl, rmse} every ``log_every`` steps (rmse in body units).
-        """
-        j = np.asarray(joints)
-        if j.ndim != 4 or j.shape[1:] != (sk.N_FRAMES, len(sk.JOINTS), 2):
-            raise ShapeError(f"joints must have shape (N, {sk.N_FRAMES}, {len(sk.JOINTS)}, 2), got {j.shape}")
-        if len(j) < batch_size:
-            raise ShapeError(f"{len(j)} clips are fewer than one batch of {batch_size}")
-        clips = to_body_units(j, size).reshape(len(j), sk.N_FRAMES, N_COORDS)
-        conds = motion_conditions(action, direction)
-        optimizer = keras.optimizers.Adam(lr)
-        variables = self.encoder.trainable_variables + self.decoder.trainable_variables
-        optimizer.build(variables)
-        warm = float(max(kl_warmup_steps, 1))
-
-        @tf.function
-        def train_step(x: tf.Tensor, c: tf.Tensor, step: tf.Tensor) -> dict[str, tf.Tensor]:
-            beta = self.beta * tf.minimum(1.0, tf.cast(step, tf.float32) / warm)
-            with tf.GradientTape() as tape:
-                t = self.loss_terms(x, c, tf.stack([tf.cast(seed, tf.int64), step]))
-                loss = t["recon"] + beta * t["kl"]
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-            return {"loss": loss, **t}
-
-        rng = np.random.default_rng(seed)
-        keras.utils.set_random_seed(seed)
-        history = []
-        for step in range(steps):
-            idx = rng.integers(0, len(clips), size=batch_size)
-            logs = train_step(tf.constant(clips[idx]), tf.constant(conds[idx]),
-                              tf.constant(step, tf.int64))
-            self.step.assign_add(1)
-            if (step + 1) % log_every == 0 or step + 1 == steps:
-                row = {"step": float(step + 1), **{k: float(v) for k, v in logs.items()}}
-                if not all(math.isfinite(v) for v in row.values()):
-                    raise TrainingDiverged(f"motion VAE diverged at step {step + 1}: {row}")
-                history.append(row)
-        return history
 
     def encode_means(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
                      size: int = 64) -> np.ndarray:
@@ -227,8 +184,6 @@ class MotionVAE(keras.Model):
     def reconstruct(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
                     size: int = 64) -> np.ndarray:
         """Encode pixel clips (N, 8, 15, 2) and decode their posterior means: same shape."""
-        clips = to_body_units(joints, size).reshape(len(joints), sk.N_FRAMES, N_COORDS)
-        c = motion_conditions(action, direction)
-        mu, _ = self.encoder([clips, c], training=False)
-        out = np.asarray(self.decode(mu, tf.constant(c)))
+        mu = tf.constant(self.encode_means(joints, action, direction, size))
+        out = np.asarray(self.decode(mu, tf.constant(motion_conditions(action, direction))))
         return from_body_units(out.reshape(len(joints), sk.N_FRAMES, len(sk.JOINTS), 2), size)

@@ -1,6 +1,6 @@
-"""Training: the shared training loop, and the GAN, VAE and conditional VAE trainers.
+"""Training: the one training loop, and the GAN, VAE, conditional VAE and motion VAE trainers.
 
-A trainer turns a config into a run folder (see :mod:`charlib.base.run`) and runs the shared
-loop (:mod:`charlib.training.loop`) with the model's compiled ``train_step``: progress bars, sample
-grids, TensorBoard, atomic checkpoints, resume and a NaN guard come with every model.
+Every trainer runs its steps through :func:`charlib.training.loop.fit_steps` (progress, logging, a
+NaN guard); those with a run folder (see :mod:`charlib.base.run`) through its ``run_loop``, which adds
+sample grids, TensorBoard, atomic checkpoints and resume.
 """

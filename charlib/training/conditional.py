@@ -47,7 +47,7 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.base.run import RunFolderError
-from charlib.config import Profile, seed_everything, settings_for
+from charlib.config import Profile, settings_for
 from charlib.data import skeleton as sk
 from charlib.data import sprites
 from charlib.data.pipeline import to_float, to_uint8
@@ -55,17 +55,13 @@ from charlib.errors import CharlibError
 from charlib.models import conditional as cond_models
 from charlib.models.latent_prior import GaussianMixturePrior, fit_gaussian_mixture
 from charlib.training import hardware
-from charlib.training.loop import Checkpointer
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
     course_folder,
     fixed_noise,
-    loop_and_export,
-    open_run,
     restore_for_inference,
-    restore_to_train,
-    speed_plan,
+    train,
     train_or_load,
 )
 
@@ -469,19 +465,9 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
     if init_from is not None:
         raise CharlibError("fine-tuning from another run (init_from) is not supported for the "
                            "conditional VAE; train it from scratch")
-    run, config = open_run(ConditionalConfig, config, out, resume, steps)
-    try:  # the lock is released however training ends
-        seed_everything(config.seed)
-        speed = speed_plan(run, config)  # XLA, precision and replicas, as for the GAN and the VAE
-        with speed.scope():
-            model = build_conditional(config)
-        checkpointer = Checkpointer(run, **model.checkpoint_objects())
-        start = restore_to_train(run, checkpointer, config, resume)
-        return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
-                               pair_stream(config, start), lambda: sample_grid(model, config),
-                               model.decoder, progress, f"CVAE {config.image_size}px")
-    finally:
-        run.release()
+    return train(ConditionalConfig, config, out, resume=resume, steps=steps, images=None, progress=progress,
+                 build=build_conditional, sampler=lambda model, cfg: lambda: sample_grid(model, cfg),
+                 exported=lambda model: model.decoder, batches=pair_stream, name="CVAE")
 
 
 def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:

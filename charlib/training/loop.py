@@ -1,18 +1,15 @@
-"""The training loop every trainer shares: steps, progress, samples, logs, checkpoints, guards.
+"""The one training loop: every trainer runs its steps through :func:`fit_steps` (step counting, a
+``tqdm`` bar, a logged row every ``log_every`` steps, a time budget, and a NaN/Inf guard: the first
+non-finite loss stops training with :class:`TrainingDiverged`, one line naming the step).
 
-A model brings a compiled step (``step_fn(batch) -> dict of scalar tensors``) and a way to draw
-pictures (``sample_fn() -> uint8 images``); :func:`run_loop` does the rest, the same way for GANs
-and VAEs:
+:func:`run_loop` is :func:`fit_steps` in a run folder (the GAN, VAE and conditional VAE trainers):
 
-* a ``tqdm`` progress bar showing the latest losses;
 * every ``log_every`` steps, losses go to TensorBoard and to ``history.csv``;
 * every ``sample_every`` steps, a fixed-noise sample grid goes to ``samples/`` and TensorBoard;
-* every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint;
-* an optional time budget: training ends early, cleanly (samples and a checkpoint), when it is spent;
-* a NaN/Inf guard: the first non-finite loss stops training with :class:`TrainingDiverged`, and no
-  checkpoint is written after it; before each checkpoint every weight of the networks is checked
-  too (an update can make a weight infinite while the losses it was computed from are finite), so
-  the last checkpoint on disk is the last good state;
+* every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint, never
+  after a non-finite loss; before each one every weight of the networks is checked too (an update
+  can make a weight infinite while the losses it was computed from are finite), so the last
+  checkpoint on disk is the last good state;
 * a watch on the discriminator (:class:`DiscriminatorWatch`, for any model that logs ``d_real`` and
   ``d_fake``): once D has scored reals above :data:`D_WON_REAL` and fakes below :data:`D_WON_FAKE` on
   :data:`D_WON_WINDOW` steps in a row, the generator gets almost no signal, so the loop prints one
@@ -189,10 +186,6 @@ def _first_line(err: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _finite(logs: Mapping[str, float]) -> bool:
-    return all(math.isfinite(v) for v in logs.values())
-
-
 def _fmt(logs: Mapping[str, float]) -> dict[str, str]:
     return {k: f"{v:.3f}" for k, v in logs.items()}
 
@@ -207,6 +200,48 @@ def make_samples_gif(run: RunFolder, fps: float = 4.0) -> None:
         save_gif(frames, run.samples_dir / "samples.gif", fps=fps)
 
 
+def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterator[object], *, steps: int,
+              start: int = 0, log_every: int = 10, progress: bool = True, description: str = "training",
+              time_budget_s: float | None = None, on_step: Callable[..., None] | None = None,
+              diverged: Callable[[int, str], Exception] | None = None,
+              leave: bool = True) -> list[dict[str, float]]:
+    """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows.
+
+    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`,
+    ``"<description> diverged at step N: {losses}. ..."``). Every ``log_every`` steps, and on the
+    last, ``{"step": N, **losses}`` is logged; then ``on_step(step, losses, row, last)`` runs (``row``:
+    the row just logged, or None), where a trainer adds samples, checkpoints or snapshots.
+    """
+    bar = tqdm(total=steps, initial=start, desc=description, unit="step", disable=not progress,
+               dynamic_ncols=True, leave=leave)
+    history: list[dict[str, float]] = []
+    step, started = start, time.monotonic()
+    try:
+        while step < steps:
+            logs = {k: float(v) for k, v in step_fn(next(batches)).items()}
+            step += 1
+            if not all(math.isfinite(v) for v in logs.values()):
+                if diverged is not None:
+                    raise diverged(step, str(_fmt(logs)))
+                raise TrainingDiverged(f"{description} diverged at step {step}: {_fmt(logs)}. Stopped; "
+                                       "try a lower learning rate or another loss.")
+            bar.update(1)
+            bar.set_postfix(_fmt(logs), refresh=False)
+            out_of_time = time_budget_s is not None and time.monotonic() - started >= time_budget_s
+            last, row = step == steps or out_of_time, None
+            if step % log_every == 0 or last:
+                row = {"step": float(step), **logs}
+                history.append(row)
+            if on_step is not None:
+                on_step(step, logs, row, last)
+            if out_of_time:
+                bar.write(f"Time budget of {time_budget_s / 60:.1f} min spent at step {step}.")
+                break
+    finally:
+        bar.close()
+    return history
+
+
 def run_loop(
     *,
     run: RunFolder,
@@ -217,25 +252,24 @@ def run_loop(
     settings: LoopSettings,
     description: str = "training",
 ) -> list[dict[str, float]]:
-    """Train from the checkpointer's current step to ``settings.total_steps``; returns the history.
+    """:func:`fit_steps` in a run folder, from the checkpointer's current step to
+    ``settings.total_steps``; returns the history (the run's earlier rows included).
 
-    Raises :class:`TrainingDiverged` on a non-finite loss; re-raises ``KeyboardInterrupt`` after
-    saving a checkpoint, so a run can be resumed from where it was stopped.
+    Raises :class:`TrainingDiverged` on a non-finite loss or weight; re-raises ``KeyboardInterrupt``
+    after saving a checkpoint, so a run can be resumed from where it was stopped.
     """
-    step = int(checkpointer.step.numpy())
-    history = [row for row in run.read_history() if row["step"] <= step]
+    start = int(checkpointer.step.numpy())
+    history = [row for row in run.read_history() if row["step"] <= start]
     writer = tf.summary.create_file_writer(str(run.logs_dir))
-    bar = tqdm(total=settings.total_steps, initial=step, desc=description, unit="step",
-               disable=not settings.progress, dynamic_ncols=True)
     watch = DiscriminatorWatch(D_WON_WINDOW, warned=any(row.get("d_won") for row in history))
 
-    def save_samples() -> None:
+    def save_samples(step: int) -> None:
         images = sample_fn()
         save_png(image_grid(images), run.samples_dir / f"step_{step:06d}.png", scale=2)
         with writer.as_default():
             tf.summary.image("samples", image_grid(images)[None], step=step)
 
-    def diverged(what: str) -> TrainingDiverged:
+    def diverged(step: int, what: str) -> TrainingDiverged:
         last = checkpointer.latest_step
         kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
         return TrainingDiverged(
@@ -243,57 +277,42 @@ def run_loop(
             f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
         )
 
-    def checkpoint() -> None:
+    def checkpoint(step: int) -> None:
         if not checkpointer.weights_finite():  # this state is not good: keep the last one that was
-            raise diverged("a weight became NaN or infinite (the losses were finite)")
+            raise diverged(step, "a weight became NaN or infinite (the losses were finite)")
         # history first: a resumed run drops the rows after its checkpoint, so a kill between the
         # two writes loses no row (the other way round, it would lose those since the last one)
         run.write_history(history)
         checkpointer.save()
 
-    if step == 0:
-        save_samples()
-    logs: dict[str, float] = {}
-    started = time.monotonic()
+    def on_step(step: int, logs: dict[str, float], row: dict[str, float] | None, last: bool) -> None:
+        if watch.update(logs):
+            tqdm.write(watch.warning(step))
+        if row is not None:
+            if "d_real" in logs and "d_fake" in logs:
+                row["d_won"] = float(watch.won)
+            history.append(row)
+            with writer.as_default():
+                for name in [name for name in row if name != "step"]:
+                    tf.summary.scalar(name, row[name], step=step)
+        if step % settings.sample_every == 0 or last:
+            save_samples(step)
+        if step % settings.ckpt_every == 0 or last:
+            checkpoint(step)
+
+    if start == 0:
+        save_samples(0)
     try:
-        while step < settings.total_steps:
-            batch = next(batches)
-            logs = {k: float(v) for k, v in step_fn(batch).items()}
-            step += 1
-            if not _finite(logs):
-                raise diverged(str(_fmt(logs)))
-            if watch.update(logs):
-                bar.write(watch.warning(step))
-            bar.update(1)
-            bar.set_postfix(_fmt(logs), refresh=False)
-            out_of_time = (settings.time_budget_s is not None
-                           and time.monotonic() - started >= settings.time_budget_s)
-            last_step = step == settings.total_steps or out_of_time
-            if step % settings.log_every == 0 or last_step:
-                row = {"step": float(step), **logs}
-                if "d_real" in logs and "d_fake" in logs:
-                    row["d_won"] = float(watch.won)
-                history.append(row)
-                with writer.as_default():
-                    for name, value in row.items():
-                        if name == "step":
-                            continue
-                        tf.summary.scalar(name, value, step=step)
-            if step % settings.sample_every == 0 or last_step:
-                save_samples()
-            if step % settings.ckpt_every == 0 or last_step:
-                checkpoint()
-            if out_of_time:
-                bar.write(f"Time budget of {settings.time_budget_s / 60:.1f} min spent at step {step}.")
-                break
+        fit_steps(step_fn, batches, steps=settings.total_steps, start=start, log_every=settings.log_every,
+                  progress=settings.progress, description=description,
+                  time_budget_s=settings.time_budget_s, on_step=on_step, diverged=diverged)
     except KeyboardInterrupt:
-        if step > 0 and (not logs or _finite(logs)) and checkpointer.latest_step != step:
-            checkpoint()
-        bar.close()
+        step = int(checkpointer.step.numpy())
+        if step > 0 and checkpointer.latest_step != step:
+            checkpoint(step)
         print(f"Interrupted at step {step}; checkpoint saved in {run.ckpt_dir}. Resume to continue.")
         raise
     finally:
-        bar.close()
         writer.flush()
     make_samples_gif(run)
     return history

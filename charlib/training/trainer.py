@@ -1,6 +1,6 @@
 """What every trainer shares: the run config, the data, the batch stream, start/resume and export.
 
-A model kind (GAN, VAE) subclasses :class:`RunConfig` with its own fields and passes two functions
+A model kind (GAN, VAE, conditional VAE) subclasses :class:`RunConfig` and passes two functions
 to :func:`train`: one that builds the compiled model from the config, one that draws the sample
 grid. Everything else (opening or resuming the run folder, seeding, loading data once with its
 report, feeding batches that a resumed run sees exactly as an uninterrupted one would, the loop
@@ -200,17 +200,20 @@ class TrainedRun:
 def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: bool, steps: int | None,
           images: np.ndarray | None, progress: bool, build: Callable[[C], keras.Model],
           sampler: Callable[[keras.Model, C], Callable[[], np.ndarray]],
-          exported: Callable[[keras.Model], keras.Model],
-          init_from: str | Path | None = None) -> TrainedRun:
+          exported: Callable[[keras.Model], keras.Model], init_from: str | Path | None = None,
+          batches: Callable[[C, int], Iterator[Any]] | None = None, name: str = "") -> TrainedRun:
     """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
     ``sampler(model, config)`` returns the function that draws the fixed sample grid;
     ``exported(model)`` picks the network saved as ``generator.keras`` at the end.
     ``init_from`` (a run folder of the same kind and architecture) starts a new run from that
-    run's weights (see :func:`init_weights`).
+    run's weights (see :func:`init_weights`). ``batches(config, start)`` gives the batches from step
+    ``start`` (default: :func:`batch_stream` of the training images) for a model with data of its own;
+    ``name`` is the progress bar's (default: the kind in capitals).
     """
-    if not resume:  # read the data first: a bad or too small folder stops before a run folder exists
+    # read the data first: a bad or too small folder stops before a run folder exists
+    if not resume and batches is None:
         config = config or config_cls()
         if images is None:
             images = load_training_images(config)
@@ -220,7 +223,11 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     run, config = open_run(config_cls, config, out, resume, steps)
     try:  # the lock is released however training ends
         seed_everything(config.seed)
-        data = images if images is not None else load_training_images(config)
+        if batches is None:
+            data = images if images is not None else load_training_images(config)
+
+            def batches(cfg: C, start: int) -> Iterator[tf.Tensor]:
+                return batch_stream(data, cfg.batch_size, cfg.seed, cfg.flip, start_step=start)
         speed = speed_plan(run, config)
         with speed.scope():  # dtype policy, and the strategy's scope when distributed
             model = build(config)
@@ -228,10 +235,19 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
         start = restore_to_train(run, checkpointer, config, resume)
         if init_from is not None and start == 0:
             run.update_config(init_from=init_weights(model, config_cls, init_from, build))
-        batches = batch_stream(data, config.batch_size, config.seed, config.flip, start_step=start)
-        return loop_and_export(run, model, config, checkpointer, speed.compile_step(model.train_step),
-                               batches, sampler(model, config), exported(model), progress,
-                               f"{config.kind.upper()} {config.image_size}px")
+        budget = None if config.max_minutes is None else 60.0 * config.max_minutes
+        history = run_loop(
+            run=run, step_fn=speed.compile_step(model.train_step), batches=batches(config, start),
+            checkpointer=checkpointer, sample_fn=sampler(model, config),
+            settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
+                                  progress, time_budget_s=budget),
+            description=f"{name or config.kind.upper()} {config.image_size}px")
+        finished = int(checkpointer.step.numpy())
+        if finished < config.steps:  # stopped by the time budget: the run is complete at this step
+            config = replace(config, steps=finished)
+            run.update_config(steps=finished)
+        export_model(exported(model), run.export_path)  # the generator or decoder, saved atomically
+        return TrainedRun(run, model, config, history)
     finally:
         run.release()
 
@@ -265,30 +281,6 @@ def speed_plan(run: RunFolder, config: RunConfig) -> hardware.Plan:
         print(speed.summary())  # the one-line notice of what this machine does with the options
     run.update_config(runtime=speed.as_dict())
     return speed
-
-
-def loop_and_export(run: RunFolder, model: keras.Model, config: C, checkpointer: Checkpointer,
-                    step_fn: Callable[[Any], dict], batches: Iterator[Any],
-                    sample_fn: Callable[[], np.ndarray], exported: keras.Model, progress: bool,
-                    description: str) -> TrainedRun:
-    """Run the shared loop up to ``config.steps`` (or the time budget), then finish the run.
-
-    A run stopped by its time budget is complete at the step it reached: ``steps`` in its config
-    says so. ``exported`` (the generator or decoder) is saved atomically as ``generator.keras``.
-    """
-    budget = None if config.max_minutes is None else 60.0 * config.max_minutes
-    history = run_loop(
-        run=run, step_fn=step_fn, batches=batches, checkpointer=checkpointer, sample_fn=sample_fn,
-        settings=LoopSettings(config.steps, config.log_every, config.sample_every, config.ckpt_every,
-                              progress, time_budget_s=budget),
-        description=description,
-    )
-    finished = int(checkpointer.step.numpy())
-    if finished < config.steps:  # stopped by the time budget: the run is complete at this step
-        config = replace(config, steps=finished)
-        run.update_config(steps=finished)
-    export_model(exported, run.export_path)
-    return TrainedRun(run, model, config, history)
 
 
 def check_same_architecture(config: C, source: C, source_dir: str | Path) -> None:
