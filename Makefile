@@ -74,9 +74,11 @@ PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
 	CHARLIB_PROFILE=smoke CHARLIB_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests -q -n $(PYTEST_WORKERS)
 
+# the notebooks on the same workers, each notebook whole on one of them (--dist loadfile), each
+# worker with its own outputs folder (notebooks/conftest.py)
 nbval: $(STAMP)
 	CHARLIB_PROFILE=smoke MPLBACKEND=agg $(PY) -m pytest --nbval-lax --nbval-current-env \
-		-p no:cacheprovider notebooks -q
+		-p no:cacheprovider notebooks -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
