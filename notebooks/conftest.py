@@ -3,9 +3,9 @@ folder, so two notebooks running at once never share a run folder that one of th
 A notebook run alone trains what it needs, so each worker's notebooks pass in any split."""
 
 import os
-from pathlib import Path
+
+from charlib.config import ENV_OUTPUTS, output_dir
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
 if _worker:
-    _base = Path(os.environ.get("CHARLIB_OUTPUTS") or Path(__file__).resolve().parent.parent / "outputs")
-    os.environ["CHARLIB_OUTPUTS"] = str(_base / f"nbval-{_worker}")
+    os.environ[ENV_OUTPUTS] = str(output_dir(f"nbval-{_worker}"))
