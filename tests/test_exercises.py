@@ -1,4 +1,4 @@
-"""charlib.exercises: right answers pass, wrong ones get a hint that does not give the answer away."""
+"""notebooks/exercises.py: right answers pass, wrong ones get a hint that does not give the answer away."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from charlib import animation as an
-from charlib import exercises as ex
 from charlib.config import PROFILES, data_dir
 from charlib.data import skeleton as sk
 from charlib.data import sprites
 from charlib.data.folders import load_image_folder
 from charlib.diagnostics import modes
 from charlib.training.gan import GanConfig
+
+import exercises as ex
 
 WORLD = sprites.N_MODES * len(sk.ACTIONS) * len(sk.DIRECTIONS) * sk.N_FRAMES
 

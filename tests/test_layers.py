@@ -12,7 +12,7 @@ submodule ``charlib.pkg.name`` when there is one, else to ``charlib.pkg``. The l
 3. **models**: ``models.*``, the networks.
 4. **training**: ``training.*``, the trainers, the shared loop and ``training.sampling``.
 5. **analysis**: ``viz``, ``animation`` and ``diagnostics.*``, which look at what was trained.
-6. **commands**: ``bench``, ``exercises``, ``cli`` and ``__main__``, the entry points.
+6. **commands**: ``bench``, ``cli`` and ``__main__``, the entry points.
 
 A module may import modules of its own layer or of lower ones; the graph has no cycle at all, within
 a layer included. A new module must be given a layer in :data:`LAYERS`.
@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("models", ("charlib.models", "charlib.models.*")),
     ("training", ("charlib.training", "charlib.training.*")),
     ("analysis", ("charlib.viz", "charlib.animation", "charlib.diagnostics", "charlib.diagnostics.*")),
-    ("commands", ("charlib.bench", "charlib.exercises", "charlib.cli", "charlib.__main__")),
+    ("commands", ("charlib.bench", "charlib.cli", "charlib.__main__")),
 )
 """Layer name and the modules in it (``fnmatch`` patterns), lowest layer first."""
 

@@ -4,6 +4,7 @@ and check call kept, valid notebooks, and it refuses to write over the course's 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -123,7 +124,16 @@ def test_the_readme_says_what_was_removed_from_each_notebook(student_dir):
     for path in COURSE:
         count = len(SOLUTION.findall("\n".join(sources(load(path)))))
         assert f"| {path.name} | {count} |" in text
-    assert sorted(p.name for p in student_dir.iterdir()) == sorted([p.name for p in COURSE] + ["README.md"])
+    assert sorted(p.name for p in student_dir.iterdir()) == sorted(
+        [p.name for p in COURSE] + ["README.md", "exercises.py"])
+
+
+def test_the_copy_carries_the_exercise_checks_its_notebooks_import(student_dir):
+    assert (student_dir / "exercises.py").read_bytes() == (COURSE[0].parent / "exercises.py").read_bytes()
+    code = "import exercises; print(exercises.check_sprite_world_size(1))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=student_dir, capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.startswith("NOT YET"), done.stderr
 
 
 def test_the_command_line_writes_the_copy_and_says_so(tmp_path, capsys):

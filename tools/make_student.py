@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from charlib.errors import CharlibError  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 PATTERN = "[0-9][0-9]_*.ipynb"
+SUPPORT = ("exercises.py",)
 README = "README.md"
 
 _ANSWER_WORD = r"(?:solutions?|answers?|答案|解答|参考答案)"
@@ -263,6 +265,9 @@ def make_student(out: Path, overwrite: bool = False, source: Path = NOTEBOOKS) -
     out.mkdir(parents=True, exist_ok=True)
     for name, student, _ in converted:
         nbformat.write(student, out / name)
+    for name in SUPPORT:  # the modules the notebooks import from their own folder
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
     rows = [(name, removed) for name, _, removed in converted]
     (out / README).write_text(readme(rows), encoding="utf-8")
     return rows

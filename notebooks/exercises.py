@@ -10,6 +10,10 @@ from ``charlib`` itself, not from stored numbers, so they stay right if the data
 Every check returns a :class:`Feedback`, which prints as one line starting with ``PASS`` or
 ``NOT YET``, and is truthy exactly when the answer passes. An answer left as ``None`` gets a reminder
 rather than an error.
+
+This module lives beside the notebooks rather than in ``charlib``: it grades this course's
+exercises and is no use outside them. A notebook's kernel starts in the notebook's folder, so
+``import exercises`` finds it there (the classroom copy, ``make student``, carries it along).
 """
 
 from __future__ import annotations
