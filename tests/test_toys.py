@@ -186,8 +186,8 @@ def test_train_toy_gan_runs_snapshots_and_is_deterministic():
     assert all(s.samples.shape == (300, 2) for s in a.snapshots)
     for key in ("d_loss", "g_loss", "gradient_penalty"):
         assert a.history[key].shape == (200,) and np.isfinite(a.history[key]).all()
-    assert not np.array_equal(a.snapshots[0].samples, a.final_samples)  # it trained
-    np.testing.assert_array_equal(a.final_samples, b.final_samples)  # same seed, same run
+    assert not np.array_equal(a.snapshots[0].samples, a.snapshots[-1].samples)  # it trained
+    np.testing.assert_array_equal(a.snapshots[-1].samples, b.snapshots[-1].samples)  # same seed, same run
     np.testing.assert_array_equal(a.history["d_loss"], b.history["d_loss"])
     assert a.sample(10).shape == (10, 2)
     fig = T.plot_snapshots(a, ring.centres, max_panels=3)
@@ -201,7 +201,7 @@ def test_train_toy_gan_wgan_gp_and_1d_data():
 
     r = T.train_toy_gan(one_d, steps=20, batch_size=32, loss="wgan-gp", d_steps=2, n_snapshot=50,
                         progress=False)
-    assert r.final_samples.shape == (50, 1)
+    assert r.snapshots[-1].samples.shape == (50, 1)
     assert [s.step for s in r.snapshots] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]  # default: steps // 8
     assert r.generator.output_shape == (None, 1)
     assert (r.history["gradient_penalty"] > 0).all()

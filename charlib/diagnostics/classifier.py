@@ -312,13 +312,11 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     return clf
 
 
-def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int = 4000, seed: int = 1,
-                        split: str = "test") -> dict[str, float]:
-    """Accuracy per head (and of the whole appearance mode) on ``n`` native renders at ``size``.
-
-    ``split="test"`` (the default) uses the 296 held-out identities the classifier never saw.
-    """
-    s = sp.sample_sprites(n, size=size, seed=seed, split=split)
+def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int = 4000,
+                        seed: int = 1) -> dict[str, float]:
+    """Accuracy per head (and of the whole appearance mode) on ``n`` native renders at ``size`` of
+    the 296 held-out identities the classifier never saw."""
+    s = sp.sample_sprites(n, size=size, seed=seed, split="test")
     pred = classifier.predict(s.images)
     truth = labels_of(s.labels)
     acc = {h: float(np.mean(pred[h] == truth[h])) for h in HEADS}

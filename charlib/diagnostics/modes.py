@@ -34,10 +34,7 @@ __all__ = [
 
 
 def reverse_kl(counts: np.ndarray) -> float:
-    """``KL(q ‖ uniform)`` in nats of ``q = counts / counts.sum()`` over K modes (empty bins add 0).
-
-    NaN for an empty histogram.
-    """
+    """``KL(q ‖ uniform)`` (nats) of ``q = counts / counts.sum()``; empty bins add 0, no count gives NaN."""
     c = np.asarray(counts, dtype=np.float64)
     total = c.sum()
     if c.ndim != 1 or len(c) == 0 or (c < 0).any():
@@ -77,7 +74,6 @@ class ModeReport:
 
     @property
     def coverage(self) -> float:
-        """modes covered / |S|."""
         return self.modes_covered / self.n_modes
 
     @property
@@ -169,10 +165,9 @@ def uniform_floor(n: int = 10_000, n_modes: int = sp.N_MODES, trials: int = 20,
             "n": n, "n_modes": n_modes}
 
 
-def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, size: int | None = None,
-                   title: str | None = None):
+def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, title: str | None = None):
     """Two rows of pictures: the k most over-produced modes (a generated example of each) and the
-    k most under-produced ones (rendered at ``size``, walking, facing front), with their counts
+    k most under-produced ones (rendered at the images' size, walking, facing front), with their counts
     against the even share N/|S|. ``images`` are the ones ``report`` counted, in the same order.
     """
     import matplotlib.pyplot as plt
@@ -180,10 +175,9 @@ def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, size: int
     arr = check_images(images)
     if len(arr) != report.n:
         raise ShapeError(f"got {len(arr)} images for a report of {report.n}")
-    size = size or arr.shape[1]
     over, under = report.over_produced(k), report.under_produced(k)
     over_imgs = [arr[np.flatnonzero(report.modes == m)[0]] for m, _ in over]
-    under_imgs = sp.render(sp.attributes_of(np.array([m for m, _ in under])), size=size)
+    under_imgs = sp.render(sp.attributes_of(np.array([m for m, _ in under])), size=arr.shape[1])
     fig, axes = plt.subplots(2, k, figsize=(1.35 * k, 3.6), squeeze=False)
     expected = report.expected_count()
     for row, (pairs, pics, label) in enumerate(((over, over_imgs, "over-produced"),

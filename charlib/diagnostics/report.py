@@ -33,6 +33,7 @@ __all__ = ["diagnose", "format_diagnosis", "real_floor"]
 MIN_N = 16
 N_MODES_DEFAULT = 26_000  # samples whose modes are counted (PacGAN, VEEGAN)
 N_KNN_DEFAULT = 10_000  # of them, the ones the k-NN metrics and the Fréchet distance use
+_MODE_KEYS = ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")
 
 
 def kl_floor(n_modes: int, n: int) -> float:
@@ -120,10 +121,8 @@ def diagnose(run_dir: str | Path, n: int = N_MODES_DEFAULT, seed: int = 0, batch
         "n_reference": int(len(real)), "k": k, "n_knn": min(n_knn, n),
     }  # fmt: skip
     if result["data"] == "sprites":
-        report = count_modes(fake, clf, split=reference, batch_size=batch_size)
-        summary = report.summary()
-        result.update({key: summary[key] for key in
-                       ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+        summary = count_modes(fake, clf, split=reference, batch_size=batch_size).summary()
+        result.update({key: summary[key] for key in _MODE_KEYS})
         result["kl_floor"] = round(kl_floor(int(summary["n_modes"]), n), 6)
         result["modes"] = {key: summary[key] for key in ("marginals", "over_produced", "under_produced")}
     else:
@@ -161,13 +160,11 @@ def real_floor(image_size: int = 32, n: int = 10_000, split: str = "all", seed: 
         pool = sp.sample_sprites(copy_of, size=image_size, seed=seed, split=split).images
         fake = pool[np.random.default_rng(seed).integers(0, copy_of, n)]
     real = sp.sample_sprites(n, size=image_size, seed=seed + 1, split=split).images
-    report = count_modes(fake, clf, split=split)
-    summary = report.summary()
+    summary = count_modes(fake, clf, split=split).summary()
     out: dict[str, object] = {"model": "real sprites" if copy_of is None else f"a copy of {copy_of} sprites",
                               "image_size": image_size, "n": n, "seed": seed, "reference": split, "k": k,
                               "copy_of": copy_of}
-    out.update({key: summary[key] for key in
-                ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+    out.update({key: summary[key] for key in _MODE_KEYS})
     out.update(_metrics(real, fake, clf, k, 512))
     return out
 

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.config import seed_everything
+from charlib.diagnostics.modes import reverse_kl
 from charlib.errors import CharlibError, ShapeError
 from charlib.training.loop import fit_steps
 
@@ -51,10 +52,6 @@ GRID_STD = 0.05  # VEEGAN / PacGAN 2DGrid
 
 # --------------------------------------------------------------------------------------------------
 # toy distributions
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def ring_centres(n_modes: int = RING_N_MODES, radius: float = RING_RADIUS) -> np.ndarray:
@@ -88,7 +85,7 @@ class GaussianMixture:
 
     def sample(self, n: int, rng: int | np.random.Generator | None = 0) -> np.ndarray:
         """``n`` samples (n, D) float32, a uniform mode plus N(0, σ²) noise; ``rng``: Generator or seed."""
-        gen = _rng(rng)
+        gen = np.random.default_rng(rng)  # a Generator passes through unchanged
         which = gen.integers(0, self.n_modes, size=int(n))
         noise = gen.standard_normal((int(n), self.centres.shape[1]))
         return (self.centres[which] + self.std * noise).astype(np.float32)
@@ -136,7 +133,6 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
         raise ShapeError(f"min_count must be >= 1, got {min_count}")
     k = len(c)
     counts = np.zeros(k, dtype=np.int64)
-    n_hq = 0
     for start in range(0, len(x), 65_536):  # bounded memory for large N * K
         chunk = x[start : start + 65_536]
         d2 = ((chunk[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
@@ -144,19 +140,12 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
         hq = np.sqrt(d2[np.arange(len(chunk)), nearest]) < 3.0 * std
         hq &= np.isfinite(chunk).all(axis=1)
         counts += np.bincount(nearest[hq], minlength=k)
-        n_hq += int(hq.sum())
-    if n_hq:
-        q = counts / n_hq
-        nz = q > 0
-        reverse_kl = float(np.sum(q[nz] * np.log(k * q[nz])))
-    else:
-        reverse_kl = float("nan")
     return {
         "modes_captured": int((counts >= min_count).sum()),
         "n_modes": k,
-        "high_quality_fraction": n_hq / len(x) if len(x) else 0.0,
+        "high_quality_fraction": int(counts.sum()) / len(x) if len(x) else 0.0,
         "counts": counts,
-        "reverse_kl": reverse_kl,
+        "reverse_kl": reverse_kl(counts),
     }
 
 
@@ -307,10 +296,6 @@ class ToyGanResult:
     seconds: float = 0.0
     seed: int = 0
 
-    @property
-    def final_samples(self) -> np.ndarray:
-        return self.snapshots[-1].samples
-
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` fresh points from the trained generator, float32 (n, out_dim)."""
         z = np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
@@ -422,29 +407,26 @@ def train_toy_gan(
     """Train a tiny MLP GAN on low-dimensional data in seconds; keep snapshots of what it generates.
 
     Every step draws real batches with ``sample_real(batch_size, rng)`` (``(n, D)`` or ``(n,)``
-    points, e.g. ``ring().sample``) and runs ``d_steps`` compiled updates of D, each on a fresh
-    batch, then one of G, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP
-    adds its gradient penalty to D's loss) or ``loss="rpgan"`` (:data:`RPGAN`, R3GAN's relativistic
-    pairing loss, Huang et al. 2024; G's step pairs its fakes with the last real batch of D's step).
-    WGAN-GP wants a near-optimal critic: ``d_steps=5, lr 1e-4, beta_1=0.5, beta_2=0.9`` (Gulrajani
-    et al. 2017); with 1 it tends to orbit the modes.
-
+    points, e.g. ``ring().sample``), runs ``d_steps`` compiled updates of D, each on a fresh batch,
+    then one of G, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its
+    gradient penalty; it wants ``d_steps=5, lr 1e-4, beta_2=0.9``, Gulrajani et al. 2017, and with 1
+    tends to orbit the modes) or ``"rpgan"`` (:data:`RPGAN`; G pairs its fakes with D's last reals).
     The remedies: ``pack`` (PacGAN, Lin et al. 2018: D scores ``pack`` points at a time; must divide
     ``batch_size``), ``minibatch_std`` (Karras et al. 2018: groups of 4 for ``True``, or the given
-    size), ``spectral_norm`` on every layer of D (Miyato et al. 2018), and ``unrolled_steps=k``
-    (Metz et al. 2017): G's loss is D's score after k more Adam updates of D from its current
-    weights and moments on the last real batch and G's fakes, differentiated through those updates;
-    the real D still takes its ordinary updates, and no gradient penalty may be on. ``r1`` and
-    ``r2`` are the γ of the zero-centred penalties at real points (Mescheder et al. 2018) and at
-    fakes (G's gradient stopped): D's loss gains ``γ₁/2 · mean‖∇ₓD(real)‖² + γ₂/2 ·
-    mean‖∇ₓD(fake)‖²``; with ``loss="rpgan"`` both together are R3GAN's regularised loss.
+    size), ``spectral_norm`` on every layer of D (Miyato et al. 2018), and ``unrolled_steps=k`` (Metz
+    et al. 2017): G's loss is D's score after k more Adam updates of D from its current weights and
+    moments on the last real batch and G's fakes, differentiated through those updates (D itself
+    keeps its ordinary updates; not with a gradient penalty). ``r1`` / ``r2`` are the γ of the
+    zero-centred penalties at reals (Mescheder et al. 2018) and at fakes (G's gradient stopped): D's
+    loss gains ``γ₁/2 · mean‖∇ₓD(real)‖² + γ₂/2 · mean‖∇ₓD(fake)‖²``; with ``loss="rpgan"`` (Huang
+    et al. 2024) both together make R3GAN's regularised loss.
 
-    ``snapshot_every`` defaults to ``steps // 8``; each snapshot is ``n_snapshot`` points from the
-    same fixed noise. A ``seed`` seeds Python, NumPy, TensorFlow, Keras, the weights, the data and
-    the noise, so a CPU run repeats, except that with ``r1`` / ``r2`` runs in different processes on
-    a busy CPU have differed in their last bits, which over 2000 steps grows into different samples.
-    Raises :class:`~charlib.errors.CharlibError` for a bad setting, and its subclass
-    ``TrainingDiverged`` when a loss becomes NaN or infinite (lower the learning rates).
+    Snapshots (every ``snapshot_every`` steps, default ``steps // 8``) are ``n_snapshot`` points
+    from fixed noise. ``seed`` seeds Python, NumPy, TensorFlow, Keras, the weights, data and noise,
+    so a CPU run repeats; with ``r1`` / ``r2``, runs in different processes on a busy CPU have
+    differed in their last bits, which over 2000 steps grows into different samples. A bad setting
+    raises :class:`~charlib.errors.CharlibError`, a NaN or infinite loss its subclass
+    ``TrainingDiverged`` (lower the learning rates).
     """
     spec = _toy_loss(loss)
     paired = spec.g_loss is losses.rpgan_g_loss  # G's loss needs D's real logits too
@@ -482,7 +464,7 @@ def train_toy_gan(
     @tf.function
     def train_step(real, z_d, z_g, gp_seed):
         # real: (d_steps, batch, D), z_d: (d_steps, batch, latent), z_g: (batch, latent)
-        d_losses, gps, r1s, r2s = [], [], [], []
+        terms = []  # per D update: (d_loss, gradient penalty, R1, R2)
         for k in range(d_steps):  # unrolled: d_steps is a small Python int
             with tf.GradientTape() as tape:
                 fake = generator(z_d[k], training=True)
@@ -497,10 +479,7 @@ def train_toy_gan(
                 total = d_loss + gp_weight * gp + 0.5 * (r1 * at_real + r2 * at_fake)
             grads = tape.gradient(total, discriminator.trainable_variables)
             opt_d.apply_gradients(zip(grads, discriminator.trainable_variables, strict=True))
-            d_losses.append(d_loss)
-            gps.append(gp)
-            r1s.append(at_real)
-            r2s.append(at_fake)
+            terms.append((d_loss, gp, at_real, at_fake))
         with tf.GradientTape() as tape:
             fake = generator(z_g, training=True)
             if unrolled_steps:
@@ -516,9 +495,8 @@ def train_toy_gan(
                 g_loss = spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
-        return {"d_loss": tf.add_n(d_losses) / d_steps, "g_loss": g_loss,
-                "gradient_penalty": tf.add_n(gps) / d_steps, "r1": tf.add_n(r1s) / d_steps,
-                "r2": tf.add_n(r2s) / d_steps}
+        d_loss, gp, at_real, at_fake = (tf.add_n(list(t)) / d_steps for t in zip(*terms, strict=True))
+        return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": gp, "r1": at_real, "r2": at_fake}
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
 
@@ -548,16 +526,8 @@ def train_toy_gan(
                      leave=False)
     history = {name: np.array([row[name] for row in rows], np.float32)
                for name in ("d_loss", "g_loss", "gradient_penalty", "r1", "r2")}
-    return ToyGanResult(
-        generator=generator,
-        discriminator=discriminator,
-        loss=spec,
-        latent_dim=latent_dim,
-        history=history,
-        snapshots=snapshots,
-        seconds=time.perf_counter() - start,
-        seed=seed,
-    )
+    return ToyGanResult(generator, discriminator, spec, latent_dim, history, snapshots,
+                        seconds=time.perf_counter() - start, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -565,8 +535,7 @@ def train_toy_gan(
 
 
 def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | None = None, *,
-                   max_panels: int = 6, lim: float | None = None, point_size: float = 2.0,
-                   panel_size: float = 2.4, title: str | None = None):
+                   max_panels: int = 6, lim: float | None = None, title: str | None = None):
     """A row of panels showing the generated points over training, real mode centres marked.
 
     Fixed noise makes the panels comparable: a learner sees the points gather, hop from mode to mode,
@@ -589,7 +558,7 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
         ref = c if c is not None else np.concatenate([s.samples.reshape(-1, dim) for s in snaps])
         ref = ref[np.isfinite(ref).all(axis=1)]
         lim = float(np.abs(ref).max()) * 1.3 + 0.5 if len(ref) else 1.0
-    fig, axes = plt.subplots(1, len(snaps), figsize=(panel_size * len(snaps), panel_size + 0.4),
+    fig, axes = plt.subplots(1, len(snaps), figsize=(2.4 * len(snaps), 2.8),
                              squeeze=False)
     for ax, snap in zip(axes[0], snaps, strict=True):
         pts = snap.samples.reshape(-1, dim)
@@ -597,19 +566,14 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
             ax.hist(np.clip(pts[:, 0], -lim, lim), bins=80, range=(-lim, lim), color="tab:blue", alpha=0.8)
             for x in [] if c is None else c[:, 0]:
                 ax.axvline(x, color="red", lw=1)
-            ax.set_xlim(-lim, lim)
-            ax.set_yticks([])
+            ax.set(xlim=(-lim, lim), yticks=[])
         else:
             if c is not None:  # hollow rings under the points, so points on a mode stay visible
                 ax.scatter(c[:, 0], c[:, 1], marker="o", s=60, facecolors="none", edgecolors="red",
                            linewidths=1.0, zorder=1)
-            ax.scatter(pts[:, 0], pts[:, 1], s=point_size, alpha=0.5, color="tab:blue", linewidths=0,
+            ax.scatter(pts[:, 0], pts[:, 1], s=2.0, alpha=0.5, color="tab:blue", linewidths=0,
                        zorder=2)
-            ax.set_xlim(-lim, lim)
-            ax.set_ylim(-lim, lim)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
         ax.set_title(f"step {snap.step}", fontsize=9)
     if title is None and isinstance(result, ToyGanResult):
         title = f"generated points over training ({result.loss.name} loss, {result.seconds:.1f} s)"
