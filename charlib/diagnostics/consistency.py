@@ -70,11 +70,8 @@ def pose_accuracy(predicted: Mapping[str, np.ndarray], action: np.ndarray, direc
 def score_cycles(classifier, cycles: np.ndarray, action: np.ndarray,
                  direction: np.ndarray) -> dict[str, float]:
     """Identity consistency and pose accuracy of cycles (N, 8, S, S, 3) uint8 asked to show
-    ``action`` and ``direction`` (indices, (N,) or scalars) in frames 0..7.
-
-    ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier` (anything
-    with ``predict(images) -> dict of (M,) int arrays``).
-    """
+    ``action`` and ``direction`` (indices, (N,) or scalars) in frames 0..7; ``classifier``: anything
+    with ``predict(images) -> dict of (M,) int arrays``, such as an ``AttributeClassifier``."""
     arr = np.asarray(cycles)
     if arr.ndim != 5 or arr.shape[1] != sk.N_FRAMES:
         raise ShapeError(f"cycles must have shape (N, {sk.N_FRAMES}, S, S, 3), got {arr.shape}")

@@ -146,8 +146,7 @@ def memorisation_check(samples: np.ndarray, train: np.ndarray, heldout: np.ndarr
 def mean_pairwise_distance(features: np.ndarray, n_pairs: int = 2000, seed: int = 0) -> float:
     """Diversity: the mean distance between random pairs of distinct rows of features (N, D).
 
-    A collapsed model's samples are close to one another; compare with the same number for real
-    images (e.g. of :func:`pixel_features`).
+    A collapsed model's samples are close to one another; compare with the same number for real images.
     """
     f = np.asarray(features, np.float32)
     if f.ndim != 2 or len(f) < 2:

@@ -68,10 +68,8 @@ def nearest_clip_rmse(clips: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def motion_statistics(joints: np.ndarray, actions: np.ndarray, size: int) -> dict[str, float]:
-    """All the statistics above for clips (N, T, 15, 2) with their action indices (N,).
-
-    Ground contact is taken over the walk and wave clips only (jumps leave the ground).
-    """
+    """All the statistics above for clips (N, T, 15, 2) with their action indices (N,); ground contact
+    over the walk and wave clips only (jumps leave the ground)."""
     j = _check(joints)
     acts = np.broadcast_to(np.asarray(actions), (len(j),))
     grounded = np.isin(acts, [sk.ACTIONS.index("walk"), sk.ACTIONS.index("wave")])

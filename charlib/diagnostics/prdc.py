@@ -142,11 +142,8 @@ def frechet_distance_gaussians(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndar
 
 
 def frechet_distance(real_features: np.ndarray, fake_features: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D).
-
-    Uses the unbiased sample covariances (needs at least 2 points per set). In the sprite
-    classifier's features this is the course's *Fréchet classifier distance* (FCD), not an FID.
-    """
+    """Fréchet distance between Gaussians fitted (unbiased covariances: 2 points at least) to feature
+    sets (N, D) and (M, D); in the sprite classifier's features, the course's FCD, not an FID."""
     real, fake = _check(real_features, "real_features"), _check(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
         raise ShapeError(f"real and fake features differ in dimension: {real.shape[1]} vs {fake.shape[1]}")
