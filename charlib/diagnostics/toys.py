@@ -331,8 +331,7 @@ TOY_RECIPES: dict[str, dict] = {
     # (R1) and on fakes (R2), one γ for both, chosen among 0.1, 1, 10 and 100 on the ring (3 seeds)
     "r3gan": {**_SLOW_D, "loss": "rpgan", "r1": 10.0, "r2": 10.0},
 }
-"""Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy
-(``benchmarks/remedies_toys.py`` compares them all)."""
+"""Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy."""
 
 
 RPGAN = losses.GanLoss("rpgan", losses.rpgan_d_loss, losses.rpgan_g_loss, 0.0,
