@@ -27,7 +27,7 @@ def test_packing_minibatch_std_and_spectral_norm_train_finitely_and_repeatably()
     a = T.train_toy_gan(T.ring().sample, seed=3, **FAST, **switches)
     b = T.train_toy_gan(T.ring().sample, seed=3, **FAST, **switches)
     assert np.isfinite(a.history["g_loss"]).all() and np.isfinite(a.history["d_loss"]).all()
-    np.testing.assert_allclose(a.final_samples, b.final_samples, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(a.snapshots[-1].samples, b.snapshots[-1].samples, rtol=0, atol=5e-5)
 
 
 def test_wgan_gp_with_packing_trains_with_a_positive_penalty():
@@ -85,7 +85,7 @@ def test_toy_recipes_name_a_baseline_and_remedies_with_valid_switches():
     for name, recipe in T.TOY_RECIPES.items():
         assert set(recipe) <= accepted, name
     r = T.train_toy_gan(T.ring().sample, seed=0, **{**T.TOY_RECIPES["unrolled-5"], **FAST, "steps": 2})
-    assert r.final_samples.shape == (20, 2)
+    assert r.snapshots[-1].samples.shape == (20, 2)
 
 
 def test_zero_centred_penalties_are_the_mean_squared_input_gradient_at_reals_and_fakes():
@@ -119,14 +119,15 @@ def test_r3gan_recipe_trains_repeatably_with_both_penalties_recorded():
     a = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
     b = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST})
     # the same up to the order in which CPU threads sum the penalties' second gradients
-    np.testing.assert_allclose(a.final_samples, b.final_samples, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(a.snapshots[-1].samples, b.snapshots[-1].samples, rtol=0, atol=5e-5)
     assert (a.history["r1"] > 0).all() and (a.history["r2"] > 0).all()
     assert not a.history["gradient_penalty"].any() and np.isfinite(a.history["g_loss"]).all()
     plain = T.train_toy_gan(T.ring().sample, seed=2, **{**recipe, **FAST, "r1": 0.0, "r2": 0.0})
     assert not plain.history["r1"].any() and not plain.history["r2"].any()
     # the same first D loss (penalties are reported apart), then the penalised D moves differently
     assert plain.history["d_loss"][0] == pytest.approx(a.history["d_loss"][0], rel=1e-5)
-    assert np.abs(plain.final_samples - a.final_samples).max() > 5e-4  # ten times the repeat tolerance
+    # by ten times the repeat tolerance
+    assert np.abs(plain.snapshots[-1].samples - a.snapshots[-1].samples).max() > 5e-4
 
 
 def test_r1_r2_and_the_rpgan_loss_reject_bad_settings_in_one_line():

@@ -14,13 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def diagnose(run_dir: str | Path, n: int = 26_000, seed: int = 0, batch_size: int = 512,
-             k: int = 5, classifier=None, progress: bool = False, n_knn: int = 10_000) -> dict[str, object]:
+def diagnose(run_dir: str | Path, *args, **kwargs) -> dict[str, object]:
     """Mode coverage, reverse KL, precision/recall/density/coverage and FCD of a GAN or VAE run.
 
     See :func:`charlib.diagnostics.report.diagnose` (imported lazily: TensorFlow loads on first use).
     """
     from charlib.diagnostics.report import diagnose as _diagnose
 
-    return _diagnose(run_dir, n=n, seed=seed, batch_size=batch_size, k=k, classifier=classifier,
-                     progress=progress, n_knn=n_knn)
+    return _diagnose(run_dir, *args, **kwargs)

@@ -1,20 +1,18 @@
 """An attribute and pose classifier for sprites: the ruler that mode counting and PRDC measure with.
 
-To count the modes a generator covers we must say, for every generated image, which character it
-shows. Stacked MNIST does this with a digit classifier; here a small convolutional network with
-seven softmax heads reads a sprite's four appearance attributes (skin, hair, top, bottom: 6 values
-each, so 6**4 = 1296 appearance modes) and its pose (action, direction and frame). It is trained
-only on the 1000 *training* identities and scored on the 296 held-out ones, so a high held-out
-accuracy means it reads attributes, not memorised characters. Its penultimate layer is a compact
-feature space in which distances mean "looks like the same kind of sprite"; precision/recall,
-density/coverage and the Fréchet distance of :mod:`charlib.diagnostics.prdc` are computed there.
+To count the modes a generator covers we must say which character every generated image shows.
+Stacked MNIST does this with a digit classifier; here a small CNN with seven softmax heads reads a
+sprite's four appearance attributes (skin, hair, top, bottom: 6 values each, so 6**4 = 1296
+appearance modes) and its pose (action, direction, frame). It is trained only on the 1000
+*training* identities and scored on the 296 held-out ones, so a high held-out accuracy means it
+reads attributes, not memorised characters. Its penultimate layer is the feature space in which
+:mod:`charlib.diagnostics.prdc` computes precision/recall, density/coverage and the Fréchet distance.
 
-:func:`course_classifier` trains it once per image size (a minute or two on an idle 2-core CPU
-at 32×32, several times that at 64×64), caches it under ``output_dir("classifier_<size>")`` as a
-``.keras`` file (safe_mode loadable) with a JSON of its held-out accuracies, and afterwards only
-loads it. Every model accepts 32×32 and 64×64 sprites:
-other sizes are resized to the model's own (area averaging down, nearest neighbour up), and each
-model is trained on a mix of native renders and renders of the other size resized, so both work.
+:func:`course_classifier` trains it once per image size (a minute or two on an idle 2-core CPU at
+32×32, several times that at 64×64), caches it under ``output_dir("classifier_<size>")`` as a
+safe-mode ``.keras`` file with a JSON of its held-out accuracies, and afterwards only loads it.
+Each model is trained on native renders mixed with resized renders of the other size, and resizes
+32×32 and 64×64 sprites to its own size (area averaging down, nearest neighbour up).
 """
 
 from __future__ import annotations
@@ -37,19 +35,9 @@ from charlib.training import hardware
 from charlib.training.loop import fit_steps
 
 __all__ = [
-    "APPEARANCE_HEADS",
-    "HEADS",
-    "HEAD_SIZES",
-    "POSE_HEADS",
-    "QUICK_RECIPE",
-    "RECIPE",
-    "AttributeClassifier",
-    "course_classifier",
-    "evaluate_classifier",
-    "labels_of",
-    "make_classifier_model",
-    "resize_images",
-    "train_classifier",
+    "APPEARANCE_HEADS", "HEADS", "HEAD_SIZES", "POSE_HEADS", "QUICK_RECIPE", "RECIPE",
+    "AttributeClassifier", "course_classifier", "evaluate_classifier", "labels_of", "make_classifier_model",
+    "resize_images", "train_classifier"
 ]
 
 APPEARANCE_HEADS: tuple[str, ...] = sp.ATTRIBUTE_NAMES  # skin, hair, top, bottom
@@ -106,15 +94,11 @@ def labels_of(labels: sp.SpriteLabels) -> dict[str, np.ndarray]:
 
 
 def make_classifier_model(image_size: int = 32, width: int = 32, feature_dim: int = 128) -> keras.Model:
-    """A small CNN with one softmax head per attribute and pose label.
+    """A small CNN with one softmax head per attribute and pose label: ``{head: logits (N, classes)}``.
 
     Input: float32 pixel values (N, S, S, 3) in [0, 255] (rescaled inside to [-1, 1]). A full
     resolution 3×3 conv, then stride-2 convs (doubling the channels, at most 128) down to 4×4,
-    flatten, a Dense ``features`` layer (N, feature_dim) with ReLU, and a linear head per label.
-
-    Returns:
-        A functional model whose outputs are a dict ``{head: logits (N, classes)}``; the layer
-        named ``"features"`` is the penultimate representation.
+    flatten, the Dense ``"features"`` layer (N, feature_dim) with ReLU, and a linear head per label.
     """
     if image_size not in SIZES:
         raise ShapeError(f"the classifier is built for sizes {SIZES}, got {image_size}")
@@ -152,12 +136,8 @@ def make_classifier_model(image_size: int = 32, width: int = 32, feature_dim: in
 class AttributeClassifier:
     """A trained sprite classifier: labels, appearance modes and features of uint8 sprites.
 
-    Attributes:
-        model: the keras model (see :func:`make_classifier_model`).
-        image_size: the model's input size; other sizes are resized to it.
-        accuracy: held-out accuracies measured after training, e.g.
-            ``{"native_32": {"skin": 1.0, ...}, "native_64": {...}}`` (test identities only).
-        info: the recipe and timing it was trained with.
+    ``accuracy`` holds the held-out accuracies measured after training (test identities only), e.g.
+    ``{"native_32": {"skin": 1.0, ...}, "native_64": {...}}``; ``info`` the recipe and timing.
     """
 
     model: keras.Model
@@ -232,7 +212,6 @@ class AttributeClassifier:
 
 
 def _training_set(image_size: int, n: int, other_fraction: float, seed: int):
-    """Sprites of the training identities: mostly native renders, some of the other size resized."""
     n_other = int(round(n * other_fraction))
     native = sp.sample_sprites(n - n_other, size=image_size, seed=seed, split="train")
     other_size = 64 if image_size == 32 else 32
@@ -276,20 +255,10 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
                      colour_jitter: float | None = None) -> AttributeClassifier:
     """Train a classifier on sprites of the 1000 training identities; score it on the 296 others.
 
-    Args:
-        image_size: 32 or 64, the model's input size.
-        quick: start from :data:`QUICK_RECIPE` (seconds, much less accurate) instead of :data:`RECIPE`.
-        n_train, epochs, seed: override the recipe (smaller values for quick experiments).
-        blur, colour_jitter: override the recipe's augmentation (see :func:`degrade`; 0: none).
-        progress: a progress bar on stderr (stdout stays clean for ``--json`` output).
-        n_eval: held-out sprites per evaluation size.
-
-    Returns:
-        The :class:`AttributeClassifier`, with ``accuracy`` measured on held-out identities at
-        32×32 and 64×64 native renders.
-
-    Raises:
-        TrainingDiverged: when a loss becomes NaN or infinite (the shared loop's guard).
+    ``quick`` starts from :data:`QUICK_RECIPE` (seconds, much less accurate) instead of
+    :data:`RECIPE`; the other settings override the recipe (``blur`` and ``colour_jitter``: see
+    :func:`degrade`). ``accuracy`` is measured on ``n_eval`` held-out sprites at 32×32 and 64×64.
+    The progress bar goes to stderr (stdout stays clean for ``--json`` output).
     """
     recipe = dict(QUICK_RECIPE if quick else RECIPE)
     recipe.update({k: v for k, v in {"n_train": n_train, "epochs": epochs, "seed": seed, "blur": blur,
@@ -343,13 +312,11 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     return clf
 
 
-def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int = 4000, seed: int = 1,
-                        split: str = "test") -> dict[str, float]:
-    """Accuracy per head (and of the whole appearance mode) on ``n`` native renders at ``size``.
-
-    ``split="test"`` (the default) uses the 296 held-out identities the classifier never saw.
-    """
-    s = sp.sample_sprites(n, size=size, seed=seed, split=split)
+def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int = 4000,
+                        seed: int = 1) -> dict[str, float]:
+    """Accuracy per head (and of the whole appearance mode) on ``n`` native renders at ``size`` of
+    the 296 held-out identities the classifier never saw."""
+    s = sp.sample_sprites(n, size=size, seed=seed, split="test")
     pred = classifier.predict(s.images)
     truth = labels_of(s.labels)
     acc = {h: float(np.mean(pred[h] == truth[h])) for h in HEADS}

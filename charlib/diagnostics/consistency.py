@@ -1,21 +1,14 @@
 """Identity consistency and pose accuracy: is a generated cycle one character, in the asked poses?
 
 A conditional generator animates a character by drawing it under 8 frame conditions from one
-identity code. Two things can go wrong, and the attribute classifier
-(:mod:`charlib.diagnostics.classifier`) measures both:
-
-* **identity drift**: the frames of one cycle show different characters. For each cycle we read the
-  four appearance attributes (skin, hair, top, bottom) on every frame. *Cycle consistency* is the
-  fraction of cycles in which all four attributes have one value on all frames (strict: one
-  flicker in one frame fails the whole cycle). *Frame agreement* is the fraction of frames whose
-  four attributes all equal the cycle's majority values (lenient: one odd frame costs 1/8 of a
-  cycle).
-* **wrong pose**: the frame does not show the requested action, direction or frame. *Pose
-  accuracy* is the fraction of frames where the classifier reads the requested value, per pose
-  label, and for action and frame together.
-
-Both are only as good as the classifier, so the benchmark scores real cycles the same way: their
-figures are the ceiling a generator can reach with this ruler.
+identity code, and the attribute classifier (:mod:`charlib.diagnostics.classifier`) checks two
+things that can go wrong. **Identity drift**: reading the four appearance attributes on every frame,
+*cycle consistency* is the fraction of cycles in which all four keep one value on all frames
+(strict: one flicker fails the cycle), and *frame agreement* the fraction of frames whose four
+attributes all equal the cycle's majority (lenient: one odd frame costs 1/8 of a cycle). **Wrong
+pose**: *pose accuracy* is the fraction of frames where the classifier reads the requested action,
+direction or frame, per label and for action and frame together. Both are only as good as the
+classifier, so the benchmark scores real cycles the same way: the ceiling with this ruler.
 """
 
 from __future__ import annotations
@@ -40,17 +33,8 @@ def _majority(values: np.ndarray) -> np.ndarray:
 
 
 def identity_consistency(appearance: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """How consistently each cycle's frames show one character.
-
-    Args:
-        appearance: predicted attribute values per frame, ``{"skin": (N, T) int, "hair": ...,
-            "top": ..., "bottom": ...}`` for N cycles of T frames.
-
-    Returns:
-        ``cycle_consistency`` (fraction of cycles with all 4 attributes constant over all T
-        frames), ``frame_agreement`` (fraction of frames whose 4 attributes all equal the cycle's
-        majority), and ``<attribute>_agreement`` per attribute.
-    """
+    """``cycle_consistency``, ``frame_agreement`` and ``<attribute>_agreement`` per attribute, from the
+    predicted attributes per frame, ``{"skin": (N, T) int, "hair": ..., "top": ..., "bottom": ...}``."""
     missing = [k for k in APPEARANCE if k not in appearance]
     if missing:
         raise ShapeError(f"appearance predictions lack {missing}")
@@ -72,17 +56,9 @@ def identity_consistency(appearance: Mapping[str, np.ndarray]) -> dict[str, floa
 
 def pose_accuracy(predicted: Mapping[str, np.ndarray], action: np.ndarray, direction: np.ndarray,
                   frame: np.ndarray) -> dict[str, float]:
-    """Fraction of frames whose predicted pose is the requested one.
-
-    Args:
-        predicted: ``{"action": (N, T), "direction": (N, T), "frame": (N, T)}`` int predictions.
-        action, direction, frame: the requested indices, broadcastable to (N, T) (for cycles:
-            action and direction (N, 1), frame (T,)).
-
-    Returns:
-        ``action_accuracy``, ``direction_accuracy``, ``frame_accuracy``,
-        ``action_frame_accuracy`` (both right at once) and ``pose_accuracy`` (all three right).
-    """
+    """Fraction of frames whose predicted pose (``{"action", "direction", "frame"}``: (N, T) ints) is the
+    requested one, broadcast to (N, T): ``<label>_accuracy``, ``action_frame_accuracy`` (both right)
+    and ``pose_accuracy`` (all three right)."""
     pa, pd, pf = (np.asarray(predicted[k]) for k in ("action", "direction", "frame"))
     a, d, f = (np.broadcast_to(np.asarray(v), pa.shape) for v in (action, direction, frame))
     hit_a, hit_d, hit_f = pa == a, pd == d, pf == f
@@ -94,11 +70,8 @@ def pose_accuracy(predicted: Mapping[str, np.ndarray], action: np.ndarray, direc
 def score_cycles(classifier, cycles: np.ndarray, action: np.ndarray,
                  direction: np.ndarray) -> dict[str, float]:
     """Identity consistency and pose accuracy of cycles (N, 8, S, S, 3) uint8 asked to show
-    ``action`` and ``direction`` (indices, (N,) or scalars) in frames 0..7.
-
-    ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier` (anything
-    with ``predict(images) -> dict of (M,) int arrays``).
-    """
+    ``action`` and ``direction`` (indices, (N,) or scalars) in frames 0..7; ``classifier``: anything
+    with ``predict(images) -> dict of (M,) int arrays``, such as an ``AttributeClassifier``."""
     arr = np.asarray(cycles)
     if arr.ndim != 5 or arr.shape[1] != sk.N_FRAMES:
         raise ShapeError(f"cycles must have shape (N, {sk.N_FRAMES}, S, S, 3), got {arr.shape}")

@@ -1,23 +1,19 @@
 """Does the model copy its training images? Nearest neighbours of samples in the training set.
 
-A generative model trained on a small folder can reach good-looking samples by memorising: each
-sample is then (nearly) one of the training images. Looking at the samples alone cannot tell, so
-we look at each sample next to its nearest training images, in pixel space (the same picture,
-pixel for pixel) and in a feature space (the same character, perhaps shifted or recoloured a
-little). One number summarises it. Let $d(x) = \\min_{t \\in T} \\lVert f(x) - f(t) \\rVert$ be
-the distance from an image to its nearest training image. Real images the model never saw (a
-held-out set $H$ from the same source) give the distances a *new* image of this kind has; a model
-that generalises draws samples at similar distances, while a model that copies draws them much
-closer. So we report
+A model trained on a small folder can reach good-looking samples by memorising, and the samples
+alone cannot tell. So we look at each sample next to its nearest training images, in pixel space
+(the same picture) and in a feature space (the same character, perhaps shifted or recoloured). Let
+$d(x) = \\min_{t \\in T} \\lVert f(x) - f(t) \\rVert$ be the distance from an image to its nearest
+training image. Real images the model never saw (a held-out set $H$) give the distances a *new*
+image has; a model that generalises draws samples at similar distances, one that copies much closer:
 
 $$\\text{NN ratio} = \\frac{\\operatorname{median}_{x \\in \\text{samples}} d(x)}
 {\\operatorname{median}_{h \\in H} d(h)},$$
 
-well below 1 for a copying model and about 1 (or above, for worse samples) otherwise, and the
-*copy fraction*: the share of samples closer to the training set than 95% of held-out images are.
-Pixel distances are root-mean-square differences of [0, 1] intensities (0 is an exact copy, 1 is
-black against white); feature distances use any function ``images -> (N, D)`` features, such as
-``course_classifier(size).features`` from :mod:`charlib.diagnostics.classifier`.
+well below 1 for a copying model and about 1 (or above) otherwise; the *copy fraction* is the share
+of samples closer to the training set than 95% of held-out images are. Pixel distances are RMS
+differences of [0, 1] intensities (0: an exact copy); feature distances use any function
+``images -> (N, D)``, such as ``course_classifier(size).features``.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from charlib.base.images import check_images
 from charlib.errors import ShapeError
 
 FeatureFn = Callable[[np.ndarray], np.ndarray]
@@ -37,19 +34,15 @@ __all__ = ["FeatureFn", "MemorisationReport", "Neighbours", "mean_pairwise_dista
 
 
 def _check_images(images: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(images)
-    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise ShapeError(f"{name} must be uint8 images (N, H, W, 3), got {arr.dtype} {arr.shape}")
+    arr = check_images(images, name)
     if len(arr) == 0:
         raise ShapeError(f"{name} is empty")
     return arr
 
 
 def pixel_features(images: np.ndarray) -> np.ndarray:
-    """Flattened [0, 1] pixels scaled by 1/sqrt(D), so Euclidean distance = RMS pixel difference.
-
-    images: uint8 (N, H, W, 3) -> (N, H*W*3) float32.
-    """
+    """uint8 (N, H, W, 3) to (N, H*W*3) float32: [0, 1] pixels scaled by 1/sqrt(D), so that Euclidean
+    distance is the RMS pixel difference."""
     arr = _check_images(images, "images")
     flat = arr.reshape(len(arr), -1).astype(np.float32) / 255.0
     return flat / np.sqrt(flat.shape[1], dtype=np.float32)
@@ -65,10 +58,7 @@ class Neighbours:
 
 def nearest_neighbours(queries: np.ndarray, reference: np.ndarray, k: int = 1,
                        batch_size: int = 512) -> Neighbours:
-    """Exact Euclidean k-nearest neighbours of feature rows (N, D) among reference rows (M, D).
-
-    Distances are sorted ascending along each row.
-    """
+    """Exact Euclidean k-nearest neighbours, nearest first, of feature rows (N, D) among rows (M, D)."""
     q = np.asarray(queries, np.float32)
     r = np.asarray(reference, np.float32)
     if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1]:
@@ -94,16 +84,9 @@ def nearest_neighbours(queries: np.ndarray, reference: np.ndarray, k: int = 1,
 
 @dataclass(frozen=True)
 class MemorisationReport:
-    """Nearest-training-image distances of samples and of held-out real images, in one space.
-
-    Attributes:
-        space: "pixel" or the name of the feature space.
-        sample_nn: (N,) distance of each sample to its nearest training image.
-        heldout_nn: (M,) the same for held-out real images (None without a held-out set).
-        nn_ratio: median(sample_nn) / median(heldout_nn); well below 1 means copying.
-        copy_fraction: share of samples closer than the 5th percentile of ``heldout_nn``.
-        neighbours: each sample's k nearest training images.
-    """
+    """Nearest-training-image distances of samples (``sample_nn``) and of held-out real images
+    (``heldout_nn``, None without a held-out set) in one ``space``; ``nn_ratio`` is the ratio of their
+    medians and ``copy_fraction`` the share of samples closer than the 5th percentile of ``heldout_nn``."""
 
     space: str
     sample_nn: np.ndarray
@@ -113,7 +96,6 @@ class MemorisationReport:
     neighbours: Neighbours
 
     def summary(self) -> str:
-        """One line: the medians, the NN ratio and the copy fraction."""
         line = (f"{self.space}: samples' median distance to the nearest training image "
                 f"{np.median(self.sample_nn):.4f}")
         if self.heldout_nn is None:
@@ -130,13 +112,9 @@ def memorisation_report(samples: np.ndarray, train: np.ndarray, heldout: np.ndar
                         k: int = 3) -> MemorisationReport:
     """Compare generated ``samples`` with the ``train`` images they may copy (uint8, (N, H, W, 3)).
 
-    Args:
-        samples: generated images.
-        train: the images the model was trained on.
-        heldout: real images of the same kind the model never saw (gives the NN ratio).
-        features: images -> (N, D) features; None compares pixels (:func:`pixel_features`).
-        space: a name for the report ("pixel" or "features" by default).
-        k: how many nearest training images to keep per sample (for :func:`plot_nearest`).
+    ``heldout`` real images the model never saw give the NN ratio; ``features`` (None: pixels,
+    :func:`pixel_features`) sets the space; ``k`` nearest training images are kept per sample for
+    :func:`plot_nearest`.
     """
     samples = _check_images(samples, "samples")
     train = _check_images(train, "train")
@@ -168,8 +146,7 @@ def memorisation_check(samples: np.ndarray, train: np.ndarray, heldout: np.ndarr
 def mean_pairwise_distance(features: np.ndarray, n_pairs: int = 2000, seed: int = 0) -> float:
     """Diversity: the mean distance between random pairs of distinct rows of features (N, D).
 
-    A collapsed model's samples are close to one another; compare with the same number for real
-    images (e.g. of :func:`pixel_features`).
+    A collapsed model's samples are close to one another; compare with the same number for real images.
     """
     f = np.asarray(features, np.float32)
     if f.ndim != 2 or len(f) < 2:

@@ -1,23 +1,18 @@
 """Mode counting on sprites: how many of the 1296 characters a generator draws, and how evenly.
 
-This is the sprite version of the Stacked-MNIST protocol (VEEGAN, PacGAN): draw N images from the
-generator (10,000 by default), let a classifier trained on real data name each one's appearance
-mode, and histogram the modes. Two numbers summarise the histogram:
+The sprite version of the Stacked-MNIST protocol (VEEGAN, PacGAN): draw N images (10,000 by
+default), let a classifier trained on real data name each one's appearance mode, and histogram
+the modes. **Modes covered** counts the modes of the reference set S (all 1296 characters, or the
+1000 training identities) that received a sample. The **reverse KL** ``KL(q ‖ p) = Σ_{k∈S} q_k
+log(q_k / p_k)`` compares the generated histogram q over S (samples outside S are left out and
+reported as ``outside_fraction``) with the uniform ``p_k = 1/|S|``; empty bins add nothing, so it is
+finite: 0 for an even histogram, ``log |S|`` when every sample is one character. The forward
+``KL(p ‖ q)`` would be infinite as soon as one mode is missed.
 
-* **modes covered**: how many modes of the reference set S received at least one sample, out of |S|
-  (S is every one of the 1296 characters, or the 1000 training identities a run was trained on);
-* **reverse KL**, ``KL(q ‖ p) = Σ_{k∈S} q_k log(q_k / p_k)``, where q is the generated histogram
-  over S (samples classified outside S are left out and reported as ``outside_fraction``) and p is
-  the true, uniform distribution ``p_k = 1/|S|``. Empty bins (q_k = 0) add nothing, the limit of
-  ``q log q``, so the KL is always finite; it is 0 for a perfectly even histogram and ``log |S|``
-  when every sample is one character. It is "reverse" because the generated distribution comes
-  first; the forward ``KL(p ‖ q)`` would be infinite as soon as one mode is missed.
-
-A finite sample is never perfectly even: 10,000 draws from the exact uniform distribution over
-1296 modes give a KL of about 0.06 and miss a mode now and then (:func:`uniform_floor`). That is
-the floor any generator is measured against; :func:`charlib.diagnostics.report.real_floor`
-measures it with real sprites through the same classifier. Per-attribute marginals and the most over- and
-under-produced modes (drawn by :func:`plot_mode_rows`) tell *which* characters a generator
+A finite sample is never perfectly even: 10,000 uniform draws over 1296 modes give a KL of about
+0.06 and miss a mode now and then (:func:`uniform_floor`; :func:`charlib.diagnostics.report.real_floor`
+measures it with real sprites through the same classifier). Per-attribute marginals and the most
+over- and under-produced modes (:func:`plot_mode_rows`) tell *which* characters a generator
 favours or forgets.
 """
 
@@ -33,21 +28,13 @@ from charlib.data.sprites import split_modes
 from charlib.errors import ShapeError
 
 __all__ = [
-    "ModeReport",
-    "count_modes",
-    "mode_report",
-    "plot_mode_rows",
-    "reverse_kl",
-    "split_modes",
-    "uniform_floor",
+    "ModeReport", "count_modes", "mode_report", "plot_mode_rows", "reverse_kl", "split_modes",
+    "uniform_floor"
 ]
 
 
 def reverse_kl(counts: np.ndarray) -> float:
-    """``KL(q ‖ uniform)`` in nats for a histogram ``counts`` (K,) over K modes; NaN if empty.
-
-    ``q = counts / counts.sum()``; bins with no sample contribute 0.
-    """
+    """``KL(q ‖ uniform)`` (nats) of ``q = counts / counts.sum()``; empty bins add 0, no count gives NaN."""
     c = np.asarray(counts, dtype=np.float64)
     total = c.sum()
     if c.ndim != 1 or len(c) == 0 or (c < 0).any():
@@ -60,14 +47,8 @@ def reverse_kl(counts: np.ndarray) -> float:
 
 @dataclass(eq=False)
 class ModeReport:
-    """The mode histogram of N classified images and what it says.
-
-    Attributes:
-        modes: (N,) int64 the mode of each image (as classified).
-        counts: (1296,) int64 images per mode, over all modes.
-        support: the reference modes S (sorted), e.g. ``split_modes("train")``.
-        split: the name of S (``"all"``, ``"train"``, ``"test"``).
-    """
+    """The mode histogram of N classified images: ``modes`` (N,), ``counts`` (1296,) over all modes,
+    and the sorted reference modes S, ``support`` (e.g. ``split_modes("train")``), named by ``split``."""
 
     modes: np.ndarray
     counts: np.ndarray
@@ -93,7 +74,6 @@ class ModeReport:
 
     @property
     def coverage(self) -> float:
-        """modes covered / |S|."""
         return self.modes_covered / self.n_modes
 
     @property
@@ -117,10 +97,7 @@ class ModeReport:
         return self.n / self.n_modes
 
     def over_produced(self, k: int = 8) -> list[tuple[int, int]]:
-        """The k modes of S with the most images, as (mode, count), most first (ties: lower id).
-
-        Only modes with at least one image are listed, so there may be fewer than k.
-        """
+        """Up to k modes of S with images, as (mode, count), the most first (ties: lower id)."""
         c = self.support_counts
         order = np.lexsort((self.support, -c))[:k]
         return [(int(self.support[i]), int(c[i])) for i in order if c[i] > 0]
@@ -165,20 +142,15 @@ def mode_report(modes: np.ndarray, split: str = "all") -> ModeReport:
 
 
 def count_modes(images: np.ndarray, classifier, split: str = "all", batch_size: int = 512) -> ModeReport:
-    """Classify uint8 sprites (N, H, W, 3) into appearance modes and histogram them.
-
-    ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier`.
-    """
+    """Histogram the appearance modes an ``AttributeClassifier`` reads in uint8 sprites (N, H, W, 3)."""
     return mode_report(classifier.mode_ids(check_images(images), batch_size=batch_size), split)
 
 
 def uniform_floor(n: int = 10_000, n_modes: int = sp.N_MODES, trials: int = 20,
                   seed: int = 0) -> dict[str, float]:
-    """What a *perfect* generator scores with ``n`` samples: multinomial draws, uniform over modes.
-
-    Returns the mean over ``trials`` of the reverse KL and of the modes covered (and their std).
-    For n = 10,000 and 1296 modes the KL is about 0.06, close to ``(K - 1) / (2n)``.
-    """
+    """What a *perfect* generator scores with ``n`` samples: the mean and std over ``trials`` uniform
+    multinomial draws of the reverse KL (for 10,000 over 1296 modes about 0.06, close to ``(K - 1) /
+    (2n)``) and of the modes covered."""
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n, np.full(n_modes, 1.0 / n_modes), size=trials)
     kls = np.array([reverse_kl(c) for c in counts])
@@ -188,31 +160,19 @@ def uniform_floor(n: int = 10_000, n_modes: int = sp.N_MODES, trials: int = 20,
             "n": n, "n_modes": n_modes}
 
 
-def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, size: int | None = None,
-                   title: str | None = None):
+def plot_mode_rows(report: ModeReport, images: np.ndarray, k: int = 8, title: str | None = None):
     """Two rows of pictures: the k most over-produced modes (a generated example of each) and the
-    k most under-produced ones (drawn by the procedural renderer, walking, facing front), with
-    their counts against the even share N/|S|.
-
-    Args:
-        report: from :func:`count_modes` on ``images``.
-        images: the same uint8 images (N, H, W, 3), in the same order.
-        k: modes per row.
-        size: the render size of the under-produced row (default: the images' size).
-        title: a title over the figure.
-
-    Returns:
-        The matplotlib figure.
+    k most under-produced ones (rendered at the images' size, walking, facing front), with their counts
+    against the even share N/|S|. ``images`` are the ones ``report`` counted, in the same order.
     """
     import matplotlib.pyplot as plt
 
     arr = check_images(images)
     if len(arr) != report.n:
         raise ShapeError(f"got {len(arr)} images for a report of {report.n}")
-    size = size or arr.shape[1]
     over, under = report.over_produced(k), report.under_produced(k)
     over_imgs = [arr[np.flatnonzero(report.modes == m)[0]] for m, _ in over]
-    under_imgs = sp.render(sp.attributes_of(np.array([m for m, _ in under])), size=size)
+    under_imgs = sp.render(sp.attributes_of(np.array([m for m, _ in under])), size=arr.shape[1])
     fig, axes = plt.subplots(2, k, figsize=(1.35 * k, 3.6), squeeze=False)
     expected = report.expected_count()
     for row, (pairs, pics, label) in enumerate(((over, over_imgs, "over-produced"),

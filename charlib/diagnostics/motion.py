@@ -1,21 +1,14 @@
 """Is generated motion like real motion? Simple physical statistics of joint tracks.
 
 A clip is 8 frames of 15 joints in pixels, (8, 15, 2). Generated clips can look plausible frame by
-frame and still be wrong as motion, so we compare real and generated clips on statistics that a
-person sees as "wrong" at once:
-
-* **bone-length variation**: a limb cannot stretch. Per clip and bone, the standard deviation of the
-  bone's 2-D length over the frames divided by its mean (the 2-D projection foreshortens some
-  bones a little even in real motion, so compare with the real figure rather than with 0);
-* **ground contact**: in walk and wave clips the lower ankle rests on the ground in every frame; the
-  mean distance (pixels) between the lower ankle and the ground line shows floating or sinking feet;
-* **joint speed**: mean distance a joint moves between consecutive frames (pixels per frame,
-  including the step from the last frame back to the first, since clips loop);
-* **loop closure**: the step from the last frame back to the first, divided by the clip's mean step
-  (about 1 for a smooth loop, much more for a jump at the seam);
-* **nearest real clip**: RMSE (pixels) from each clip to its nearest clip of a reference set.
-  Generated clips far from every real one are implausible; generated clips much closer than
-  held-out real clips are copies.
+frame and still be wrong as motion, so real and generated clips are compared on statistics a
+person sees as "wrong" at once: **bone-length variation** (a limb cannot stretch; the 2-D
+projection foreshortens some bones a little even in real motion, so compare with the real figure,
+not with 0), **ground contact** (in walk and wave clips the lower ankle rests on the ground line),
+**joint speed** (pixels per frame, the loop's step from the last frame back to the first included),
+**loop closure** (that last step over the clip's mean step: about 1 for a smooth loop) and the
+**nearest real clip** (RMSE in pixels: far from every real clip is implausible, much closer than
+held-out real clips is a copy).
 """
 
 from __future__ import annotations
@@ -75,10 +68,8 @@ def nearest_clip_rmse(clips: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def motion_statistics(joints: np.ndarray, actions: np.ndarray, size: int) -> dict[str, float]:
-    """All the statistics above for clips (N, T, 15, 2) with their action indices (N,).
-
-    Ground contact is taken over the walk and wave clips only (jumps leave the ground).
-    """
+    """All the statistics above for clips (N, T, 15, 2) with their action indices (N,); ground contact
+    over the walk and wave clips only (jumps leave the ground)."""
     j = _check(joints)
     acts = np.broadcast_to(np.asarray(actions), (len(j),))
     grounded = np.isin(acts, [sk.ACTIONS.index("walk"), sk.ACTIONS.index("wave")])

@@ -18,8 +18,8 @@ reaching its k-th nearest neighbour in its own set: the union of the balls estim
   is the FID; in our classifier's features it is a *Fréchet classifier distance* (FCD), and its
   values are not comparable with published FIDs.
 
-Distances are computed in row blocks (``block`` rows at a time), so 10,000 × 10,000 sets need
-tens of megabytes, not gigabytes. The matrix square roots use symmetric eigendecompositions, no scipy.
+Distances are computed ``block`` rows at a time, so 10,000 × 10,000 sets need tens of megabytes,
+not gigabytes; the matrix square roots use symmetric eigendecompositions, no scipy.
 """
 
 from __future__ import annotations
@@ -29,12 +29,8 @@ import numpy as np
 from charlib.errors import ShapeError
 
 __all__ = [
-    "frechet_distance",
-    "frechet_distance_gaussians",
-    "kth_neighbour_distances",
-    "nearest_distances",
-    "prdc",
-    "sqrtm_psd",
+    "frechet_distance", "frechet_distance_gaussians", "kth_neighbour_distances", "nearest_distances",
+    "prdc", "sqrtm_psd"
 ]
 
 
@@ -54,10 +50,7 @@ def _sq_dist_block(a: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray
 
 
 def kth_neighbour_distances(x: np.ndarray, k: int = 5, block: int = 1024) -> np.ndarray:
-    """Distance (N,) from every point of ``x`` (N, D) to its k-th nearest *other* point in ``x``.
-
-    This is the radius of each point's k-NN ball. Needs N > k.
-    """
+    """Distance (N,) from each point of ``x`` (N, D) to its k-th nearest *other* point: its k-NN radius."""
     x = _check(x, "x")
     if not 1 <= k < len(x):
         raise ShapeError(f"k must be in [1, N) = [1, {len(x)}), got {k}")
@@ -101,14 +94,7 @@ def prdc(real_features: np.ndarray, fake_features: np.ndarray, k: int = 5,
     * density   = (1/(kM)) Σ_j Σ_i 1[‖f_j − r_i‖ ≤ NND_k(r_i)]
     * coverage  = (1/N) Σ_i 1[min_j ‖r_i − f_j‖ ≤ NND_k(r_i)]
 
-    Args:
-        real_features: (N, D) features of real images.
-        fake_features: (M, D) features of generated images (same D).
-        k: the neighbour that sets each ball's radius (5 as recommended by Naeem et al.).
-        block: rows of the distance matrix held in memory at once.
-
-    Returns:
-        ``{"precision", "recall", "density", "coverage"}`` as floats; all but density are in [0, 1].
+    k = 5 is the choice Naeem et al. recommend. All but density are in [0, 1].
     """
     real, fake = _check(real_features, "real_features"), _check(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
@@ -156,11 +142,8 @@ def frechet_distance_gaussians(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndar
 
 
 def frechet_distance(real_features: np.ndarray, fake_features: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D).
-
-    Uses the unbiased sample covariances (needs at least 2 points per set). In the sprite
-    classifier's features this is the course's *Fréchet classifier distance* (FCD), not an FID.
-    """
+    """Fréchet distance between Gaussians fitted (unbiased covariances: 2 points at least) to feature
+    sets (N, D) and (M, D); in the sprite classifier's features, the course's FCD, not an FID."""
     real, fake = _check(real_features, "real_features"), _check(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
         raise ShapeError(f"real and fake features differ in dimension: {real.shape[1]} vs {fake.shape[1]}")

@@ -1,23 +1,18 @@
 """Diagnose a trained run: every mode-collapse measurement of a GAN or VAE run folder in one call.
 
 :func:`diagnose` draws N images from a run's generator (a GAN's, or a VAE's decoder fed with prior
-samples z ~ N(0, I)), draws N real sprites of the run's image size from the identities it was
-trained on as the reference, and measures both through the sprite classifier: modes covered and
-reverse KL (:mod:`charlib.diagnostics.modes`), precision, recall, density and coverage, and the
-Fréchet classifier distance (:mod:`charlib.diagnostics.prdc`). :func:`real_floor` runs the same
-protocol with a second set of real sprites in place of the generated ones: the best any generator
-can score with that N. ``charlib diagnose --checkpoint DIR`` prints the same numbers.
+samples z ~ N(0, I)) and N real sprites of its image size from the identities it was trained on,
+and measures both through the sprite classifier: modes covered and reverse KL
+(:mod:`charlib.diagnostics.modes`), precision, recall, density, coverage and the Fréchet classifier
+distance (:mod:`charlib.diagnostics.prdc`); ``charlib diagnose --checkpoint DIR`` prints them.
+:func:`real_floor` puts a second set of real sprites in place of the generated ones: the best any
+generator can score with that N. A run trained on an image folder has no appearance labels, so
+mode counting is skipped (and says so); the other metrics use the folder's images.
 
-A run trained on an image folder has no appearance labels, so mode counting is skipped (and says
-so); precision/recall/density/coverage and the Fréchet distance are still computed against the
-folder's images, in the sprite classifier's feature space.
-
-The defaults follow the papers' protocol: modes are counted on 26,000 samples, as PacGAN and
-VEEGAN do on Stacked MNIST, and the k-NN metrics (precision, recall, density, coverage) and the
-Fréchet distance use the first 10,000 of them, as the density-and-coverage paper does (their cost
-grows with the square of N). The result also carries ``kl_floor``, the reverse KL that a perfect
-generator's N samples would still show from sampling alone: the plug-in estimate of a K-bin
-histogram from N draws has expectation about (K − 1) / (2N) nats.
+As in the papers, modes are counted on 26,000 samples (PacGAN and VEEGAN on Stacked MNIST) and the
+k-NN metrics and the Fréchet distance, whose cost grows with N², use the first 10,000 (the
+density-and-coverage paper). ``kl_floor`` is the reverse KL a perfect generator's N samples would
+still show: the plug-in estimate from a K-bin histogram of N draws is about (K − 1) / (2N) nats.
 """
 
 from __future__ import annotations
@@ -38,6 +33,7 @@ __all__ = ["diagnose", "format_diagnosis", "real_floor"]
 MIN_N = 16
 N_MODES_DEFAULT = 26_000  # samples whose modes are counted (PacGAN, VEEGAN)
 N_KNN_DEFAULT = 10_000  # of them, the ones the k-NN metrics and the Fréchet distance use
+_MODE_KEYS = ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")
 
 
 def kl_floor(n_modes: int, n: int) -> float:
@@ -45,13 +41,11 @@ def kl_floor(n_modes: int, n: int) -> float:
     return (n_modes - 1) / (2 * n)
 
 
-def _classifier_for(image_size: int, classifier, progress: bool):
+def _classifier_for(classifier, progress: bool):
     """The given classifier, else the course's 32×32 one for every run size: larger samples are
     averaged down to 32×32 (its held-out accuracy on native 64×64 renders is measured too), it
     trains in a fraction of the 64×64 model's time, and runs of both sizes share one feature space."""
-    if classifier is not None:
-        return classifier
-    return clf_mod.course_classifier(32, progress=progress)
+    return clf_mod.course_classifier(32, progress=progress) if classifier is None else classifier
 
 
 def _metrics(real: np.ndarray, fake: np.ndarray, clf, k: int, batch_size: int) -> dict[str, float]:
@@ -67,12 +61,10 @@ def _sample(run_dir: Path, n: int, seed: int, batch_size: int) -> tuple[np.ndarr
 
     config = RunFolder.open(run_dir).config
     sample, latent_dim = load_sampler(str(run_dir))
-    rng = np.random.default_rng(seed)
-    parts = []
-    for start in range(0, n, batch_size):  # the same z for a seed, whatever the batch size
-        parts.append(rng.standard_normal((min(batch_size, n - start), latent_dim)).astype(np.float32))
-    images = np.concatenate([sample(z) for z in parts])
-    return images, config
+    rng = np.random.default_rng(seed)  # the same z for a seed, whatever the batch size
+    parts = [rng.standard_normal((min(batch_size, n - start), latent_dim)).astype(np.float32)
+             for start in range(0, n, batch_size)]
+    return np.concatenate([sample(z) for z in parts]), config
 
 
 def _reference(config: dict, n: int, seed: int) -> tuple[np.ndarray, str]:
@@ -94,28 +86,17 @@ def _reference(config: dict, n: int, seed: int) -> tuple[np.ndarray, str]:
 def diagnose(run_dir: str | Path, n: int = N_MODES_DEFAULT, seed: int = 0, batch_size: int = 512,
              k: int = 5, classifier=None, progress: bool = False,
              n_knn: int = N_KNN_DEFAULT) -> dict[str, object]:
-    """Measure mode collapse and sample quality of a GAN or VAE run folder.
+    """Measure mode collapse and sample quality of a GAN or VAE run folder (its latest checkpoint).
 
-    Args:
-        run_dir: a run folder written by ``train_gan`` or ``train_vae`` (its latest checkpoint is used).
-        n: generated images (and real reference images) to draw, in batches of ``batch_size``;
-            all of them are classified into modes.
-        n_knn: of those, how many (generated and real) the k-NN metrics and the Fréchet distance use.
-        seed: seeds the latent vectors and the real reference sprites.
-        batch_size: images generated and classified at a time.
-        k: the neighbour that sets the k-NN radii of precision/recall/density/coverage.
-        classifier: an ``AttributeClassifier`` (default: ``course_classifier(32)`` for runs of any
-            size, trained on first use: a minute or two).
-        progress: show the classifier's training progress (on stderr) if it must be trained.
-
-    Returns:
-        A JSON-ready dict: ``run, model, image_size, n, seed, data, reference`` and the metrics
-        ``modes_covered, n_modes, mode_coverage, kl, kl_floor, outside_fraction`` (None for a run
-        trained on an image folder), ``precision, recall, density, coverage, frechet_distance``,
-        plus ``modes`` (marginals and the most over- and under-produced modes) and ``seconds``.
-
-    Raises:
-        CharlibError: ``run_dir`` is not a run folder, holds no checkpoint, or ``n`` is too small.
+    ``n`` generated and ``n`` real images are drawn (``seed`` seeds the latents and the real
+    sprites) and all classified into modes; the first ``n_knn`` of each feed the k-NN metrics, whose
+    balls reach the ``k``-th neighbour, and the Fréchet distance. ``classifier`` defaults to
+    ``course_classifier(32)``, trained on first use (a minute or two; ``progress`` shows it).
+    Returns a JSON-ready dict: ``run, model, image_size, n, seed, data, reference``, the metrics
+    ``modes_covered, n_modes, mode_coverage, kl, kl_floor, outside_fraction`` (None for a run on an
+    image folder), ``precision, recall, density, coverage, frechet_distance``, ``modes`` (marginals,
+    the most over- and under-produced modes) and ``seconds``. Raises ``CharlibError`` when
+    ``run_dir`` is not a run folder or holds no checkpoint, and ``ShapeError`` when ``n`` is too small.
     """
     start = time.perf_counter()
     run_dir = Path(run_dir)
@@ -133,17 +114,15 @@ def diagnose(run_dir: str | Path, n: int = N_MODES_DEFAULT, seed: int = 0, batch
     real, reference = _reference(config, n, seed + 1)
     if len(real) <= k:
         raise CharlibError(f"only {len(real)} reference images; need more than k={k}")
-    clf = _classifier_for(fake.shape[1], classifier, progress)
+    clf = _classifier_for(classifier, progress)
     result: dict[str, object] = {
         "run": str(run_dir), "model": config.get("model"), "image_size": int(fake.shape[1]), "n": n,
         "seed": seed, "data": config.get("data", "sprites"), "reference": reference,
         "n_reference": int(len(real)), "k": k, "n_knn": min(n_knn, n),
     }  # fmt: skip
     if result["data"] == "sprites":
-        report = count_modes(fake, clf, split=reference, batch_size=batch_size)
-        summary = report.summary()
-        result.update({key: summary[key] for key in
-                       ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+        summary = count_modes(fake, clf, split=reference, batch_size=batch_size).summary()
+        result.update({key: summary[key] for key in _MODE_KEYS})
         result["kl_floor"] = round(kl_floor(int(summary["n_modes"]), n), 6)
         result["modes"] = {key: summary[key] for key in ("marginals", "over_produced", "under_produced")}
     else:
@@ -174,20 +153,18 @@ def real_floor(image_size: int = 32, n: int = 10_000, split: str = "all", seed: 
     split_modes(split)  # a clear error for an unknown split, before any work
     if copy_of is not None and copy_of < 1:
         raise ShapeError(f"copy_of is a number of training sprites, >= 1; got {copy_of}")
-    clf = _classifier_for(image_size, classifier, progress)
+    clf = _classifier_for(classifier, progress)
     if copy_of is None:
         fake = sp.sample_sprites(n, size=image_size, seed=seed, split=split).images
     else:
         pool = sp.sample_sprites(copy_of, size=image_size, seed=seed, split=split).images
         fake = pool[np.random.default_rng(seed).integers(0, copy_of, n)]
     real = sp.sample_sprites(n, size=image_size, seed=seed + 1, split=split).images
-    report = count_modes(fake, clf, split=split)
-    summary = report.summary()
+    summary = count_modes(fake, clf, split=split).summary()
     out: dict[str, object] = {"model": "real sprites" if copy_of is None else f"a copy of {copy_of} sprites",
                               "image_size": image_size, "n": n, "seed": seed, "reference": split, "k": k,
                               "copy_of": copy_of}
-    out.update({key: summary[key] for key in
-                ("modes_covered", "n_modes", "mode_coverage", "kl", "outside_fraction")})
+    out.update({key: summary[key] for key in _MODE_KEYS})
     out.update(_metrics(real, fake, clf, k, 512))
     return out
 

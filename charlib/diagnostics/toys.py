@@ -1,36 +1,21 @@
 """Toy distributions and a tiny GAN: see GAN behaviour (and mode collapse) in seconds on a CPU.
 
-Images are slow to train and hard to score, so GAN papers first test on 2-D mixtures of Gaussians
-whose modes are known exactly; you can plot every sample and count which modes a generator found.
+GAN papers first test on 2-D mixtures of Gaussians whose modes are known exactly, so every sample
+can be plotted and the modes a generator found counted. The **ring** has 8 modes on a circle of
+radius 2 with σ = 0.02 (the Unrolled GAN paper, Metz et al. 2017; VEEGAN and PacGAN use radius 1,
+σ = 0.01: ``ring(radius=1.0, std=0.01)``). Its angles are ``2πk/8``: the widely copied
+``np.linspace(0, 2π, 8)`` includes both ends, so its first and last modes coincide. The **grid**
+has 25 modes on {-4, -2, 0, 2, 4}² with σ = 0.05 (VEEGAN's and PacGAN's ``2DGrid``).
+:func:`mode_metrics` scores samples as VEEGAN and PacGAN do: a sample is *high quality* within 3σ
+of its nearest mode, a mode is *captured* when it holds ``min_count`` of them (PacGAN's code: 1),
+and the *reverse KL* compares their histogram over modes with the uniform one. A 3σ disc holds
+``1 - exp(-4.5) ≈ 98.9%`` of a 2-D Gaussian, so real data scores 98.9% high quality, not 100%.
 
-* **Ring**: 8 modes evenly spaced on a circle of radius 2, each an isotropic Gaussian with
-  σ = 0.02. This is the toy of the Unrolled GAN paper (Metz et al. 2017), whose reference code draws
-  ``sample_mog(batch_size, n_mixture=8, std=0.02, radius=2.0)``. The mode-counting papers that
-  followed, VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018), use a *smaller* ring:
-  PacGAN's released ``2DRing`` config has radius 1 and σ = 0.01; pass ``radius=1.0, std=0.01`` to
-  :func:`ring` for that one. A pitfall in widely copied code: ``np.linspace(0, 2π, 8)`` includes
-  both ends, so the first and last "modes" coincide and the ring has only 7; the angles here are
-  ``2πk/8`` for k = 0..7.
-* **Grid**: 25 modes on {-4, -2, 0, 2, 4}², σ = 0.05: the ``2DGrid`` benchmark as commonly used
-  since VEEGAN, and exactly PacGAN's released config (means ``product(range(-4, 5, 2), repeat=2)``,
-  variances 0.05²).
-
-:func:`mode_metrics` scores samples the way VEEGAN and PacGAN do: a sample is *high quality* when it
-lies within 3σ of its nearest mode (PacGAN's code: Mahalanobis distance to the nearest mean < 3), a
-mode is *captured* when at least ``min_count`` high-quality samples fall on it (PacGAN's code counts
-a mode with any such sample: ``min_count=1``, the default), and the *reverse KL* compares the
-histogram of high-quality samples over modes with the uniform one (0 when balanced, ``log K`` when
-all on one mode). In 2-D a 3σ disc holds ``1 - exp(-4.5) ≈ 98.9%`` of a Gaussian's mass, so real
-data scores 98.9% high quality, not 100%.
-
-For the maths notebook there are 1-D helpers (the optimal discriminator, KL and Jensen–Shannon on a
-grid of densities, and the GAN value function); for experiments, tiny MLPs and
-:func:`train_toy_gan`, which trains one in seconds with any loss in :mod:`charlib.losses`, keeps
-snapshots of generated points over training, and :func:`plot_snapshots` to draw them. Its remedy
-switches (``pack``, ``minibatch_std``, ``spectral_norm``, ``unrolled_steps``, two learning rates,
-``loss="wgan-gp"``, and R3GAN's ``loss="rpgan"`` with its ``r1`` / ``r2`` penalties) and the named
-settings in :data:`TOY_RECIPES` (a collapse-prone ``"baseline"`` and one remedy each) are compared
-in ``benchmarks/remedies_toys.py``.
+The 1-D helpers (optimal discriminator, KL and Jensen–Shannon on a grid of densities, the GAN
+value function) serve the maths notebook. :func:`train_toy_gan` trains tiny MLPs in seconds with
+any loss of :mod:`charlib.losses` and its remedy switches, keeping snapshots for
+:func:`plot_snapshots`; :data:`TOY_RECIPES` names a collapse-prone ``"baseline"`` and one remedy
+each, compared in ``benchmarks/remedies_toys.py``.
 """
 
 from __future__ import annotations
@@ -46,37 +31,15 @@ import tensorflow as tf
 
 from charlib import losses
 from charlib.config import seed_everything
+from charlib.diagnostics.modes import reverse_kl
 from charlib.errors import CharlibError, ShapeError
 from charlib.training.loop import fit_steps
 
 __all__ = [
-    "GRID_SIDE",
-    "GRID_SPACING",
-    "GRID_STD",
-    "RING_N_MODES",
-    "RING_RADIUS",
-    "RING_STD",
-    "TOY_RECIPES",
-    "GaussianMixture",
-    "RPGAN",
-    "Snapshot",
-    "ToyGanResult",
-    "gan_value",
-    "gaussian_mixture_grid",
-    "gaussian_mixture_ring",
-    "grid",
-    "grid_centres",
-    "js_divergence",
-    "kl_divergence",
-    "make_toy_discriminator",
-    "make_toy_generator",
-    "mode_metrics",
-    "normal_pdf",
-    "optimal_discriminator",
-    "plot_snapshots",
-    "ring",
-    "ring_centres",
-    "train_toy_gan",
+    "GRID_SIDE", "GRID_SPACING", "GRID_STD", "RING_N_MODES", "RING_RADIUS", "RING_STD", "TOY_RECIPES",
+    "GaussianMixture", "RPGAN", "Snapshot", "ToyGanResult", "gan_value", "grid", "grid_centres",
+    "js_divergence", "kl_divergence", "make_toy_discriminator", "make_toy_generator", "mode_metrics",
+    "normal_pdf", "optimal_discriminator", "plot_snapshots", "ring", "ring_centres", "train_toy_gan"
 ]
 
 RING_N_MODES = 8
@@ -89,10 +52,6 @@ GRID_STD = 0.05  # VEEGAN / PacGAN 2DGrid
 
 # --------------------------------------------------------------------------------------------------
 # toy distributions
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def ring_centres(n_modes: int = RING_N_MODES, radius: float = RING_RADIUS) -> np.ndarray:
@@ -114,13 +73,7 @@ def grid_centres(side: int = GRID_SIDE, spacing: float = GRID_SPACING) -> np.nda
 
 @dataclass(frozen=True, eq=False)
 class GaussianMixture:
-    """An equal-weight mixture of isotropic Gaussians with known centres: a toy data set.
-
-    Attributes:
-        name: ``"ring"``, ``"grid"`` or your own.
-        centres: (K, D) float32 mode centres.
-        std: the standard deviation σ of every mode (per axis).
-    """
+    """An equal-weight mixture of isotropic Gaussians: (K, D) float32 ``centres``, each of std σ per axis."""
 
     name: str
     centres: np.ndarray
@@ -131,12 +84,8 @@ class GaussianMixture:
         return len(self.centres)
 
     def sample(self, n: int, rng: int | np.random.Generator | None = 0) -> np.ndarray:
-        """``n`` samples, float32 (n, D): a uniformly chosen mode plus N(0, σ²) noise.
-
-        ``rng`` is a numpy Generator or a seed, so ``mixture.sample`` can be handed to
-        :func:`train_toy_gan` as its ``sample_real``.
-        """
-        gen = _rng(rng)
+        """``n`` samples (n, D) float32, a uniform mode plus N(0, σ²) noise; ``rng``: Generator or seed."""
+        gen = np.random.default_rng(rng)  # a Generator passes through unchanged
         which = gen.integers(0, self.n_modes, size=int(n))
         noise = gen.standard_normal((int(n), self.centres.shape[1]))
         return (self.centres[which] + self.std * noise).astype(np.float32)
@@ -156,42 +105,18 @@ def grid(side: int = GRID_SIDE, spacing: float = GRID_SPACING, std: float = GRID
     return GaussianMixture("grid", grid_centres(side, spacing), float(std))
 
 
-def gaussian_mixture_ring(n: int, n_modes: int = RING_N_MODES, radius: float = RING_RADIUS,
-                          std: float = RING_STD, seed: int = 0) -> np.ndarray:
-    """``n`` float32 (n, 2) samples from the ring; its centres are ``ring_centres(n_modes, radius)``."""
-    return ring(n_modes, radius, std).sample(n, seed)
-
-
-def gaussian_mixture_grid(n: int, side: int = GRID_SIDE, spacing: float = GRID_SPACING,
-                          std: float = GRID_STD, seed: int = 0) -> np.ndarray:
-    """``n`` float32 (n, 2) samples from the grid; its centres are ``grid_centres(side, spacing)``."""
-    return grid(side, spacing, std).sample(n, seed)
-
-
 # --------------------------------------------------------------------------------------------------
 # mode metrics
 
 
 def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count: int = 1) -> dict:
-    """Count the modes a set of samples covers, and how well (the VEEGAN/PacGAN protocol).
+    """Count the modes that samples (N, D) cover among centres (K, D) of std σ (the VEEGAN/PacGAN protocol).
 
-    Each sample is assigned to its nearest centre; it is *high quality* when that distance is below
-    ``3 * std``.
-
-    Args:
-        samples: (N, D) generated points.
-        centres: (K, D) mode centres.
-        std: the modes' standard deviation σ.
-        min_count: high-quality samples a mode needs to count as captured. The default 1 is the
-            rule of PacGAN's code (any sample within 3σ); raise it (e.g. to 1% of N / K) to ignore stray
-            points on the way between modes.
-
-    Returns:
-        A dict with ``modes_captured`` (int), ``n_modes`` (K), ``high_quality_fraction`` (float in
-        [0, 1]: the share of *all* samples within 3σ of a mode), ``counts`` ((K,) int64 high-quality
-        samples per mode), and ``reverse_kl`` (float, nats): ``KL(q ‖ uniform) = Σ q_k log(K q_k)``
-        where q is the histogram of high-quality samples over modes; 0 when balanced, ``log K``
-        when all on one mode, NaN when there is no high-quality sample at all.
+    A sample is *high quality* within ``3 * std`` of its nearest centre; a mode is captured with
+    ``min_count`` of them (raise it, e.g. to 1% of N / K, to ignore stray points between modes).
+    Returns ``modes_captured``, ``n_modes``, ``high_quality_fraction`` (of *all* samples), ``counts``
+    ((K,) high-quality samples per mode) and ``reverse_kl`` (nats): ``Σ q_k log(K q_k)`` for the
+    histogram q of high-quality samples, 0 when balanced, ``log K`` on one mode, NaN with none.
     """
     x = np.asarray(samples, dtype=np.float64)
     c = np.asarray(centres, dtype=np.float64)
@@ -208,7 +133,6 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
         raise ShapeError(f"min_count must be >= 1, got {min_count}")
     k = len(c)
     counts = np.zeros(k, dtype=np.int64)
-    n_hq = 0
     for start in range(0, len(x), 65_536):  # bounded memory for large N * K
         chunk = x[start : start + 65_536]
         d2 = ((chunk[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
@@ -216,19 +140,12 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
         hq = np.sqrt(d2[np.arange(len(chunk)), nearest]) < 3.0 * std
         hq &= np.isfinite(chunk).all(axis=1)
         counts += np.bincount(nearest[hq], minlength=k)
-        n_hq += int(hq.sum())
-    if n_hq:
-        q = counts / n_hq
-        nz = q > 0
-        reverse_kl = float(np.sum(q[nz] * np.log(k * q[nz])))
-    else:
-        reverse_kl = float("nan")
     return {
         "modes_captured": int((counts >= min_count).sum()),
         "n_modes": k,
-        "high_quality_fraction": n_hq / len(x) if len(x) else 0.0,
+        "high_quality_fraction": int(counts.sum()) / len(x) if len(x) else 0.0,
         "counts": counts,
-        "reverse_kl": reverse_kl,
+        "reverse_kl": reverse_kl(counts),
     }
 
 
@@ -316,10 +233,7 @@ def _init(seed: int | None, i: int):
 
 def make_toy_generator(latent_dim: int = 8, out_dim: int = 2, width: int = 128, depth: int = 3,
                        seed: int | None = None) -> keras.Sequential:
-    """An MLP generator: ``depth`` Dense(width) + ReLU layers, then a linear Dense(out_dim).
-
-    Input (N, latent_dim) noise, output (N, out_dim) points. ``seed`` fixes the initial weights.
-    """
+    """An MLP generator, noise (N, latent_dim) to points (N, out_dim): ``depth`` Dense(width) + ReLU."""
     layers: list = [keras.Input((latent_dim,))]
     for i in range(depth):
         layers.append(keras.layers.Dense(width, activation="relu", kernel_initializer=_init(seed, i)))
@@ -330,12 +244,11 @@ def make_toy_generator(latent_dim: int = 8, out_dim: int = 2, width: int = 128, 
 def make_toy_discriminator(in_dim: int = 2, width: int = 128, depth: int = 3,
                            seed: int | None = None, *, pack: int = 1, minibatch_std: int = 0,
                            spectral_norm: bool = False) -> keras.Sequential:
-    """An MLP discriminator: ``depth`` Dense(width) + LeakyReLU(0.2) layers, then Dense(1).
+    """An MLP discriminator: ``depth`` Dense(width) + LeakyReLU(0.2), then Dense(1) giving *logits*.
 
-    Input (N, in_dim) points, output (N / pack, 1) *logits* (no sigmoid: see :mod:`charlib.losses`).
-    The mode-collapse remedies: ``pack=m`` scores m points at once (PacGAN; N must be a multiple of
-    m), ``minibatch_std=g`` > 0 appends the spread of groups of g samples before the last hidden
-    layer, and ``spectral_norm`` wraps every Dense layer in spectral normalisation.
+    Points (N, in_dim) give (N / pack, 1). The remedies: ``pack=m`` scores m points at once (PacGAN),
+    ``minibatch_std=g`` > 0 appends the spread of groups of g samples before the last hidden layer,
+    and ``spectral_norm`` wraps every Dense layer in spectral normalisation.
     """
     from charlib.models.dcgan import MinibatchStdDev, Pack
 
@@ -368,17 +281,10 @@ class Snapshot:
 class ToyGanResult:
     """What :func:`train_toy_gan` returns.
 
-    Attributes:
-        generator, discriminator: the trained keras models.
-        loss: the :class:`charlib.losses.GanLoss` used.
-        latent_dim: the generator's noise size.
-        history: per-step arrays (length ``steps``): ``d_loss`` (without the penalty; the mean
-            over the step's ``d_steps`` updates), ``g_loss``,
-            ``gradient_penalty`` (WGAN-GP's, unweighted; zeros unless the loss has a penalty weight),
-            and ``r1`` / ``r2`` (mean ‖∇ₓD‖² at the reals / fakes, unweighted; zeros when off).
-        snapshots: generated points at step 0, every ``snapshot_every`` steps, and the last step.
-        seconds: wall-clock training time.
-        seed: the seed used.
+    ``history`` holds per-step arrays: ``d_loss`` (without penalties, the mean over the step's
+    ``d_steps`` updates), ``g_loss``, and the unweighted penalties ``gradient_penalty`` (WGAN-GP's)
+    and ``r1`` / ``r2`` (mean ‖∇ₓD‖² at the reals / fakes), zeros when off. ``snapshots`` are taken
+    at step 0, every ``snapshot_every`` steps and the last step.
     """
 
     generator: keras.Model
@@ -389,11 +295,6 @@ class ToyGanResult:
     snapshots: list[Snapshot] = field(default_factory=list)
     seconds: float = 0.0
     seed: int = 0
-
-    @property
-    def final_samples(self) -> np.ndarray:
-        """The last snapshot's points."""
-        return self.snapshots[-1].samples
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` fresh points from the trained generator, float32 (n, out_dim)."""
@@ -430,8 +331,7 @@ TOY_RECIPES: dict[str, dict] = {
     # (R1) and on fakes (R2), one γ for both, chosen among 0.1, 1, 10 and 100 on the ring (3 seeds)
     "r3gan": {**_SLOW_D, "loss": "rpgan", "r1": 10.0, "r2": 10.0},
 }
-"""Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy
-(``benchmarks/remedies_toys.py`` compares them all)."""
+"""Named :func:`train_toy_gan` settings: ``"baseline"`` collapses, each other entry adds one remedy."""
 
 
 RPGAN = losses.GanLoss("rpgan", losses.rpgan_d_loss, losses.rpgan_g_loss, 0.0,
@@ -496,83 +396,36 @@ def _unroll(discriminator: keras.Model, optimizer: keras.optimizers.Optimizer, s
 
 
 def train_toy_gan(
-    sample_real: Callable[[int, np.random.Generator], np.ndarray],
-    *,
-    steps: int = 2000,
-    batch_size: int = 256,
-    latent_dim: int = 8,
-    loss: str | losses.GanLoss = "nonsaturating",
-    lr_d: float = 1e-3,
-    lr_g: float = 1e-3,
-    beta_1: float = 0.5,
-    beta_2: float = 0.999,
-    d_steps: int = 1,
-    width: int = 128,
-    depth: int = 3,
-    pack: int = 1,
-    minibatch_std: bool | int = False,
-    spectral_norm: bool = False,
-    unrolled_steps: int = 0,
-    r1: float = 0.0,
-    r2: float = 0.0,
-    snapshot_every: int | None = None,
-    n_snapshot: int = 1000,
-    seed: int = 0,
-    progress: bool = True,
+    sample_real: Callable[[int, np.random.Generator], np.ndarray], *, steps: int = 2000,
+    batch_size: int = 256, latent_dim: int = 8, loss: str | losses.GanLoss = "nonsaturating",
+    lr_d: float = 1e-3, lr_g: float = 1e-3, beta_1: float = 0.5, beta_2: float = 0.999, d_steps: int = 1,
+    width: int = 128, depth: int = 3, pack: int = 1, minibatch_std: bool | int = False,
+    spectral_norm: bool = False, unrolled_steps: int = 0, r1: float = 0.0, r2: float = 0.0,
+    snapshot_every: int | None = None, n_snapshot: int = 1000, seed: int = 0, progress: bool = True,
 ) -> ToyGanResult:
     """Train a tiny MLP GAN on low-dimensional data in seconds; keep snapshots of what it generates.
 
-    Every step draws a real batch with ``sample_real(batch_size, rng)`` and runs one compiled
-    (``tf.function``) update of the discriminator (``d_steps`` of them, each on a fresh batch), then
-    one of the generator, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its
-    gradient penalty to the D loss) or R3GAN's pairing loss (``loss="rpgan"``: :data:`RPGAN`). The
-    data's dimension is read from a first sample, so 1-D data works too. The run is repeatable on a
-    CPU for a given ``seed``: it seeds Python, NumPy, TensorFlow and Keras, the weights, the data and
-    the noise. One exception: with ``r1`` / ``r2`` a run repeats within a process, but between
-    processes on a busy CPU its last bits have differed, and over 2000 steps that grows into
-    different samples (on the ring: the same 8 modes, a different share within 3σ).
+    Every step draws real batches with ``sample_real(batch_size, rng)`` (``(n, D)`` or ``(n,)``
+    points, e.g. ``ring().sample``), runs ``d_steps`` compiled updates of D, each on a fresh batch,
+    then one of G, with the losses of ``charlib.losses.get_gan_loss(loss)`` (WGAN-GP adds its
+    gradient penalty; it wants ``d_steps=5, lr 1e-4, beta_2=0.9``, Gulrajani et al. 2017, and with 1
+    tends to orbit the modes) or ``"rpgan"`` (:data:`RPGAN`; G pairs its fakes with D's last reals).
+    The remedies: ``pack`` (PacGAN, Lin et al. 2018: D scores ``pack`` points at a time; must divide
+    ``batch_size``), ``minibatch_std`` (Karras et al. 2018: groups of 4 for ``True``, or the given
+    size), ``spectral_norm`` on every layer of D (Miyato et al. 2018), and ``unrolled_steps=k`` (Metz
+    et al. 2017): G's loss is D's score after k more Adam updates of D from its current weights and
+    moments on the last real batch and G's fakes, differentiated through those updates (D itself
+    keeps its ordinary updates; not with a gradient penalty). ``r1`` / ``r2`` are the γ of the
+    zero-centred penalties at reals (Mescheder et al. 2018) and at fakes (G's gradient stopped): D's
+    loss gains ``γ₁/2 · mean‖∇ₓD(real)‖² + γ₂/2 · mean‖∇ₓD(fake)‖²``; with ``loss="rpgan"`` (Huang
+    et al. 2024) both together make R3GAN's regularised loss.
 
-    Args:
-        sample_real: ``(n, rng) -> (n, D) or (n,)`` array of real points, e.g. ``ring().sample``.
-        steps: training steps (each one D update and one G update).
-        batch_size: real and fake points per step.
-        latent_dim: the generator's noise size.
-        loss: a name in ``charlib.losses.GAN_LOSSES``, ``"rpgan"`` (the relativistic pairing loss
-            of R3GAN, Huang et al. 2024: ``mean(softplus(D(fake) - D(real)))`` for D, the same pairs
-            swapped for G, whose step pairs its fakes with the last real batch of D's step), or a
-            ``GanLoss``.
-        lr_d, lr_g, beta_1, beta_2: Adam settings for D and G.
-        d_steps: discriminator updates per generator update. 1 suits the GAN losses; WGAN-GP
-            wants its critic close to optimal and is usually run with 5 (Gulrajani et al. 2017:
-            ``d_steps=5, lr 1e-4, beta_1=0.5, beta_2=0.9``); with 1 it tends to orbit the modes.
-        width, depth: the MLPs' size (see :func:`make_toy_generator`).
-        pack: PacGAN: D scores ``pack`` points at a time, real and fake packed alike (Lin et al.
-            2018); must divide ``batch_size``.
-        minibatch_std: append the minibatch standard deviation of groups of 4 samples (``True``)
-            or of the given group size (an int) to D's last hidden layer (Karras et al. 2018).
-        spectral_norm: spectral normalisation of every layer of D (Miyato et al. 2018).
-        unrolled_steps: k > 0 trains G against D *unrolled* k steps ahead (Metz et al. 2017):
-            G's loss is D's score of the fakes after k more Adam updates of D, taken from D's
-            current weights and optimiser moments on the step's last real batch and G's fakes,
-            and differentiated through those updates (so G sees how D would react to its move).
-            The real D still takes one ordinary update per ``d_steps``. Not with a gradient penalty
-            (WGAN-GP's, ``r1`` or ``r2``).
-        r1, r2: γ of the zero-centred gradient penalties R1 (at real points, Mescheder et al. 2018)
-            and R2 (at generated points, G's gradient stopped): D's loss gains
-            ``γ₁/2 · mean‖∇ₓD(real)‖² + γ₂/2 · mean‖∇ₓD(fake)‖²`` on every update (0: off). With
-            ``loss="rpgan"`` both together are R3GAN's regularised loss.
-        snapshot_every: steps between snapshots (default: ``steps // 8``, so 9 or 10 snapshots).
-        n_snapshot: points per snapshot, always generated from the same fixed noise.
-        seed: the seed for everything.
-        progress: show a ``tqdm`` bar.
-
-    Returns:
-        A :class:`ToyGanResult` with the models, per-step losses and snapshots.
-
-    Raises:
-        CharlibError: for a bad setting (e.g. a negative ``r1``); its subclass
-            :class:`~charlib.errors.TrainingDiverged` when a loss becomes NaN or infinite (the
-            shared loop's guard: lower the learning rates).
+    Snapshots (every ``snapshot_every`` steps, default ``steps // 8``) are ``n_snapshot`` points
+    from fixed noise. ``seed`` seeds Python, NumPy, TensorFlow, Keras, the weights, data and noise,
+    so a CPU run repeats; with ``r1`` / ``r2``, runs in different processes on a busy CPU have
+    differed in their last bits, which over 2000 steps grows into different samples. A bad setting
+    raises :class:`~charlib.errors.CharlibError`, a NaN or infinite loss its subclass
+    ``TrainingDiverged`` (lower the learning rates).
     """
     spec = _toy_loss(loss)
     paired = spec.g_loss is losses.rpgan_g_loss  # G's loss needs D's real logits too
@@ -610,7 +463,7 @@ def train_toy_gan(
     @tf.function
     def train_step(real, z_d, z_g, gp_seed):
         # real: (d_steps, batch, D), z_d: (d_steps, batch, latent), z_g: (batch, latent)
-        d_losses, gps, r1s, r2s = [], [], [], []
+        terms = []  # per D update: (d_loss, gradient penalty, R1, R2)
         for k in range(d_steps):  # unrolled: d_steps is a small Python int
             with tf.GradientTape() as tape:
                 fake = generator(z_d[k], training=True)
@@ -625,10 +478,7 @@ def train_toy_gan(
                 total = d_loss + gp_weight * gp + 0.5 * (r1 * at_real + r2 * at_fake)
             grads = tape.gradient(total, discriminator.trainable_variables)
             opt_d.apply_gradients(zip(grads, discriminator.trainable_variables, strict=True))
-            d_losses.append(d_loss)
-            gps.append(gp)
-            r1s.append(at_real)
-            r2s.append(at_fake)
+            terms.append((d_loss, gp, at_real, at_fake))
         with tf.GradientTape() as tape:
             fake = generator(z_g, training=True)
             if unrolled_steps:
@@ -644,9 +494,8 @@ def train_toy_gan(
                 g_loss = spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
-        return {"d_loss": tf.add_n(d_losses) / d_steps, "g_loss": g_loss,
-                "gradient_penalty": tf.add_n(gps) / d_steps, "r1": tf.add_n(r1s) / d_steps,
-                "r2": tf.add_n(r2s) / d_steps}
+        d_loss, gp, at_real, at_fake = (tf.add_n(list(t)) / d_steps for t in zip(*terms, strict=True))
+        return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": gp, "r1": at_real, "r2": at_fake}
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
 
@@ -676,16 +525,8 @@ def train_toy_gan(
                      leave=False)
     history = {name: np.array([row[name] for row in rows], np.float32)
                for name in ("d_loss", "g_loss", "gradient_penalty", "r1", "r2")}
-    return ToyGanResult(
-        generator=generator,
-        discriminator=discriminator,
-        loss=spec,
-        latent_dim=latent_dim,
-        history=history,
-        snapshots=snapshots,
-        seconds=time.perf_counter() - start,
-        seed=seed,
-    )
+    return ToyGanResult(generator, discriminator, spec, latent_dim, history, snapshots,
+                        seconds=time.perf_counter() - start, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -693,25 +534,14 @@ def train_toy_gan(
 
 
 def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | None = None, *,
-                   max_panels: int = 6, lim: float | None = None, point_size: float = 2.0,
-                   panel_size: float = 2.4, title: str | None = None):
+                   max_panels: int = 6, lim: float | None = None, title: str | None = None):
     """A row of panels showing the generated points over training, real mode centres marked.
 
-    Fixed noise makes the panels comparable: a learner sees the generator's points gather, hop from
-    mode to mode, or collapse. 2-D data is drawn as scatter plots (centres as red rings); 1-D data
-    as histograms (centres as red lines).
-
-    Args:
-        result: a :class:`ToyGanResult` or a list of :class:`Snapshot`.
-        centres: (K, D) real mode centres to mark, or None.
-        max_panels: at most this many snapshots, evenly spaced, always the first and the last.
-        lim: half-width of the plotted square; default from the centres (or the points) plus margin.
-        point_size: scatter marker size.
-        panel_size: inches per panel.
-        title: a title over the row (default: the loss name and training time).
-
-    Returns:
-        The matplotlib figure.
+    Fixed noise makes the panels comparable: a learner sees the points gather, hop from mode to mode,
+    or collapse. 2-D data is drawn as scatter plots (centres as red rings), 1-D data as histograms
+    (centres as red lines). At most ``max_panels`` evenly spaced snapshots are shown, always the
+    first and the last; ``lim`` is the half-width of the plotted square (default from the centres,
+    or the points, plus a margin). Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
@@ -727,7 +557,7 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
         ref = c if c is not None else np.concatenate([s.samples.reshape(-1, dim) for s in snaps])
         ref = ref[np.isfinite(ref).all(axis=1)]
         lim = float(np.abs(ref).max()) * 1.3 + 0.5 if len(ref) else 1.0
-    fig, axes = plt.subplots(1, len(snaps), figsize=(panel_size * len(snaps), panel_size + 0.4),
+    fig, axes = plt.subplots(1, len(snaps), figsize=(2.4 * len(snaps), 2.8),
                              squeeze=False)
     for ax, snap in zip(axes[0], snaps, strict=True):
         pts = snap.samples.reshape(-1, dim)
@@ -735,19 +565,14 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
             ax.hist(np.clip(pts[:, 0], -lim, lim), bins=80, range=(-lim, lim), color="tab:blue", alpha=0.8)
             for x in [] if c is None else c[:, 0]:
                 ax.axvline(x, color="red", lw=1)
-            ax.set_xlim(-lim, lim)
-            ax.set_yticks([])
+            ax.set(xlim=(-lim, lim), yticks=[])
         else:
             if c is not None:  # hollow rings under the points, so points on a mode stay visible
                 ax.scatter(c[:, 0], c[:, 1], marker="o", s=60, facecolors="none", edgecolors="red",
                            linewidths=1.0, zorder=1)
-            ax.scatter(pts[:, 0], pts[:, 1], s=point_size, alpha=0.5, color="tab:blue", linewidths=0,
+            ax.scatter(pts[:, 0], pts[:, 1], s=2.0, alpha=0.5, color="tab:blue", linewidths=0,
                        zorder=2)
-            ax.set_xlim(-lim, lim)
-            ax.set_ylim(-lim, lim)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
         ax.set_title(f"step {snap.step}", fontsize=9)
     if title is None and isinstance(result, ToyGanResult):
         title = f"generated points over training ({result.loss.name} loss, {result.seconds:.1f} s)"
