@@ -75,23 +75,19 @@ def latent_loop(keyframes: np.ndarray, steps_between: int = 8, method: str = "sl
         raise ShapeError(f"keyframes must have shape (k >= 2, D), got {keys.shape}")
     if steps_between < 1:
         raise ShapeError(f"steps_between must be >= 1, got {steps_between}")
-    interpolate = _interpolation(method)
+    if method not in INTERPOLATIONS:
+        raise CharlibError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
+    interpolate = lerp if method == "lerp" else slerp
     ts = np.arange(steps_between) / steps_between
     segments = [interpolate(keys[i], keys[(i + 1) % len(keys)], ts) for i in range(len(keys))]
     return np.concatenate(segments).astype(np.float32)
 
 
 def random_latent_loop(latent_dim: int, n_keyframes: int = 4, steps_between: int = 8,
-                       seed: int = 0, method: str = "slerp") -> np.ndarray:
-    """A looping walk through ``n_keyframes`` codes drawn from N(0, I): (k * steps, latent_dim)."""
+                       seed: int = 0) -> np.ndarray:
+    """A looping slerp walk through ``n_keyframes`` codes drawn from N(0, I): (k * steps, latent_dim)."""
     keys = np.random.default_rng(seed).standard_normal((n_keyframes, latent_dim))
-    return latent_loop(keys, steps_between, method)
-
-
-def _interpolation(method: str):
-    if method not in INTERPOLATIONS:
-        raise CharlibError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
-    return lerp if method == "lerp" else slerp
+    return latent_loop(keys, steps_between)
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -92,11 +92,9 @@ def _sprites(args: argparse.Namespace) -> int:
                            "(nothing was written)")
     if args.size < 16:
         raise CharlibError(f"--size must be at least 16, got {args.size}")
-    sprites = sample_sprites(
-        args.n, size=args.size, seed=args.seed, split=args.split,
-        actions=tuple(args.actions) if args.actions else None,
-        directions=tuple(args.directions) if args.directions else None,
-    )  # fmt: skip
+    sprites = sample_sprites(args.n, size=args.size, seed=args.seed, split=args.split,
+                             actions=tuple(args.actions) if args.actions else None,
+                             directions=tuple(args.directions) if args.directions else None)
     out.mkdir(parents=True, exist_ok=True)
     width = max(5, len(str(args.n - 1)))
     names = [f"sprite_{i:0{width}d}.png" for i in range(args.n)]
@@ -431,11 +429,10 @@ def _bench(args: argparse.Namespace) -> int:
     from charlib.bench import FULL, QUICK, format_table, run_bench, write_report
 
     quick = args.quick
-    report = run_bench(
-        tuple(args.variants or (QUICK if quick else FULL)), size=args.size, batch_size=args.batch_size,
-        steps=args.steps or (5 if quick else 20), warmup=args.warmup or (2 if quick else 3),
-        repeats=args.repeats or 3, log=lambda line: print(line, flush=True),
-    )  # fmt: skip
+    report = run_bench(tuple(args.variants or (QUICK if quick else FULL)), size=args.size,
+                       batch_size=args.batch_size, steps=args.steps or (5 if quick else 20),
+                       warmup=args.warmup or (2 if quick else 3), repeats=args.repeats or 3,
+                       log=lambda line: print(line, flush=True))
     print(format_table(report))
     for row in report["results"]:
         if row["name"] != "reference":

@@ -168,24 +168,21 @@ def _read_channels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(clear, scores.argmax(axis=1), -1), np.clip(corr, 0.0, 1.0)
 
 
-def _read_glyphs(images: np.ndarray, chunk: int = 2048) -> ModeReading:
-    modes, confidence = [np.zeros(0, np.int64)], [np.zeros(0)]
-    for start in range(0, len(images), chunk):
-        x = images[start : start + chunk].astype(np.float32) / 255.0
-        best: tuple[np.ndarray, np.ndarray] | None = None
-        for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
-            channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
-            digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
-            if best is None:
-                best = (digit, corr)
-            else:  # keep the orientation whose channels correlate better in sum
-                better = corr.sum(axis=1) > best[1].sum(axis=1)
-                best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
-        digit, corr = best
-        ok = (digit >= 0).all(axis=1)
-        modes.append(np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1))
-        confidence.append(np.where(ok, corr.min(axis=1), 0.0))
-    return ModeReading(np.concatenate(modes).astype(np.int64), np.concatenate(confidence), 1000)
+def _read_glyph_chunk(images: np.ndarray) -> ModeReading:
+    x = images.astype(np.float32) / 255.0
+    best: tuple[np.ndarray, np.ndarray] | None = None
+    for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
+        channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
+        digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
+        if best is None:
+            best = (digit, corr)
+        else:  # keep the orientation whose channels correlate better in sum
+            better = corr.sum(axis=1) > best[1].sum(axis=1)
+            best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
+    digit, corr = best
+    ok = (digit >= 0).all(axis=1)
+    modes = np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1).astype(np.int64)
+    return ModeReading(modes, np.where(ok, corr.min(axis=1), 0.0), 1000)
 
 
 # -------------------------------------------------------------------------------------- shapes
@@ -287,13 +284,6 @@ def _snap(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distances.argmin(axis=1), distances.min(axis=1)
 
 
-def _read_shapes(images: np.ndarray, chunk: int = 2048) -> ModeReading:
-    parts = [ModeReading(np.zeros(0, np.int64), np.zeros(0), N_SHAPE_MODES)]
-    parts += [_read_shape_chunk(images[i : i + chunk]) for i in range(0, len(images), chunk)]
-    return ModeReading(np.concatenate([p.modes for p in parts]),
-                       np.concatenate([p.confidence for p in parts]), N_SHAPE_MODES)
-
-
 def _read_shape_chunk(images: np.ndarray) -> ModeReading:
     x = images.astype(np.float32)
     border = np.concatenate([x[:, 0], x[:, -1], x[:, 1:-1, 0], x[:, 1:-1, -1]], axis=1)
@@ -356,7 +346,10 @@ def read_modes(name: str, images: np.ndarray) -> ModeReading:
     """The mode each of ``images`` (uint8 (N, 32, 32, 3)) shows in the set ``name``, -1 for none."""
     _check_name(name)
     images = _check_batch(images)
-    return _read_glyphs(images) if name == "stacked_glyphs" else _read_shapes(images)
+    read = _read_glyph_chunk if name == "stacked_glyphs" else _read_shape_chunk
+    parts = [read(images[i : i + 2048]) for i in range(0, len(images), 2048)]  # in chunks: bounded memory
+    return ModeReading(np.concatenate([np.zeros(0, np.int64)] + [p.modes for p in parts]),
+                       np.concatenate([np.zeros(0)] + [p.confidence for p in parts]), n_modes(name))
 
 
 def write_folder(name: str, out: str | os.PathLike[str], n: int = 10_000, seed: int = 0) -> pathlib.Path:

@@ -227,9 +227,7 @@ def sample_motion(n: int, size: int = 64, seed: int = 0, actions: tuple[str, ...
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
-    acts = np.array([_lookup(ACTIONS, a, "action") for a in (actions or ACTIONS)])
-    dirs = np.array([_lookup(DIRECTIONS, d, "direction") for d in (directions or DIRECTIONS)])
-    a, d = rng.choice(acts, size=n), rng.choice(dirs, size=n)
+    a, d = _choose(rng, ACTIONS, actions, n, "action"), _choose(rng, DIRECTIONS, directions, n, "direction")
     styles = sample_styles(n, seed=int(rng.integers(2**31)))
     joints = np.zeros((n, N_FRAMES, len(JOINTS), 2), np.float32)
     for i in range(n):
@@ -293,3 +291,9 @@ def _lookup(options: tuple[str, ...], value: str, what: str) -> int:
         return options.index(value)
     except ValueError:
         raise ValueError(f"unknown {what} {value!r}; choose from {options}") from None
+
+
+def _choose(rng: np.random.Generator, options: tuple[str, ...], chosen: tuple[str, ...] | None, n: int,
+            what: str = "value") -> np.ndarray:
+    """``n`` indices into ``options``, uniform over the ``chosen`` names (all of them when None)."""
+    return rng.choice(np.array([_lookup(options, c, what) for c in (chosen or options)]), size=n)

@@ -187,10 +187,6 @@ class _Canvas:
         self.parts[edge & ~body] = P["outline"]
 
 
-def _facing(direction: str) -> float:
-    return {"front": 0.0, "left": -1.0, "right": 1.0}[direction]
-
-
 def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, back: bool) -> None:
     """Paint hair around a head of radius ``r`` at ``head``; ``back`` paints the part behind it."""
     x, y = cv.x - head[0], cv.y - head[1]  # head-centred coordinates, y down
@@ -265,7 +261,7 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
     radii = {"arm": 0.038 * unit, "hand": 0.045 * unit, "leg": 0.05 * unit, "foot": 0.07 * unit}
     head_r = sk.HEAD_RADIUS * unit
     cv = _Canvas(size)
-    facing = _facing(direction)
+    facing = {"front": 0.0, "left": -1.0, "right": 1.0}[direction]
     idx = sk.JOINT_INDEX
     head, neck, pelvis = j[idx["head"]], j[idx["neck"]], j[idx["pelvis"]]
     near, far = {"front": ("l", None), "left": ("l", "r"), "right": ("r", "l")}[direction]
@@ -328,10 +324,6 @@ def canonical_part_maps(size: int) -> np.ndarray:
 # Palettes and rendering
 
 
-def _shade(rgb: tuple[int, int, int] | np.ndarray, factor: float) -> np.ndarray:
-    return np.clip(np.asarray(rgb, dtype=float) * factor, 0, 255)
-
-
 @lru_cache(maxsize=1)
 def palettes() -> np.ndarray:
     """Colour of every part for every mode: uint8 array (1296, len(PARTS), 3)."""
@@ -352,7 +344,7 @@ def palettes() -> np.ndarray:
         for name, rgb in near.items():
             out[m, P[name]] = rgb
             if name + "_far" in P:
-                out[m, P[name + "_far"]] = _shade(rgb, FAR_SHADE)
+                out[m, P[name + "_far"]] = np.clip(np.asarray(rgb, dtype=float) * FAR_SHADE, 0, 255)
     table = np.round(out).astype(np.uint8)
     table.setflags(write=False)
     return table
@@ -454,12 +446,6 @@ class Sprites:
         return len(self.images)
 
 
-def _choose(rng: np.random.Generator, options: tuple[str, ...], chosen: tuple[str, ...] | None,
-            n: int) -> np.ndarray:
-    allowed = np.array([sk._lookup(options, c, "value") for c in (chosen or options)])
-    return rng.choice(allowed, size=n)
-
-
 def _draw(n: int, seed: int, split: str, actions: tuple[str, ...] | None,
           directions: tuple[str, ...] | None) -> tuple[np.random.Generator, np.ndarray, ...]:
     """(rng, modes, actions, directions) of ``n`` random sprites, in the order a seed fixes them."""
@@ -467,7 +453,7 @@ def _draw(n: int, seed: int, split: str, actions: tuple[str, ...] | None,
         raise ShapeError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
     modes = rng.choice(split_modes(split), size=n)
-    return rng, modes, _choose(rng, sk.ACTIONS, actions, n), _choose(rng, sk.DIRECTIONS, directions, n)
+    return rng, modes, sk._choose(rng, sk.ACTIONS, actions, n), sk._choose(rng, sk.DIRECTIONS, directions, n)
 
 
 def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
