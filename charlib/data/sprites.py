@@ -179,11 +179,8 @@ class _Canvas:
     def outline(self) -> None:
         """Background pixels that touch the body (4-neighbourhood) become the outline."""
         body = self.parts != P["background"]
-        edge = np.zeros_like(body)
-        edge[1:, :] |= body[:-1, :]
-        edge[:-1, :] |= body[1:, :]
-        edge[:, 1:] |= body[:, :-1]
-        edge[:, :-1] |= body[:, 1:]
+        b = np.pad(body, 1)
+        edge = b[:-2, 1:-1] | b[2:, 1:-1] | b[1:-1, :-2] | b[1:-1, 2:]  # touches the body
         self.parts[edge & ~body] = P["outline"]
 
 
