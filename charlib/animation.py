@@ -1,10 +1,9 @@
 """Animation: latent walks, and frames to GIF/MP4 files and to players that work inline anywhere.
 
 A sprite's walk cycle is a stack of frames (T, H, W, 3). :func:`save_gif` writes it as a looping
-GIF (enlarged without blur, so small sprites stay readable), :func:`save_mp4` as an H.264 video,
-and :func:`gif_player` / :func:`video_player` show the same bytes inline in a notebook as an
-``<img>`` or ``<video>`` tag with base64 data, which renders in JupyterLab, in exported HTML and
-(for the GIF) in GitHub's notebook viewer alike.
+GIF (enlarged without blur), :func:`save_mp4` as an H.264 video, and :func:`gif_player` /
+:func:`video_player` show the same bytes inline as an ``<img>`` or ``<video>`` tag with base64 data,
+which renders in JupyterLab, in exported HTML and (for the GIF) in GitHub's notebook viewer.
 
 A *latent walk* animates a generative model without any motion data: pick a few latent codes
 (keyframes) and move smoothly between them. Straight lines (:func:`lerp`) cut through the middle
@@ -24,7 +23,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from charlib.base.images import check_frames, enlarge, gif_bytes
+from charlib.base.images import check_frames, enlarge, gif_bytes, png_bytes
 from charlib.base.images import save_gif as save_gif
 from charlib.errors import CharlibError, ShapeError
 
@@ -44,10 +43,8 @@ def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float, eps: float = 1e-6) -> np.ndarray:
-    """Spherical interpolation between codes a, b (D,); t scalar or (T,) -> (D,) or (T, D).
-
-    Moves along the great circle between the two directions while the norm goes linearly from
-    |a| to |b|:
+    """Spherical interpolation between codes a, b (D,); t scalar or (T,) -> (D,) or (T, D): along the
+    great circle between the two directions, while the norm goes linearly from |a| to |b|:
 
         slerp(a, b, t) = (|a| (1-t) + |b| t) * (sin((1-t) w) u_a + sin(t w) u_b) / sin(w),
 
@@ -71,33 +68,26 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float, eps: float = 1e-6
 
 
 def latent_loop(keyframes: np.ndarray, steps_between: int = 8, method: str = "slerp") -> np.ndarray:
-    """A closed walk through k keyframe codes (k, D): (k * steps_between, D), back to the start.
-
-    Segment i goes from keyframe i to keyframe (i + 1) mod k in ``steps_between`` steps and leaves
-    out its end point (the next segment starts there), so looping the frames has no repeated frame.
-    """
+    """A closed walk through k keyframe codes (k, D): (k * steps_between, D), back to the start; each
+    segment leaves out its end point (the next one starts there), so the loop repeats no frame."""
     keys = np.asarray(keyframes, dtype=np.float64)
     if keys.ndim != 2 or len(keys) < 2:
         raise ShapeError(f"keyframes must have shape (k >= 2, D), got {keys.shape}")
     if steps_between < 1:
         raise ShapeError(f"steps_between must be >= 1, got {steps_between}")
-    interpolate = _interpolation(method)
+    if method not in INTERPOLATIONS:
+        raise CharlibError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
+    interpolate = lerp if method == "lerp" else slerp
     ts = np.arange(steps_between) / steps_between
     segments = [interpolate(keys[i], keys[(i + 1) % len(keys)], ts) for i in range(len(keys))]
     return np.concatenate(segments).astype(np.float32)
 
 
 def random_latent_loop(latent_dim: int, n_keyframes: int = 4, steps_between: int = 8,
-                       seed: int = 0, method: str = "slerp") -> np.ndarray:
-    """A looping walk through ``n_keyframes`` codes drawn from N(0, I): (k * steps, latent_dim)."""
+                       seed: int = 0) -> np.ndarray:
+    """A looping slerp walk through ``n_keyframes`` codes drawn from N(0, I): (k * steps, latent_dim)."""
     keys = np.random.default_rng(seed).standard_normal((n_keyframes, latent_dim))
-    return latent_loop(keys, steps_between, method)
-
-
-def _interpolation(method: str):
-    if method not in INTERPOLATIONS:
-        raise CharlibError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
-    return lerp if method == "lerp" else slerp
+    return latent_loop(keys, steps_between)
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,20 +124,14 @@ def _even(frames: np.ndarray) -> np.ndarray:
 
 
 def mp4_bytes(frames: np.ndarray, fps: float = 8.0, scale: int = 4, loops: int = 1) -> bytes:
-    """Encode frames (T, H, W, 3) uint8 as an H.264 MP4 (yuv420p, plays in browsers).
-
-    A video has no "loop forever" flag like a GIF, so ``loops`` repeats the cycle in the file.
-    Needs the ``imageio-ffmpeg`` package (it ships its own ffmpeg); raises :class:`CharlibError`
-    with the install command if it is missing.
-    """
+    """Encode frames (T, H, W, 3) uint8 as an H.264 MP4 (yuv420p, plays in browsers); a video cannot
+    loop forever like a GIF, so ``loops`` repeats the cycle in the file. Needs ``imageio-ffmpeg``."""
     arr = check_frames(frames)
     try:
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
-        raise CharlibError(
-            "MP4 export needs the imageio-ffmpeg package: pip install 'imageio-ffmpeg>=0.5,<0.9' "
-            "(or write a .gif instead)"
-        ) from None
+        raise CharlibError("MP4 export needs the imageio-ffmpeg package: pip install "
+                           "'imageio-ffmpeg>=0.5,<0.9' (or write a .gif instead)") from None
     if loops < 1:
         raise ShapeError(f"loops must be >= 1, got {loops}")
     big = _even(np.stack([enlarge(f, scale) for f in arr]))
@@ -172,11 +156,8 @@ def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int 
 
 
 def video_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: str | None = None):
-    """An inline, looping HTML5 video for notebooks (an IPython HTML object with an embedded MP4).
-
-    JupyterLab and exported HTML play it; GitHub's notebook viewer does not run videos, so prefer
-    :func:`gif_player` for outputs meant to be read there.
-    """
+    """An inline, looping HTML5 video for notebooks (an IPython HTML object with an embedded MP4);
+    GitHub's notebook viewer does not run videos, so outputs meant for it use :func:`gif_player`."""
     data = base64.b64encode(mp4_bytes(frames, fps=fps, scale=scale)).decode("ascii")
     return _html(f'<video autoplay loop muted playsinline controls style="image-rendering: pixelated">'
                  f'<source src="data:video/mp4;base64,{data}" type="video/mp4"/></video>', caption)
@@ -187,10 +168,8 @@ def video_player(frames: np.ndarray, fps: float = 8.0, scale: int = 4, caption: 
 
 
 def read_appearance(classifier, frames: np.ndarray) -> np.ndarray:
-    """The attributes (4,) a classifier reads on frames (T, H, W, 3) of one character (majority vote).
-
-    ``classifier`` is an :class:`~charlib.diagnostics.classifier.AttributeClassifier`.
-    """
+    """The attributes (4,) an :class:`~charlib.diagnostics.classifier.AttributeClassifier` reads on
+    frames (T, H, W, 3) of one character (majority vote)."""
     from charlib.data.sprites import ATTRIBUTE_NAMES
 
     predicted = classifier.predict(check_frames(frames))
@@ -199,11 +178,8 @@ def read_appearance(classifier, frames: np.ndarray) -> np.ndarray:
 
 def perform(attributes: np.ndarray, joints: np.ndarray, direction: str, size: int) -> np.ndarray:
     """Draw a character with ``attributes`` (4,) performing a motion clip (T, 15, 2) in pixels of a
-    ``size`` image, seen from ``direction``: frames (T, size, size, 3) uint8.
-
-    The motion can be a generated one (see :class:`charlib.models.motion.MotionVAE`); drawing goes
-    through the sprites' own rasteriser, :func:`charlib.data.sprites.render_skeleton`.
-    """
+    ``size`` image (a generated one too), seen from ``direction``: frames (T, size, size, 3) uint8,
+    through the sprites' own rasteriser, :func:`charlib.data.sprites.render_skeleton`."""
     from charlib.data.sprites import render_skeleton
 
     return render_skeleton(np.asarray(joints), np.asarray(attributes), direction, size)
@@ -233,21 +209,17 @@ def stack_rows(*clips: np.ndarray, pad: int = 1, pad_value: int = 255) -> np.nda
 
 
 class CyclePlayer:
-    """Notebook controls for a generated character's animation cycle (ipywidgets).
+    """Notebook controls (ipywidgets) for a generated character's animation cycle.
 
-    ``render_fn(seed, action, direction) -> frames (T, H, W, 3) uint8`` draws one character's
-    cycle; the player shows one frame at a time, enlarged ``scale`` times, with a dropdown for the
-    action and one for the direction, a play button and a slider to scrub through the frames, and a
-    "new character" button that moves to the next seed. Displaying the object displays its panel
-    (``.panel``); every control is an attribute, so code can drive it too (set ``.action.value``,
-    ``.frame.value``, call ``.new_character.click()``).
+    ``render_fn(seed, action, direction) -> frames (T, H, W, 3) uint8`` draws one character's cycle;
+    the panel has action and direction dropdowns, a play button, a frame slider and a "new
+    character" button (the next seed). Every control is an attribute, so code can drive it too
+    (set ``.action.value``, ``.frame.value``, call ``.new_character.click()``).
     """
 
     def __init__(self, render_fn, actions: tuple[str, ...], directions: tuple[str, ...],
                  seed: int = 0, scale: int = 6, fps: float = 8.0) -> None:
         import ipywidgets as widgets
-
-        from charlib.viz import png_bytes
 
         self._render_fn, self._png, self.scale, self.seed = render_fn, png_bytes, scale, seed
         self.action = widgets.Dropdown(options=list(actions), value=actions[0], description="action")

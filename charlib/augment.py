@@ -1,30 +1,25 @@
 """Differentiable augmentation (DiffAugment) for training a GAN on a small image folder.
 
 With a few hundred images, a discriminator soon remembers every training image, and its feedback
-to the generator turns into "make exactly these": the GAN copies or collapses. Augmenting only the
-real images does not help, because the generator then learns to draw the augmentations (shifted,
-cut-out, recoloured characters). DiffAugment (Zhao et al., 2020, "Differentiable Augmentation for
-Data-Efficient GAN Training") applies the *same kind* of random change to real **and** generated
-images every time the discriminator looks at them, in the discriminator's update and in the
-generator's. Because the changes are differentiable (brightness is an addition, translation a
-gather, cutout a multiplication by a mask), the generator's gradient flows back through them: it is
-pushed to draw images whose *augmented* versions look real, and the only way to do that is to draw
-un-augmented real-looking images. The three policies:
+turns into "make exactly these": the GAN copies or collapses. Augmenting only the real images
+teaches the generator to draw the augmentations. DiffAugment (Zhao et al., 2020, "Differentiable
+Augmentation for Data-Efficient GAN Training") applies the *same kind* of random change to real
+**and** generated images every time the discriminator looks at them, in both updates. The changes
+are differentiable (an addition, a gather, a mask), so the generator's gradient flows through them:
+the only way to make *augmented* images look real is to draw un-augmented real-looking ones. The
+three policies:
 
 * ``color``: per image, brightness ``x + (u - 0.5)``, saturation ``m + 2u (x - m)`` around the
   pixel's grey value and contrast ``m + (u + 0.5)(x - m)`` around the image's mean (``u ~ U(0, 1)``);
 * ``translation``: shift each image by up to 1/8 of its side in x and y, filling with 0 (mid grey);
 * ``cutout``: set a square of half the side, at a random place, to 0.
 
-Pick the policy for your data: ``color`` randomises colours, so the discriminator stops checking
-them, which hurts when colours are what tells characters apart (on 200 sprites, 3000 steps, the
-full policy gave worse samples and fewer modes than no augmentation, and translation with cutout
-alone less so: ``benchmarks/results/augment_small*.md``). DiffAugment pays off once a
-discriminator overfits; before that it slows learning down.
-
-Randomness is stateless and keyed by a seed pair, so a training run that passes ``(seed, step)``
-augments the same way when it is resumed, and exact resume still holds. Images are float tensors
-(N, H, W, C) in [-1, 1]; outputs can leave that range a little (a brighter image), as in the paper.
+Pick the policy for your data: ``color`` makes the discriminator stop checking colours, which hurts
+when colours tell characters apart (on 200 sprites the full policy gave worse samples and fewer
+modes than none, translation with cutout alone less so: ``benchmarks/results/augment_small*.md``).
+DiffAugment pays off once a discriminator overfits; before that it slows learning down. Randomness
+is stateless and keyed by a seed pair such as ``(seed, step)``, so a resumed run augments the same
+way. Images are float (N, H, W, C) in [-1, 1]; outputs can leave that range a little.
 """
 
 from __future__ import annotations
@@ -66,11 +61,8 @@ def contrast(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 def translation(x: tf.Tensor, seed: tf.Tensor, ratio: float = 0.125) -> tf.Tensor:
-    """Shift each image by a random whole number of pixels, up to ``ratio`` of its side, filling with 0.
-
-    Image ``i`` moves down by ``dy[i]`` and right by ``dx[i]``, both in ``[-r, r]`` with
-    ``r = round(ratio * side)``. Built from ``tf.gather`` on a zero-padded copy, so gradients flow.
-    """
+    """Shift each image by a random whole number of pixels in ``[-r, r]``, ``r = round(ratio * side)``,
+    filling with 0; a ``tf.gather`` on a zero-padded copy, so gradients flow."""
     n, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
     ry, rx = int(round(h * ratio)), int(round(w * ratio))
     seeds = tf.random.experimental.stateless_split(seed, 2)
@@ -84,10 +76,8 @@ def translation(x: tf.Tensor, seed: tf.Tensor, ratio: float = 0.125) -> tf.Tenso
 
 
 def cutout(x: tf.Tensor, seed: tf.Tensor, ratio: float = 0.5) -> tf.Tensor:
-    """Set a square of side ``ratio`` x side, centred at a random pixel of each image, to 0.
-
-    Near the border the square is clipped, so less than a full square may be cut.
-    """
+    """Set a square of side ``ratio`` x side, centred at a random pixel of each image (clipped at the
+    border), to 0."""
     n, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
     sh, sw = int(round(h * ratio)), int(round(w * ratio))
     seeds = tf.random.experimental.stateless_split(seed, 2)
@@ -100,11 +90,7 @@ def cutout(x: tf.Tensor, seed: tf.Tensor, ratio: float = 0.5) -> tf.Tensor:
 
 
 POLICIES: dict[str, tuple[Callable[[tf.Tensor, tf.Tensor], tf.Tensor], ...]] = {
-    "color": (brightness, saturation, contrast),
-    "translation": (translation,),
-    "cutout": (cutout,),
-}
-"""Each policy name and the ops it applies, in order."""
+    "color": (brightness, saturation, contrast), "translation": (translation,), "cutout": (cutout,)}
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
@@ -112,21 +98,15 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     names = tuple(p.strip() for p in policy.split(",") if p.strip())
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
-        raise AugmentError(
-            f"Unknown augmentation {', '.join(map(repr, unknown))} in {policy!r}; "
-            f"use a comma-separated list of {', '.join(POLICIES)} (e.g. 'color,translation,cutout')."
-        )
+        raise AugmentError(f"Unknown augmentation {', '.join(map(repr, unknown))} in {policy!r}; use a "
+                           f"comma-separated list of {', '.join(POLICIES)} "
+                           "(e.g. 'color,translation,cutout').")
     return names
 
 
 def diff_augment(x: tf.Tensor, policy: str | tuple[str, ...], seed: tf.Tensor) -> tf.Tensor:
-    """Apply a DiffAugment policy to images x (N, H, W, C) in [-1, 1]; the same seed, the same result.
-
-    Args:
-        x: float images.
-        policy: e.g. ``"color,translation,cutout"``, or the names from :func:`parse_policy`.
-        seed: int tensor of shape (2,), e.g. ``(seed, step)``; each op draws from its own fold of it.
-    """
+    """Apply a DiffAugment policy (``"color,translation,cutout"`` or :func:`parse_policy`'s names) to
+    float images x (N, H, W, C); ``seed`` (2,) int, e.g. ``(seed, step)``, gives each op its own fold."""
     names = parse_policy(policy) if isinstance(policy, str) else policy
     seed = tf.cast(seed, tf.int64)
     k = 0

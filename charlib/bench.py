@@ -1,16 +1,12 @@
 """Timing harness: how many images per second a training step processes, measured fairly.
 
-Speed claims in this course come from here (and the scripts in ``benchmarks/``), never from timed
-tests. A measurement compiles the step, runs warm-up steps that are not counted, then times several
-repeats of a fixed number of steps and reports the median and the spread, always with a baseline
-measured in the same process so results can be read as ratios that hold across machines.
-
+Speed claims in this course come from here (and ``benchmarks/``), never from timed tests.
 :func:`run_bench` (``charlib bench``) times a grid of *variants* of the GAN training step: the
 TF-tutorial reference DCGAN, the course's default DCGAN, and the default with one option changed
-(XLA, mixed precision, batch size, width). Every variant is built and warmed up first; then the
-repeats are **interleaved** (A B C A B C ...), so a burst of load from another program on a shared
-machine slows all variants alike, and each variant's speed is also given as a ratio to the
-reference measured in the same round. Options this machine cannot use (``mixed_float16`` without a
+(XLA, mixed precision, batch size, width). Every variant is built and warmed up first (untimed);
+then the repeats are **interleaved** (A B C A B C ...), so a burst of load from another program
+slows all variants alike, and each speed is also a ratio to the reference measured in the same
+round, which holds across machines. Options this machine cannot use (``mixed_float16`` without a
 GPU, bfloat16 without bfloat16 instructions) are skipped with the reason, never an error.
 """
 
@@ -34,13 +30,9 @@ def _sync(out: object) -> None:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running the GAN training step, for :func:`run_bench`.
-
-    ``model`` is "charlib" (the course's default DCGAN from the full profile, with ``width`` as both
-    networks' base width) or "reference" (the TF-tutorial DCGAN); the other fields are the speed
-    options of :class:`charlib.training.trainer.RunConfig`, and ``overrides`` any other
-    :class:`~charlib.training.gan.GanConfig` settings of a "charlib" variant, as (name, value) pairs.
-    """
+    """One way of running the GAN training step: ``model`` "charlib" (the full profile's DCGAN, both
+    networks at ``width``, with ``overrides`` of other :class:`~charlib.training.gan.GanConfig`
+    settings) or "reference" (the TF-tutorial DCGAN), and the speed options of ``RunConfig``."""
 
     name: str
     model: str = "charlib"
@@ -80,12 +72,9 @@ def skip_reason(variant: Variant) -> str:
 
 
 class PeakMemory:
-    """Peak memory while a block runs: GPU bytes allocated by TensorFlow, else the process's RSS.
-
-    On Linux the process's high-water mark (``VmHWM``) is reset first through
-    ``/proc/self/clear_refs``, so each block gets its own peak; where that is impossible the peak
-    since the process started is reported (``resettable`` is then False).
-    """
+    """Peak memory while a block runs: GPU bytes allocated by TensorFlow, else the process's RSS, whose
+    high-water mark (``VmHWM``) is reset through ``/proc/self/clear_refs`` on Linux; elsewhere it is
+    the peak since the process started (``resettable`` is then False)."""
 
     def __init__(self) -> None:
         self.on_gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -150,21 +139,13 @@ def _build(variant: Variant, size: int, batch_size: int):
 def run_bench(variants: tuple[str | Variant, ...] = QUICK, size: int = 64, batch_size: int = 64,
               steps: int = 10, warmup: int = 3, repeats: int = 3, n_images: int = 1024,
               log: Callable[[str], None] = print) -> dict[str, object]:
-    """Time the GAN training step of each named variant (see :data:`VARIANTS`), interleaved.
+    """Time the GAN training step of each variant (names in :data:`VARIANTS` or :class:`Variant`
+    objects of your own), interleaved over ``repeats`` rounds of ``steps`` after ``warmup`` steps;
+    "reference" is added when missing, since ratios need it. ``size`` is 4 * 2**k (16, 32, 64, ...).
 
-    Args:
-        variants: names in :data:`VARIANTS`, or :class:`Variant` objects of your own (e.g. with
-            ``overrides``); "reference" is added when missing (ratios need it).
-        size: image side (a multiple of 8 that is 4 * 2**k, e.g. 16, 32, 64).
-        batch_size: images per step for variants that do not set their own.
-        steps: timed steps per repeat; warmup: untimed steps first (the first one traces/compiles).
-        repeats: rounds; each round times every variant once, in the same order.
-        n_images: sprites drawn for the batches.
-
-    Returns:
-        A dict with the device, settings, ``skipped`` (name and reason) and ``results``: one row per
-        variant with img/s (median, min, max), ms/step, the ratio to the reference measured in the
-        same round (median, min, max), peak memory and the time of the first (compiling) step.
+    Returns a dict with the device, settings, ``skipped`` (name and reason) and ``results``: per
+    variant img/s and its ratio to the reference in the same round (median, min, max), ms/step,
+    peak memory and the time of the first (compiling) step.
     """
     from charlib.errors import CharlibError
 

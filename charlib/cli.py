@@ -1,34 +1,20 @@
 """The ``charlib`` command (also ``python -m charlib``): the course's tools from a terminal.
 
-Subcommands:
+Subcommands (``charlib COMMAND --help`` lists each one's options):
 
-* ``charlib sprites --n N --size 64 --seed S --out DIR``: draw N sprites into DIR as PNG files, with
-  ``labels.csv`` (attributes, mode, action, direction, frame, skeleton) and ``sheet.png``.
-* ``charlib train gan|vae|conditional --out DIR [--profile learner|smoke|full] [--resume]``: train a
-  DCGAN, a VAE or the conditional VAE that animates characters in a run folder (checkpoints, sample
-  grids, TensorBoard logs; ``--resume`` continues from the last checkpoint, ``--init-from RUN``
-  fine-tunes from an earlier run's weights). Each field of the model's config (``GanConfig``,
-  ``VaeConfig``, ``ConditionalConfig``) is a flag, ``--field-name``, whose default is the profile's
-  (``--size``, ``--xla`` and ``--no-ema`` are older names); ``charlib train MODEL --help`` lists them.
-  E.g. ``--data DIR`` trains on an image folder, ``--augment POLICY`` adds DiffAugment, ``--nets
-  r3gan`` trains the modern baseline (RpGAN loss, R1 + R2 penalties, residual nets without
-  normalisation). A flag of another model's config is refused.
-* ``charlib sample --checkpoint DIR --n 64 --out grid.png``: samples from a GAN or VAE run, as one
-  PNG grid (``.png``), a folder of numbered PNGs (a name without extension, or ending in ``/``) or
-  an array file (``.npz``: ``images`` uint8 (N, H, W, 3) and ``seed``) for scoring with other tools.
-* ``charlib animate --checkpoint DIR --action walk --direction left --out walk.gif [--n N] [--seed S]``:
-  from a conditional run, N new characters side by side performing the action (GIF, or MP4 with
-  ``--mp4`` or a ``.mp4`` name). Given a GAN or VAE run, ``animate`` makes a looping latent walk instead.
-* ``charlib info``: versions, devices and the active profile; ``--gpu`` also checks that TensorFlow
-  sees a GPU (exit status 1, with the reason and what to do, when it does not).
-* ``charlib bench [--quick] [--variants ...] [--out DIR]``: time the GAN training step for a grid of
-  speed options against the TF-tutorial reference DCGAN, interleaved; prints a table, writes
-  ``bench.json``/``bench.csv``/``bench.md`` into DIR. ``charlib train`` takes the same options:
-  ``--xla``, ``--precision``, ``--distribute``.
-* ``charlib diagnose --checkpoint DIR [--n N] [--n-knn M] [--seed S] [--json]``: mode collapse and
-  sample quality of a GAN or VAE run (modes covered, reverse KL against a perfect generator's,
-  precision, recall, density, coverage, Fréchet classifier distance); ``--json`` prints only
-  machine-readable JSON.
+* ``sprites``: draw N sprites into a folder as PNG files, with ``labels.csv`` and ``sheet.png``.
+* ``train gan|vae|conditional --out DIR``: train a DCGAN (``--nets r3gan``: the modern baseline), a
+  VAE or the conditional VAE that animates characters in a run folder (``--resume`` continues it,
+  ``--init-from RUN`` fine-tunes from an earlier run). Each field of the model's config dataclass
+  is a flag ``--field-name`` whose default is the profile's; a flag of another model's config is
+  refused.
+* ``sample``: samples of a GAN or VAE run as a PNG grid, a folder of PNGs or an ``.npz`` array.
+* ``animate``: new characters of a conditional run performing an action (GIF or MP4), or a looping
+  latent walk of a GAN or VAE run.
+* ``info``: versions, devices and the active profile; ``--gpu`` checks that TensorFlow computes on
+  a GPU (exit status 1, with the reason, when it does not).
+* ``bench``: time the GAN training step for a grid of speed options against the TF-tutorial DCGAN.
+* ``diagnose``: mode coverage, reverse KL, precision/recall/density/coverage and FCD of a run.
 
 Bad input ends with a one-line ``error:`` message and exit status 2, never a traceback.
 """
@@ -102,16 +88,13 @@ def _sprites(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CharlibError(f"{out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise CharlibError(
-            f"{out} is not empty; choose a new folder or pass --overwrite (nothing was written)"
-        )
+        raise CharlibError(f"{out} is not empty; choose a new folder or pass --overwrite "
+                           "(nothing was written)")
     if args.size < 16:
         raise CharlibError(f"--size must be at least 16, got {args.size}")
-    sprites = sample_sprites(
-        args.n, size=args.size, seed=args.seed, split=args.split,
-        actions=tuple(args.actions) if args.actions else None,
-        directions=tuple(args.directions) if args.directions else None,
-    )  # fmt: skip
+    sprites = sample_sprites(args.n, size=args.size, seed=args.seed, split=args.split,
+                             actions=tuple(args.actions) if args.actions else None,
+                             directions=tuple(args.directions) if args.directions else None)
     out.mkdir(parents=True, exist_ok=True)
     width = max(5, len(str(args.n - 1)))
     names = [f"sprite_{i:0{width}d}.png" for i in range(args.n)]
@@ -246,9 +229,9 @@ def _flags(name: str) -> list[str]:
 
 
 def add_config_flags(parser: argparse.ArgumentParser, config_cls: type) -> dict[str, str]:
-    """A flag for each field of ``config_cls``: type from its annotation, value check from
-    :data:`CHECKS`, help from :data:`FLAG_HELP` with each profile's default; a flag not given stays out
-    of the namespace. Returns flag -> field for every flag added (``--no-...`` forms included)."""
+    """A flag for each field of ``config_cls`` (type from its annotation, check from :data:`CHECKS`, help
+    from :data:`FLAG_HELP` with each profile's default), left out of the namespace when not given.
+    Returns flag -> field for every flag added (``--no-...`` forms included)."""
     hints, choices = typing.get_type_hints(config_cls), _choices()
     profiles = {name: config_cls.from_profile(chosen) for name, chosen in PROFILES.items()}
     group = parser.add_argument_group(f"{config_cls.__name__} fields (defaults from the profile)")
@@ -280,7 +263,7 @@ def _shown(value: Any) -> str:
 
 class _ModelParser(_Parser):
     """``charlib train MODEL``, whose flags are made from MODEL's config (importing TensorFlow) only
-    when it is parsed. A flag of another model's config is refused with :class:`CharlibError`."""
+    when it is parsed; a flag of another model's config raises :class:`CharlibError`."""
 
     def __init__(self, *args: Any, model: str, **kwargs: Any) -> None:
         super().__init__(*args, allow_abbrev=False, **kwargs)
@@ -331,19 +314,14 @@ def _sample_target(out: str) -> tuple[str, Path]:
 
 
 def _png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    from PIL import Image
+    from charlib.base.images import png_bytes
 
-    from charlib.viz import enlarge
-
-    buffer = io.BytesIO()
-    Image.fromarray(enlarge(image, scale)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(image, scale)
 
 
 def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: int | None = None) -> str:
-    """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically: a
-    reader (or a crash) sees everything or nothing, and no temporary file is left behind.
-    Returns what was written, in words."""
+    """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically (all or
+    nothing, no temporary file left behind); returns what was written, in words."""
     from charlib.base.io import atomic_write_bytes
     from charlib.viz import image_grid
 
@@ -427,11 +405,9 @@ def _animate(args: argparse.Namespace) -> int:
         what = f"{args.n} new characters ({action}, facing {direction})"
     elif kind in ("gan", "vae"):
         if args.action or args.direction:
-            raise CharlibError(
-                f"{args.checkpoint} holds a {kind} run, which has no pose input: --action and "
-                "--direction need a conditional run (charlib train conditional --out DIR). Without "
-                "them, animate makes a looping latent walk of this run."
-            )
+            raise CharlibError(f"{args.checkpoint} holds a {kind} run, which has no pose input: --action and "
+                               "--direction need a conditional run (charlib train conditional --out DIR). "
+                               "Without them, animate makes a looping latent walk of this run.")
         from charlib.training.sampling import load_sampler
 
         sample, latent_dim = load_sampler(args.checkpoint)
@@ -453,11 +429,10 @@ def _bench(args: argparse.Namespace) -> int:
     from charlib.bench import FULL, QUICK, format_table, run_bench, write_report
 
     quick = args.quick
-    report = run_bench(
-        tuple(args.variants or (QUICK if quick else FULL)), size=args.size, batch_size=args.batch_size,
-        steps=args.steps or (5 if quick else 20), warmup=args.warmup or (2 if quick else 3),
-        repeats=args.repeats or 3, log=lambda line: print(line, flush=True),
-    )  # fmt: skip
+    report = run_bench(tuple(args.variants or (QUICK if quick else FULL)), size=args.size,
+                       batch_size=args.batch_size, steps=args.steps or (5 if quick else 20),
+                       warmup=args.warmup or (2 if quick else 3), repeats=args.repeats or 3,
+                       log=lambda line: print(line, flush=True))
     print(format_table(report))
     for row in report["results"]:
         if row["name"] != "reference":
@@ -592,8 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line read into a namespace (nothing runs). A ``charlib train`` flag of another
-    model raises :class:`CharlibError`; other bad input exits with one line, as argparse does."""
+    """The command line read into a namespace (nothing runs); bad input exits with one line."""
     return build_parser().parse_args(argv)
 
 

@@ -1,18 +1,11 @@
 """Profiles: how big a run is, chosen one way by every notebook, command and test.
 
-Three profiles, as data (:data:`PROFILES`):
-
-* ``learner`` (the default when nothing is set): real results, sized so that each notebook runs in a
-  few minutes on a 2-core laptop. This is what a person gets by opening a notebook, ``make course``
-  or ``charlib train``.
-* ``smoke``: tiny data and a handful of steps, so the whole course runs headless in minutes. Its
-  pictures are not meant to be looked at; the tests select it explicitly.
-* ``full``: the long runs behind the benchmarks and the best results (tens of minutes per model).
-
-:func:`profile` reads the choice: an explicit argument wins, else the ``CHARLIB_PROFILE``
-environment variable, else ``learner``. :func:`describe` is the line every notebook prints first.
-Where outputs go is decided here too (:func:`output_dir`): ``outputs/`` at the top of the course
-repo, or ``CHARLIB_OUTPUTS`` if set.
+Three profiles (:data:`PROFILES`): ``learner``, the default, gives real results with each notebook
+in a few minutes on a 2-core laptop; ``smoke`` (tiny data, a handful of steps, pictures not meant to
+be looked at) runs the whole course headless for the tests; ``full`` makes the long runs behind the
+benchmarks. :func:`profile` reads the choice: an explicit argument, else ``$CHARLIB_PROFILE``, else
+``learner``. :func:`output_dir` says where outputs go: ``$CHARLIB_OUTPUTS``, else ``outputs/`` at
+the top of the course repo.
 """
 
 from __future__ import annotations
@@ -33,23 +26,14 @@ ENV_OUTPUTS = "CHARLIB_OUTPUTS"
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes that differ between profiles (each model kind keeps its own table keyed by ``name``).
+    """Sizes that differ between profiles (each model kind keeps its own table keyed by ``name``)."""
 
-    Attributes:
-        name: ``"smoke"``, ``"learner"`` or ``"full"``.
-        n_sprites: how many sprites a notebook draws for its data set.
-        image_size: side of the images models train on (pixels).
-        batch_size: training batch size.
-        n_preview: how many images grids and sheets show.
-        purpose: one line on what the profile is for, printed by :func:`describe`.
-    """
-
-    name: str
-    n_sprites: int
-    image_size: int
+    name: str  # "smoke", "learner" or "full"
+    n_sprites: int  # how many sprites a notebook draws for its data set
+    image_size: int  # side in pixels of the images models train on
     batch_size: int
-    n_preview: int
-    purpose: str = ""
+    n_preview: int  # how many images grids and sheets show
+    purpose: str = ""  # what the profile is for, printed by describe()
 
 
 DEFAULT_PROFILE = "learner"
@@ -67,10 +51,8 @@ def profile(name: str | None = None) -> Profile:
     """The profile to use: ``name`` if given, else ``$CHARLIB_PROFILE``, else ``learner``."""
     chosen = (name or os.environ.get(ENV_PROFILE) or DEFAULT_PROFILE).strip().lower()
     if chosen not in PROFILES:
-        raise CharlibError(
-            f"Unknown profile {chosen!r} (from {'argument' if name else ENV_PROFILE}); "
-            f"choose one of {sorted(PROFILES)}."
-        )
+        raise CharlibError(f"Unknown profile {chosen!r} (from {'argument' if name else ENV_PROFILE}); "
+                           f"choose one of {sorted(PROFILES)}.")
     return PROFILES[chosen]
 
 
@@ -92,10 +74,7 @@ def describe(chosen: Profile) -> str:
 
 
 def code_version() -> str:
-    """A short hash of the charlib package's source: cached models made by other code are not reused.
-
-    Any change to a ``.py`` file of the package changes it, so a cache keyed by it is never stale.
-    """
+    """A short hash of the charlib package's ``.py`` files, so a cache keyed by it is never stale."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -118,11 +97,7 @@ def course_root(start: Path | None = None) -> Path | None:
 def output_dir(*parts: str) -> Path:
     """A folder under the course outputs (created if needed): ``$CHARLIB_OUTPUTS`` or ``outputs/``."""
     env = os.environ.get(ENV_OUTPUTS)
-    if env:
-        base = Path(env)
-    else:
-        root = course_root()
-        base = (root if root is not None else Path.cwd()) / "outputs"
+    base = Path(env) if env else (course_root() or Path.cwd()) / "outputs"
     path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path

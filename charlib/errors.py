@@ -1,9 +1,8 @@
 """Errors that charlib raises on purpose.
 
 Every failure a learner can cause with their own input (a missing folder, a broken image, a wrong
-array shape, a training run that diverged) surfaces as a subclass of :class:`CharlibError` with a
-message that names the thing at fault and says what to do, never as a stack trace from deep inside
-Pillow or TensorFlow.
+array shape, a run that diverged) is a :class:`CharlibError` whose message names the thing at fault
+and says what to do, never a stack trace from deep inside Pillow or TensorFlow.
 """
 
 from __future__ import annotations

@@ -43,14 +43,9 @@ def devices() -> dict[str, list[str]]:
 def report(include_devices: bool = True) -> dict[str, object]:
     """Everything above in one dict, with the profile ``$CHARLIB_PROFILE`` gives (TensorFlow is
     imported only when ``include_devices``)."""
-    info: dict[str, object] = {
-        "charlib": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu_cores": os.cpu_count(),
-        "profile": profile().name,
-        "packages": package_versions(),
-    }
+    info: dict[str, object] = {"charlib": __version__, "python": sys.version.split()[0],
+                               "platform": platform.platform(), "cpu_cores": os.cpu_count(),
+                               "profile": profile().name, "packages": package_versions()}
     if include_devices:
         info["devices"] = devices()
     return info
@@ -73,16 +68,9 @@ GPU_DOC = "docs/gpu.md"
 
 def why_no_gpu(versions: dict[str, str], built_with_cuda: bool, cuda_visible: str | None,
                has_driver: bool, cuda_version: str | None = None) -> str:
-    """The likeliest reason TensorFlow sees no GPU, and what to do, as one sentence.
-
-    Args:
-        versions: installed versions by package name (``"missing"`` when absent), as
-            :func:`package_versions` gives them; only ``tensorflow`` and ``tensorflow-cpu`` matter.
-        built_with_cuda: ``tf.test.is_built_with_cuda()``.
-        cuda_visible: the value of ``$CUDA_VISIBLE_DEVICES`` (None when unset).
-        has_driver: whether the NVIDIA driver's ``nvidia-smi`` is on the PATH.
-        cuda_version: the CUDA version this TensorFlow was built for, when it says.
-    """
+    """The likeliest reason TensorFlow sees no GPU, and what to do, as one sentence, from
+    :func:`package_versions`, ``tf.test.is_built_with_cuda()``, ``$CUDA_VISIBLE_DEVICES`` (None when
+    unset), whether ``nvidia-smi`` is on the PATH, and the CUDA version TensorFlow was built for."""
     gpu_wheel = versions.get("tensorflow", "missing") != "missing"
     cpu_wheel = versions.get("tensorflow-cpu", "missing") != "missing"
     if gpu_wheel and cpu_wheel:
@@ -134,11 +122,8 @@ def _gpu_computes(device: str) -> str | None:
 
 
 def gpu_check() -> GpuCheck:
-    """Whether TensorFlow sees a GPU and can compute on it, with a one-line message either way.
-
-    When it sees none, the message is the reason from :func:`why_no_gpu`; training then runs on the
-    CPU, as it does by default.
-    """
+    """Whether TensorFlow sees a GPU and can compute on it, with a one-line message either way (the
+    reason from :func:`why_no_gpu` when it sees none)."""
     import tensorflow as tf
 
     found = [d.name for d in tf.config.list_physical_devices("GPU")]

@@ -1,19 +1,18 @@
 """Pictures: image grids, sprite sheets, skeleton overlays and captioned figures.
 
 Generative models are judged by eye first, so every notebook needs the same few pictures: a grid of
-samples, a sprite sheet of an animation cycle, a skeleton drawn over its frame. These helpers take
-uint8 arrays (N, H, W, 3) as everything else in charlib produces, enlarge pixel art without blurring
-it, and save PNGs where a figure should outlive the notebook. :func:`latent_sliders` adds the one
-interactive picture the course needs: a decoded character that follows ipywidgets sliders.
-:func:`image_grid`, :func:`enlarge` and :func:`save_png` are those of :mod:`charlib.base.images`.
+samples, a sprite sheet of an animation cycle, a skeleton drawn over its frame, from uint8 arrays
+(N, H, W, 3) with pixel art enlarged without blur. :func:`latent_sliders` is the one interactive
+picture: a decoded character that follows ipywidgets sliders. :func:`image_grid`, :func:`enlarge`,
+:func:`png_bytes` and :func:`save_png` are those of :mod:`charlib.base.images`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
-from charlib.base.images import enlarge, image_grid
+from charlib.base.images import enlarge as enlarge
+from charlib.base.images import image_grid, png_bytes
 from charlib.base.images import save_png as save_png
 from charlib.data import skeleton as sk
 from charlib.errors import ShapeError
@@ -31,9 +30,7 @@ def sprite_sheet(sequences: np.ndarray, pad: int = 0) -> np.ndarray:
 def show_images(images: np.ndarray, ncols: int | None = None, title: str | None = None,
                 caption: str | None = None, scale: float = 1.0, ax=None):
     """Show a grid of images with matplotlib, a title on top and a caption below; returns the figure.
-
-    ``scale`` multiplies the default figure size (about 1.2 inches per tile).
-    """
+    ``scale`` multiplies the default figure size (about 1.2 inches per tile)."""
     import matplotlib.pyplot as plt
 
     grid = image_grid(images, ncols=ncols)
@@ -65,11 +62,8 @@ def add_caption(fig, caption: str) -> None:
 
 def draw_skeleton(ax, joints: np.ndarray, color: str = "lime", linewidth: float = 2.0,
                   joint_size: float = 12.0) -> None:
-    """Draw a skeleton (15, 2) in pixel coordinates on a matplotlib axis showing its frame.
-
-    Pixel centres sit at integer + 0.5 in charlib's coordinates and at integers in ``imshow``'s,
-    so the joints are shifted by half a pixel.
-    """
+    """Draw a skeleton (15, 2) in pixel coordinates on a matplotlib axis showing its frame (shifted by
+    half a pixel: pixel centres sit at integer + 0.5 in charlib's coordinates, at integers in imshow's)."""
     j = np.asarray(joints, dtype=float) - 0.5
     if j.shape != (len(sk.JOINTS), 2):
         raise ShapeError(f"joints must have shape ({len(sk.JOINTS)}, 2), got {j.shape}")
@@ -78,27 +72,12 @@ def draw_skeleton(ax, joints: np.ndarray, color: str = "lime", linewidth: float 
     ax.scatter(j[:, 0], j[:, 1], s=joint_size, color="white", edgecolors="black", zorder=3)
 
 
-def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """Encode one (H, W, 3) uint8 picture as PNG bytes, enlarged ``scale`` times without blur."""
-    import io
-
-    arr = np.asarray(image)
-    if arr.ndim != 3 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
-        raise ShapeError(f"image must be uint8 of shape (H, W, 3), got {arr.dtype} {arr.shape}")
-    buffer = io.BytesIO()
-    Image.fromarray(enlarge(arr, scale)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def latent_sliders(decode_fn, z0: np.ndarray, dims, limit: float = 3.0, step: float = 0.1,
                    scale: int = 8):
     """A live picture of ``decode_fn(z)`` with one slider per latent coordinate in ``dims``.
 
-    ``decode_fn`` maps codes (N, latent_dim) float32 to pictures (N, H, W, 3) uint8 (a VAE's decoder,
-    a GAN's generator); ``z0`` (latent_dim,) is the starting code. Moving a slider sets that
-    coordinate of the code and redraws the picture, enlarged ``scale`` times. Returns an
-    ``ipywidgets.HBox([Image, VBox(sliders)])`` to ``display``; ``.children[0]`` is the picture and
-    ``.children[1].children`` the sliders.
+    ``decode_fn`` maps codes (N, latent_dim) float32 to pictures (N, H, W, 3) uint8; ``z0``
+    (latent_dim,) is the starting code. Returns ``ipywidgets.HBox([Image, VBox(sliders)])``.
     """
     import ipywidgets as widgets
 

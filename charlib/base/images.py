@@ -1,10 +1,9 @@
 """Pictures as files: the image checks, grids, and PNG and GIF writing that every layer may use.
 
 Everything in charlib passes pictures as uint8 arrays (N, H, W, 3) (:func:`check_images` checks
-that contract) and frames of an animation as (T, H, W, 3) (:func:`check_frames`). The training
-loop saves its sample grids with :func:`image_grid` and :func:`save_png` and animates them with
-:func:`save_gif`; ``charlib.viz`` and ``charlib.animation`` offer the same functions next to their
-figures and players. Pixel art is enlarged without blurring (:func:`enlarge`).
+that contract) and frames of an animation as (T, H, W, 3) (:func:`check_frames`). ``charlib.viz``
+and ``charlib.animation`` offer the same functions next to their figures and players. Pixel art is
+enlarged without blurring (:func:`enlarge`).
 """
 
 from __future__ import annotations
@@ -25,19 +24,15 @@ def check_images(images: np.ndarray, name: str = "images") -> np.ndarray:
     if arr.ndim != 4 or arr.shape[-1] != 3:
         raise ShapeError(f"{name} must have shape (N, H, W, 3), got {arr.shape}")
     if arr.dtype != np.uint8:
-        raise ShapeError(
-            f"{name} must be uint8 pixels in [0, 255], got {arr.dtype}; "
-            "use charlib.data.pipeline.to_uint8 for model outputs in [-1, 1]"
-        )
+        raise ShapeError(f"{name} must be uint8 pixels in [0, 255], got {arr.dtype}; "
+                         "use charlib.data.pipeline.to_uint8 for model outputs in [-1, 1]")
     return arr
 
 
 def image_grid(images: np.ndarray, ncols: int | None = None, pad: int = 1,
                pad_value: int = 255) -> np.ndarray:
-    """Tile images (N, H, W, 3) uint8 into one (rows*H + pads, ncols*W + pads, 3) picture.
-
-    ``ncols`` defaults to a near-square grid; missing cells in the last row stay ``pad_value``.
-    """
+    """Tile images (N, H, W, 3) uint8 into one (rows*H + pads, ncols*W + pads, 3) picture, near-square
+    unless ``ncols`` is given; missing cells in the last row stay ``pad_value``."""
     arr = check_images(images)
     n, h, w, _ = arr.shape
     if n == 0:
@@ -65,6 +60,16 @@ def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(enlarge(image, scale)).save(path)
     return path
+
+
+def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    """Encode one (H, W, 3) uint8 picture as PNG bytes, enlarged ``scale`` times without blur."""
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
+        raise ShapeError(f"image must be uint8 of shape (H, W, 3), got {arr.dtype} {arr.shape}")
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(arr, scale)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def check_frames(frames: np.ndarray) -> np.ndarray:

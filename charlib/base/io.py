@@ -32,8 +32,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def export_model(model: keras.Model, path: Path) -> Path:
-    """Save a model as ``.keras`` atomically (write a temporary file, then rename): a failed save
-    leaves the previous export as it was, and no temporary file."""
+    """Save a model as ``.keras`` atomically: a failed save leaves the old export and no temporary file."""
     tmp = path.with_name(f".{path.stem}.tmp.keras")
     try:
         model.save(tmp)

@@ -10,18 +10,14 @@ OUT/generator.keras  the final generator (or decoder), loadable with safe_mode o
 OUT/run.lock         while a run trains: which process (PID and host) is training there
 ```
 
-A new run refuses a folder that already has files in it (nothing is overwritten); ``resume=True``
-continues the run found there. A run (new or resumed) refuses a folder where another process is
-training: ``run.lock`` says which. A lock left by a run that was killed (its process has ended, or
-it was written on another machine or before a restart) is recognised, reported and taken over.
-
-Files are written atomically (to a temporary name, then renamed), and TensorFlow's checkpoint
-manager only points at a checkpoint once it is completely written, so a run killed at any moment
-resumes from its last complete checkpoint. What such a kill leaves half written (a temporary file,
-the pieces of an unfinished checkpoint) is removed when the run resumes, and a line says so.
-
-:func:`config_of` and :func:`read_run_config` read a run's config.json back as its config class,
-checked entry by entry, with an error naming the file when it is damaged.
+A new run refuses a folder that already has files in it; ``resume=True`` continues the run found
+there. A run refuses a folder where another process is training (``run.lock`` says which); a lock
+left by a killed run (its process ended, or it was written on another machine or before a restart)
+is recognised, reported and taken over. Files are written atomically and TensorFlow's checkpoint
+manager only points at complete checkpoints, so a run killed at any moment resumes from its last
+complete checkpoint; what the kill left half written is removed on resume, and a line says so.
+:func:`config_of` and :func:`read_run_config` read config.json back as its config class, checked
+entry by entry, with an error naming the file when it is damaged.
 """
 
 from __future__ import annotations
@@ -50,20 +46,15 @@ class RemovedOptionError(RunFolderError):
     """A run's config.json switches on an option that this version of charlib no longer has."""
 
 
-KINDS = ("gan", "vae", "conditional")
-"""The kinds of run charlib trains: the ``model`` entry of every config.json."""
-
+KINDS = ("gan", "vae", "conditional")  # the ``model`` entry of every config.json
+# what to do about a damaged config.json; every error about one ends with it
 DAMAGED = ("Fix the file by hand (it is plain JSON, written by the run), or train a new run in another "
            "folder: the checkpoints cannot be read without it.")
-"""What to do about a damaged config.json; every error about one ends with it."""
-
-C = TypeVar("C")
-"""A run's config class: a dataclass with ``kind`` and ``from_dict`` (``training.trainer.RunConfig``)."""
+C = TypeVar("C")  # a run's config class: a dataclass with ``kind`` and ``from_dict``
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The settings in a run's config.json, checked to be a JSON object with a known ``model`` kind;
-    anything else raises :class:`RunFolderError` naming the file."""
+    """The settings in a run's config.json, checked to be a JSON object with a known ``model`` kind."""
     try:
         config = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -116,12 +107,8 @@ def _alive(pid: int) -> bool:
 
 
 class RunLock:
-    """``run.lock`` in a run folder: the PID, host and boot of the process training there.
-
-    Created with ``O_EXCL``, so of two processes starting at once exactly one gets it; the other is
-    refused with :class:`RunLocked`. A lock whose process has ended, or that was written on another
-    host or before this machine restarted, is stale: it is reported in one line and taken over.
-    """
+    """``run.lock`` in a run folder: the PID, host and boot of the process training there, created with
+    ``O_EXCL`` so that of two processes starting at once exactly one gets it."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_NAME
@@ -191,16 +178,14 @@ class RunFolder:
 
     def __init__(self, path: str | Path, config: Mapping[str, Any] | None = None, *,
                  resume: bool = False, lock: bool = False) -> None:
-        """``lock=True`` (a run about to train) takes the folder's :class:`RunLock` first; release it
-        with :meth:`release` when training ends, however it ends."""
+        """``lock=True`` (a run about to train) takes the folder's :class:`RunLock`; :meth:`release` it
+        when training ends, however it ends."""
         self.path = Path(path)
         self.lock = RunLock(self.path)
         if resume:
             if not self.config_path.is_file():
-                raise RunFolderError(
-                    f"Nothing to resume in {self.path}: no config.json there. Start a new run "
-                    "without --resume, or give the folder of an earlier run."
-                )
+                raise RunFolderError(f"Nothing to resume in {self.path}: no config.json there. Start a new "
+                                     "run without --resume, or give the folder of an earlier run.")
         else:
             if config is None:
                 raise RunFolderError("a new run needs a config")
@@ -214,10 +199,8 @@ class RunFolder:
                 self.config = read_config_file(self.config_path)
             else:
                 if self.path.is_dir() and any(p.name != LOCK_NAME for p in self.path.iterdir()):
-                    raise RunFolderError(
-                        f"{self.path} is not empty. Pass --resume (resume=True) to continue the run in "
-                        "it, or choose a new folder. Nothing was overwritten."
-                    )
+                    raise RunFolderError(f"{self.path} is not empty. Pass --resume (resume=True) to continue "
+                                         "the run in it, or choose a new folder. Nothing was overwritten.")
                 self.config = dict(config)
                 self.write_json("config.json", self.config)
             for sub in (self.ckpt_dir, self.samples_dir, self.logs_dir):
@@ -227,13 +210,11 @@ class RunFolder:
             raise
 
     def release(self) -> None:
-        """Release the run's lock, if this folder object took it."""
         self.lock.release()
 
     def remove_temporary_files(self) -> list[str]:
-        """Delete the temporary files of writes that a killed run left unfinished (see
-        :func:`is_temporary`); returns their names. Only the process holding the lock may call
-        this: another one's writes in progress would be taken for leftovers."""
+        """Delete the temporary files a killed run left (see :func:`is_temporary`); returns their names.
+        Only the lock's holder may: another process's writes in progress would look like leftovers."""
         if not self.lock.held:
             raise RunFolderError(f"{self.path}: only the run that holds its lock may clean it")
         removed = []
@@ -297,9 +278,9 @@ class RunFolder:
         atomic_write_bytes(self.history_path, ("\n".join(lines) + "\n").encode())
 
 
+# entries every config.json has had: a missing one means damage (others fall back to their defaults,
+# so that runs saved before a setting existed still load)
 REQUIRED = ("image_size", "steps")
-"""Entries every config.json has had; a missing one means the file was damaged (others fall back to
-their defaults, so that runs saved before a setting existed still load)."""
 
 
 def _fits(value: Any, hint: Any) -> bool:
@@ -316,9 +297,8 @@ def _fits(value: Any, hint: Any) -> bool:
 
 
 def config_of(config_cls: type[C], run: RunFolder) -> C:
-    """The config saved in ``run``, checked: of kind ``config_cls.kind``, with the entries every run
-    has, each of its field's type, and values the config accepts. Raises :class:`RunFolderError`
-    naming config.json otherwise."""
+    """The config saved in ``run``, checked: of kind ``config_cls.kind``, with the :data:`REQUIRED`
+    entries, each of its field's type, and values the config accepts."""
     path, saved = run.config_path, run.config
     if saved["model"] != config_cls.kind:
         raise RunFolderError(f"{run.path} holds a {saved['model']!r} run, not a {config_cls.kind!r} run "

@@ -1,15 +1,12 @@
 """Load a folder of your own character images as one uint8 array, with a report of what happened.
 
-The article's convention is simple: put your pictures in a folder such as ``./data/my_character``
-(sub-folders are fine) and call :func:`load_image_folder` on it. Whatever the files look like, you
-get back a uint8 RGB array of shape (N, size, size, 3) that the models can train on, plus a
-:class:`FolderReport` that says which files were used, which were skipped and why, which were
-ignored, and which conversions were made. The loader guarantees that files are read in a sorted,
-repeatable order; that every image ends up upright (EXIF orientation), opaque (transparency is
-laid on a background colour), RGB and square without being stretched; that a broken, truncated or
-enormous file never ends the run with a Pillow stack trace, only a line in the report (or, with
-``strict=True``, an :class:`~charlib.errors.ImageFolderError` naming the file); and that it changes
-none of Pillow's global settings.
+Put your pictures in a folder such as ``./data/my_character`` (sub-folders are fine) and call
+:func:`load_image_folder` on it: you get a uint8 RGB array (N, size, size, 3) the models can train
+on, plus a :class:`FolderReport` of the files used, skipped (and why), ignored and converted. Files
+are read in a sorted, repeatable order; every image ends up upright (EXIF), opaque, RGB and square
+without being stretched; a broken or enormous file is a line in the report (or, with
+``strict=True``, an :class:`~charlib.errors.ImageFolderError` naming it), never a Pillow stack
+trace; Pillow's global settings are left alone.
 """
 
 from __future__ import annotations
@@ -26,30 +23,20 @@ from PIL import ExifTags, Image, ImageOps
 
 from charlib.errors import ImageFolderError, ShapeError
 
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
-"""File name endings (compared case-insensitively) that are treated as images."""
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")  # any case
 
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _INT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 # What Pillow raises on a file it cannot decode; anything else would be a bug in this module.
-_DECODE_ERRORS = (
-    OSError,  # includes UnidentifiedImageError and "image file is truncated"
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    KeyError,
-    TypeError,
-    ZeroDivisionError,
-    struct.error,
-    Image.DecompressionBombError,
-)
+# (OSError includes UnidentifiedImageError and "image file is truncated")
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
+                  ZeroDivisionError, struct.error, Image.DecompressionBombError)
 
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """An image file that could not be used, and a short human reason why."""
+    """An image file that could not be used, and why."""
 
     path: pathlib.Path
     reason: str
@@ -73,10 +60,8 @@ class FolderReport:
     def summary(self) -> str:
         """A few readable lines: the counts, each skipped file with its reason, conversions."""
         n = len(self.loaded)
-        lines = [
-            f"Loaded {n} image{'' if n == 1 else 's'} from {self.root} "
-            f"({len(self.skipped)} skipped, {len(self.ignored)} ignored)"
-        ]
+        lines = [f"Loaded {n} image{'' if n == 1 else 's'} from {self.root} "
+                 f"({len(self.skipped)} skipped, {len(self.ignored)} ignored)"]
         lines += [f"  skipped {self._rel(s.path)}: {s.reason}" for s in self.skipped]
         if self.ignored:
             names = ", ".join(self._rel(p) for p in self.ignored[:5])
@@ -104,22 +89,17 @@ class _BadFileError(Exception):
     """One image file cannot be used; the message is the reason shown in the report."""
 
 
-def load_image_folder(
-    path: str | os.PathLike[str],
-    size: int = 64,
-    *,
-    resize: Literal["crop", "pad"] = "crop",
-    background: tuple[int, int, int] = (255, 255, 255),
-    strict: bool = False,
-    max_pixels: int = 50_000_000,
-    recursive: bool = True,
-) -> tuple[np.ndarray, FolderReport]:
-    """Read every image under ``path`` into a uint8 array of shape (N, size, size, 3).
+def load_image_folder(path: str | os.PathLike[str], size: int = 64, *,
+                      resize: Literal["crop", "pad"] = "crop",
+                      background: tuple[int, int, int] = (255, 255, 255), strict: bool = False,
+                      max_pixels: int = 50_000_000,
+                      recursive: bool = True) -> tuple[np.ndarray, FolderReport]:
+    """Read every image under ``path`` into a uint8 array (N, size, size, 3); image ``i`` came from
+    ``report.loaded[i]``.
 
-    Files are images if their name ends in one of :data:`IMAGE_EXTENSIONS` (any case); other
-    files, and hidden files and folders (name starting with "."), are listed in
-    ``report.ignored``. Sub-folders are walked when ``recursive``; the order is sorted by path
-    relative to ``path``, so it is the same on every run and machine.
+    Files named with one of :data:`IMAGE_EXTENSIONS` are images; other files, and hidden files and
+    folders, go to ``report.ignored``. Sub-folders are walked when ``recursive``, in order of the
+    path relative to ``path``, the same on every machine.
 
     Each image is turned upright from its EXIF orientation, then made RGB: transparency (RGBA,
     LA, palette with a transparent colour) is composited on ``background``; palette, grayscale,
@@ -132,32 +112,20 @@ def load_image_folder(
     a ``background`` square. Shrinking uses Lanczos filtering; enlarging uses nearest neighbour,
     so pixel art stays crisp (photos enlarged this way look blocky).
 
-    Broken files (zero bytes, truncated, corrupt, not really images, or bigger than
-    ``max_pixels`` pixels, checked from the header before any pixel is decoded) are listed in
-    ``report.skipped`` with a reason; with ``strict=True`` the first one raises
-    :class:`~charlib.errors.ImageFolderError` instead. Pillow's own decompression-bomb limit
-    (``Image.MAX_IMAGE_PIXELS``, which is not changed) still refuses images of more than about
-    179 million pixels, whatever ``max_pixels`` says.
-
-    Returns:
-        ``(images, report)``: ``images`` is uint8 of shape (N, size, size, 3), where image ``i``
-        came from ``report.loaded[i]``.
-
-    Raises:
-        ShapeError: ``size`` is not an int of at least 8, or ``resize``, ``background`` or
-            ``max_pixels`` is invalid.
-        ImageFolderError: ``path`` is missing or is a file, it holds no image files, none of
-            its images could be read, or (``strict``) one image could not be read.
+    Broken files (zero bytes, truncated, corrupt, not really images, or over ``max_pixels``
+    pixels, checked from the header before decoding) are listed in ``report.skipped`` with a
+    reason; with ``strict=True`` the first one raises :class:`~charlib.errors.ImageFolderError`.
+    Pillow's own limit (``Image.MAX_IMAGE_PIXELS``, unchanged) still refuses images over about 179
+    million pixels. A missing folder, a folder without images or one where none can be read raises
+    :class:`~charlib.errors.ImageFolderError`; bad arguments raise :class:`ShapeError`.
     """
     _check_args(size, resize, background, max_pixels)
     root = _check_folder(pathlib.Path(path))
     candidates, ignored = _walk(root, recursive)
     report = FolderReport(root, ignored=ignored)
     if not candidates:
-        raise ImageFolderError(
-            f"No images found in {root} ({len(ignored)} non-image or hidden file(s) ignored). "
-            f"Accepted extensions: {', '.join(IMAGE_EXTENSIONS)}."
-        )
+        raise ImageFolderError(f"No images found in {root} ({len(ignored)} non-image or hidden file(s) "
+                               f"ignored). Accepted extensions: {', '.join(IMAGE_EXTENSIONS)}.")
     images = []
     for file in candidates:
         try:
@@ -172,9 +140,7 @@ def load_image_folder(
         for note in notes:
             report.converted[note] = report.converted.get(note, 0) + 1
     if not images:
-        raise ImageFolderError(
-            f"0 of {len(candidates)} images in {root} could be read.\n{report.summary()}"
-        )
+        raise ImageFolderError(f"0 of {len(candidates)} images in {root} could be read.\n{report.summary()}")
     return np.stack(images), report
 
 
@@ -183,11 +149,8 @@ def _check_args(size: int, resize: str, background: tuple[int, int, int], max_pi
         raise ShapeError(f"size must be an int of at least 8 (pixels per side), got {size!r}")
     if resize not in ("crop", "pad"):
         raise ShapeError(f'resize must be "crop" or "pad", got {resize!r}')
-    if (
-        not isinstance(background, tuple | list)
-        or len(background) != 3
-        or not all(isinstance(c, int) and 0 <= c <= 255 for c in background)
-    ):
+    if not isinstance(background, tuple | list) or len(background) != 3 or not all(
+            isinstance(c, int) and 0 <= c <= 255 for c in background):
         raise ShapeError(f"background must be three ints in 0..255 (R, G, B), got {background!r}")
     if not isinstance(max_pixels, int) or max_pixels < 1:
         raise ShapeError(f"max_pixels must be a positive int, got {max_pixels!r}")
@@ -203,7 +166,7 @@ def _check_folder(root: pathlib.Path) -> pathlib.Path:
 
 
 def _walk(root: pathlib.Path, recursive: bool) -> tuple[list[pathlib.Path], list[pathlib.Path]]:
-    """Return (image files, ignored paths), each sorted by path relative to ``root``."""
+    """(image files, ignored paths), each sorted by path relative to ``root``."""
     images, ignored = [], []
     pending, seen = [root], {root.resolve()}
     while pending:
@@ -226,19 +189,16 @@ def _walk(root: pathlib.Path, recursive: bool) -> tuple[list[pathlib.Path], list
             else:
                 ignored.append(entry)
 
-    def by_relative_path(p: pathlib.Path) -> tuple[str, ...]:
+    def relative(p: pathlib.Path) -> tuple[str, ...]:
         return p.relative_to(root).parts
 
-    return sorted(images, key=by_relative_path), sorted(ignored, key=by_relative_path)
+    return sorted(images, key=relative), sorted(ignored, key=relative)
 
 
-def _load_one(
-    file: pathlib.Path, size: int, resize: str, background: tuple[int, int, int], max_pixels: int
-) -> tuple[np.ndarray, list[str]]:
-    """Decode one file to a (size, size, 3) uint8 array, plus the conversions made.
-
-    Raises _BadFileError (chained to Pillow's exception, if any) when the file cannot be used.
-    """
+def _load_one(file: pathlib.Path, size: int, resize: str, background: tuple[int, int, int],
+              max_pixels: int) -> tuple[np.ndarray, list[str]]:
+    """Decode one file to a (size, size, 3) uint8 array, plus the conversions made; raises
+    _BadFileError (chained to Pillow's exception, if any) when the file cannot be used."""
     notes: list[str] = []
     try:
         if file.stat().st_size == 0:
@@ -249,10 +209,8 @@ def _load_one(
             with Image.open(file) as im:
                 width, height = im.size  # read from the header; no pixels decoded yet
                 if width * height > max_pixels:
-                    raise _BadFileError(
-                        f"image too large: {width}x{height} = {width * height:,} pixels "
-                        f"exceeds max_pixels={max_pixels:,}"
-                    )
+                    raise _BadFileError(f"image too large: {width}x{height} = {width * height:,} pixels "
+                                        f"exceeds max_pixels={max_pixels:,}")
                 if getattr(im, "n_frames", 1) > 1:
                     notes.append("animated: first frame")
                     im.seek(0)
@@ -274,7 +232,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _upright(im: Image.Image, notes: list[str]) -> Image.Image:
-    """Apply the EXIF orientation tag, if any."""
     if im.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
         notes.append("exif-rotated")
         return ImageOps.exif_transpose(im)
@@ -288,8 +245,7 @@ def _to_rgb(im: Image.Image, background: tuple[int, int, int], notes: list[str])
         return im
     notes.append(f"{mode}->RGB")
     if mode in _INT_MODES:
-        levels = np.clip(np.asarray(im).astype(np.float64), 0, 65535) / 257
-        return _gray_to_rgb(levels)
+        return _gray_to_rgb(np.clip(np.asarray(im).astype(np.float64), 0, 65535) / 257)
     if mode == "F":
         return _gray_to_rgb(np.clip(np.nan_to_num(np.asarray(im, dtype=np.float64)), 0, 255))
     if mode in _ALPHA_MODES or "transparency" in im.info:
@@ -303,9 +259,7 @@ def _gray_to_rgb(levels: np.ndarray) -> Image.Image:
     return Image.fromarray(np.rint(levels).astype(np.uint8)).convert("RGB")
 
 
-def _square(
-    im: Image.Image, size: int, resize: str, background: tuple[int, int, int]
-) -> Image.Image:
+def _square(im: Image.Image, size: int, resize: str, background: tuple[int, int, int]) -> Image.Image:
     """Crop or pad ``im`` to size x size without distortion (see load_image_folder)."""
     side = min(im.size) if resize == "crop" else max(im.size)
     method = Image.Resampling.LANCZOS if side > size else Image.Resampling.NEAREST

@@ -1,34 +1,25 @@
 """Two image sets that are not sprites, drawn in code, whose modes can be read off any picture.
 
-A GAN that covers the sprites' modes may still collapse on other pictures. These two sets are
-"outside" data with a known answer: every image belongs to one of K modes, drawn uniformly, and a
-deterministic reader tells which mode any 32x32 RGB image shows, or that it shows none. So a
-generator trained on a folder of them can be scored the way Stacked MNIST scores one (Metz et al.
-2017, PacGAN, VEEGAN): read the mode of N samples, count the modes covered and the reverse KL of the
-histogram against the uniform one.
+A GAN that covers the sprites' modes may still collapse on other pictures. These two sets have a
+known answer: every image belongs to one of K modes, drawn uniformly, and a deterministic reader
+tells which mode any 32x32 RGB image shows, or that it shows none. So a generator trained on them
+is scored the way Stacked MNIST scores one (Metz et al. 2017, PacGAN, VEEGAN): read the mode of N
+samples, count the modes covered and the reverse KL of the histogram against the uniform one.
 
-* ``stacked_glyphs`` (K = 1000): three digits 0-9, drawn from the DejaVu Sans Bold font that ships
-  with matplotlib, each with its own small random scale, rotation, shift and brightness, stacked as
-  the R, G and B channels of one image. Mode ``100 r + 10 g + b``. The reader centres each channel
-  on its centre of mass and finds the nearest of a fixed bank of jittered templates by normalised
-  cross-correlation; a channel whose best correlation is below :data:`GLYPH_MIN_CORRELATION` (a
-  blank channel, noise, a blot), or where a second digit correlates within :data:`GLYPH_MIN_MARGIN`
-  of the best (two digits drawn over each other), reads as no digit, and the image as no mode.
-* ``shapes`` (K = 336): one of 6 shapes (circle, square, triangle, diamond, plus, ring) in one of 8
-  colours on a background of one of the 7 others, with a random size, position and a slight colour
-  jitter. The reader takes the background from the border, the shape's colour from the pixels
-  furthest from it, snaps both to the palette, and matches the shape's mask, cropped to its
-  bounding box, against each shape's template by intersection over union.
+* ``stacked_glyphs`` (K = 1000): three jittered DejaVu Sans Bold digits (the font ships with
+  matplotlib) stacked as the R, G and B channels; mode ``100 r + 10 g + b``. The reader centres each
+  channel and finds the nearest of a bank of jittered templates by normalised cross-correlation; a
+  channel below :data:`GLYPH_MIN_CORRELATION`, or with a second digit within
+  :data:`GLYPH_MIN_MARGIN` of the best, reads as no digit, and the image as no mode.
+* ``shapes`` (K = 336): one of 6 shapes in one of 8 colours on a background of one of the 7 others.
+  The reader takes the background from the border and the shape's colour from the pixels furthest
+  from it, snaps both to the palette, and matches the shape's cropped mask against templates by IoU.
 
-Both sets are closed under a horizontal flip (the course's trainers flip images at random, see
-``RunConfig.flip``): every shape is left-right symmetric and positions are drawn symmetrically, and
-the glyph reader reads a mirrored image as the digits it mirrors (it tries both orientations). So
-flipping the training images keeps the same K modes, equally likely.
-
-``render(name, n, seed)`` draws images with their modes, ``read_modes(name, images)`` reads them
-back (mode -1: no mode), and ``write_folder(name, out, n, seed)`` writes a folder of PNG files with
-a ``labels.csv`` that ``charlib train gan --data DIR`` (:func:`charlib.data.folders.load_image_folder`)
-reads. Nothing is downloaded.
+Both sets are closed under a horizontal flip (the trainers flip at random): shapes are symmetric and
+placed symmetrically, and the glyph reader tries both orientations. ``render(name, n, seed)`` draws
+images with their modes, ``read_modes(name, images)`` reads them back (-1: no mode), and
+``write_folder(name, out, n, seed)`` writes PNG files with a ``labels.csv`` that ``charlib train gan
+--data DIR`` reads. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -44,8 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from charlib.errors import ShapeError
 
-SIZE = 32
-"""Every image of these sets, and every image the readers read, is SIZE x SIZE RGB."""
+SIZE = 32  # every image of these sets, and every image the readers read, is SIZE x SIZE RGB
 SET_NAMES = ("stacked_glyphs", "shapes")
 GLYPH_MIN_CORRELATION = 0.85  # below this best template correlation, a channel shows no digit...
 GLYPH_MIN_MARGIN = 0.01  # ...nor when the best other digit correlates within this of it (two digits at once)
@@ -60,15 +50,9 @@ _GLYPH_TEMPLATE_SEED = 1_000_003
 
 @dataclass(frozen=True)
 class ModeReading:
-    """What a reader made of N images.
-
-    Attributes:
-        modes: (N,) int64, the mode of each image in ``0..n_modes - 1``, or -1 where the image
-            shows no mode of the set.
-        confidence: (N,) float64 in [0, 1]: the weakest match that went into the reading (the lowest
-            channel correlation for glyphs, the shape overlap for shapes); 0 for an unreadable image.
-        n_modes: K, the number of modes of the set.
-    """
+    """What a reader made of N images: ``modes`` (N,) int64 in ``0..n_modes - 1`` or -1 for none,
+    and ``confidence`` (N,) in [0, 1], the weakest match in the reading (lowest channel correlation
+    for glyphs, shape IoU for shapes; 0 when unreadable)."""
 
     modes: np.ndarray
     confidence: np.ndarray
@@ -184,33 +168,28 @@ def _read_channels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(clear, scores.argmax(axis=1), -1), np.clip(corr, 0.0, 1.0)
 
 
-def _read_glyphs(images: np.ndarray, chunk: int = 2048) -> ModeReading:
-    modes, confidence = [np.zeros(0, np.int64)], [np.zeros(0)]
-    for start in range(0, len(images), chunk):
-        x = images[start : start + chunk].astype(np.float32) / 255.0
-        best: tuple[np.ndarray, np.ndarray] | None = None
-        for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
-            channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
-            digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
-            if best is None:
-                best = (digit, corr)
-            else:  # keep the orientation whose channels correlate better in sum
-                better = corr.sum(axis=1) > best[1].sum(axis=1)
-                best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
-        digit, corr = best
-        ok = (digit >= 0).all(axis=1)
-        modes.append(np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1))
-        confidence.append(np.where(ok, corr.min(axis=1), 0.0))
-    return ModeReading(np.concatenate(modes).astype(np.int64), np.concatenate(confidence), 1000)
+def _read_glyph_chunk(images: np.ndarray) -> ModeReading:
+    x = images.astype(np.float32) / 255.0
+    best: tuple[np.ndarray, np.ndarray] | None = None
+    for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
+        channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
+        digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
+        if best is None:
+            best = (digit, corr)
+        else:  # keep the orientation whose channels correlate better in sum
+            better = corr.sum(axis=1) > best[1].sum(axis=1)
+            best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
+    digit, corr = best
+    ok = (digit >= 0).all(axis=1)
+    modes = np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1).astype(np.int64)
+    return ModeReading(modes, np.where(ok, corr.min(axis=1), 0.0), 1000)
 
 
 # -------------------------------------------------------------------------------------- shapes
 
 SHAPES = ("circle", "square", "triangle", "diamond", "plus", "ring")
 PALETTE = np.array([(20, 20, 20), (235, 235, 235), (220, 40, 40), (40, 180, 60), (50, 80, 220),
-                    (235, 210, 40), (200, 60, 200), (40, 200, 210)], dtype=np.float64)
-"""The 8 colours a shape or its background can have: near black, near white, red, green, blue,
-yellow, magenta, cyan."""
+                    (235, 210, 40), (200, 60, 200), (40, 200, 210)], dtype=np.float64)  # as COLOUR_NAMES
 COLOUR_NAMES = ("black", "white", "red", "green", "blue", "yellow", "magenta", "cyan")
 N_SHAPE_MODES = len(SHAPES) * len(PALETTE) * (len(PALETTE) - 1)
 
@@ -305,13 +284,6 @@ def _snap(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distances.argmin(axis=1), distances.min(axis=1)
 
 
-def _read_shapes(images: np.ndarray, chunk: int = 2048) -> ModeReading:
-    parts = [ModeReading(np.zeros(0, np.int64), np.zeros(0), N_SHAPE_MODES)]
-    parts += [_read_shape_chunk(images[i : i + chunk]) for i in range(0, len(images), chunk)]
-    return ModeReading(np.concatenate([p.modes for p in parts]),
-                       np.concatenate([p.confidence for p in parts]), N_SHAPE_MODES)
-
-
 def _read_shape_chunk(images: np.ndarray) -> ModeReading:
     x = images.astype(np.float32)
     border = np.concatenate([x[:, 0], x[:, -1], x[:, 1:-1, 0], x[:, 1:-1, -1]], axis=1)
@@ -360,11 +332,7 @@ def n_modes(name: str) -> int:
 
 
 def render(name: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` images of the set ``name`` with their modes, drawn uniformly with ``seed``.
-
-    Returns:
-        ``(images, modes)``: uint8 (n, 32, 32, 3) and int64 (n,).
-    """
+    """``n`` images of the set ``name``, uint8 (n, 32, 32, 3), and their modes (n,), drawn uniformly."""
     _check_name(name)
     if not isinstance(n, int) or n < 0:
         raise ShapeError(f"n must be a non-negative int, got {n!r}")
@@ -378,15 +346,14 @@ def read_modes(name: str, images: np.ndarray) -> ModeReading:
     """The mode each of ``images`` (uint8 (N, 32, 32, 3)) shows in the set ``name``, -1 for none."""
     _check_name(name)
     images = _check_batch(images)
-    return _read_glyphs(images) if name == "stacked_glyphs" else _read_shapes(images)
+    read = _read_glyph_chunk if name == "stacked_glyphs" else _read_shape_chunk
+    parts = [read(images[i : i + 2048]) for i in range(0, len(images), 2048)]  # in chunks: bounded memory
+    return ModeReading(np.concatenate([np.zeros(0, np.int64)] + [p.modes for p in parts]),
+                       np.concatenate([np.zeros(0)] + [p.confidence for p in parts]), n_modes(name))
 
 
 def write_folder(name: str, out: str | os.PathLike[str], n: int = 10_000, seed: int = 0) -> pathlib.Path:
-    """Write ``n`` images of the set ``name`` as PNG files in ``out``, with ``labels.csv``.
-
-    ``labels.csv`` lists each file with its mode. The folder is what ``charlib train gan --data
-    DIR`` trains on. Returns the folder.
-    """
+    """Write ``n`` images of the set ``name`` as PNG files in ``out``, with ``labels.csv`` (file, mode)."""
     images, modes = render(name, n, seed)
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,10 @@ Models in this course end in ``tanh``, whose outputs lie in [-1, 1], so real ima
 same range (:func:`to_float`); a discriminator that saw real pixels in [0, 255] and fake ones in
 [-1, 1] could tell them apart by range alone. :func:`to_uint8` undoes the scaling for display.
 
-:func:`make_dataset` builds the input pipeline every trainer uses: cache the small uint8 arrays,
-shuffle with a seed, optionally flip, scale, batch and prefetch. Flips respect labels: a sprite that
-faces left becomes one that faces right (its direction label and skeleton are mirrored too), and a
-front-facing sprite is not flipped, because its mirror image is a different frame of its cycle.
+:func:`make_dataset` builds the input pipeline: cache the small uint8 arrays, shuffle with a seed,
+optionally flip, scale, batch and prefetch. Flips respect labels: a sprite facing left becomes one
+facing right (its direction label and skeleton mirrored too), and a front-facing sprite is not
+flipped, because its mirror image is a different frame of its cycle.
 """
 
 from __future__ import annotations
@@ -55,34 +55,14 @@ def _flip(image: tf.Tensor, labels: dict[str, tf.Tensor], coin: tf.Tensor,
     return image, labels
 
 
-def make_dataset(
-    images: np.ndarray,
-    labels: Mapping[str, np.ndarray] | None = None,
-    *,
-    batch_size: int = 64,
-    shuffle: bool = True,
-    seed: int = 0,
-    flip: bool = False,
-    cache: bool = True,
-    prefetch: bool = True,
-    drop_remainder: bool = True,
-    repeat: bool = False,
-) -> tf.data.Dataset:
-    """A tf.data pipeline of float32 batches in [-1, 1].
+def make_dataset(images: np.ndarray, labels: Mapping[str, np.ndarray] | None = None, *, batch_size: int = 64,
+                 shuffle: bool = True, seed: int = 0, flip: bool = False, cache: bool = True,
+                 prefetch: bool = True, drop_remainder: bool = True) -> tf.data.Dataset:
+    """A tf.data pipeline of float32 batches (batch_size, H, W, 3) in [-1, 1] from uint8 images.
 
-    Args:
-        images: uint8 (N, H, W, 3).
-        labels: optional dict of arrays with N rows (e.g. ``{"mode": ..., "direction": ...}``);
-            with labels the dataset yields ``(images, labels)`` pairs, else images alone.
-        batch_size: images per batch; ``drop_remainder`` keeps every batch the same size, which
-            keeps a compiled training step from retracing.
-        shuffle, seed: reshuffle every epoch, repeatably for a seed.
-        flip: random horizontal flips (see the module docstring for how labels follow).
-        cache, prefetch: keep decoded arrays in memory; overlap input with training.
-        repeat: loop forever (for step-based training).
-
-    Returns:
-        A dataset of (batch_size, H, W, 3) float32 tensors (or pairs with label dicts).
+    With ``labels`` (a dict of arrays with N rows) it yields ``(images, labels)`` pairs. Shuffling
+    is repeatable for a seed and reshuffles every epoch; ``drop_remainder`` keeps every batch the
+    same size, so a compiled training step does not retrace.
     """
     arr = check_images(images)
     if batch_size < 1:
@@ -90,10 +70,8 @@ def make_dataset(
     if len(arr) == 0:
         raise ShapeError("images is empty: there is nothing to train on")
     if drop_remainder and len(arr) < batch_size:
-        raise ShapeError(
-            f"only {len(arr)} images for batch_size {batch_size}; lower the batch size or "
-            "pass drop_remainder=False"
-        )
+        raise ShapeError(f"only {len(arr)} images for batch_size {batch_size}; lower the batch size or "
+                         "pass drop_remainder=False")
     label_arrays = {k: np.asarray(v) for k, v in (labels or {}).items()}
     for key, value in label_arrays.items():
         if len(value) != len(arr):
@@ -104,16 +82,12 @@ def make_dataset(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(arr), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
     if flip:
         coins = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         has_direction = "direction" in label_arrays
         ds = tf.data.Dataset.zip((ds, coins)).map(
             lambda pair, r: _flip(pair[0], pair[1], tf.equal(r % 2, 0), has_direction),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.map(lambda x, y: (to_float(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     if not label_arrays:
         ds = ds.map(lambda x, y: x)

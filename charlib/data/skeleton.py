@@ -1,29 +1,20 @@
 """Skeletons: the "motion capture" behind every sprite frame.
 
 A character's pose is 15 joints in 2-D pixel coordinates (x to the right, y down, like an image).
-The course's actions (walk, wave, jump) are written as small 3-D motions of those joints, one cycle of
-8 frames each, and seen by a camera from three directions (front, left, right). Every rendered
-sprite frame is drawn *from* its skeleton (see :mod:`charlib.data.sprites`), so later notebooks can
-treat the joint tracks as motion data, learn new motion from them, and draw generated skeletons back
-into frames with the same renderer.
+The actions (walk, wave, jump) are small 3-D motions of those joints, one cycle of 8 frames each,
+seen by a camera from three directions (front, left, right). Every sprite frame is drawn *from* its
+skeleton (see :mod:`charlib.data.sprites`), so later notebooks can treat the joint tracks as motion
+data, learn new motion from them, and draw generated skeletons back into frames.
 
-Conventions
------------
-* Body units: standing height is about 1.0 (sole to top of head); x is the character's left, y is up,
-  z is the character's forward.
-* ``front`` looks at the character's face; ``left`` and ``right`` are side views facing that way in
-  the picture. The ``right`` view is the exact mirror image of the ``left`` view with left and right
-  joints swapped, so flipping a picture horizontally turns one into the other.
-* Pixel coordinates scale with the image size: the same pose at 32 px is the 64 px pose halved.
+Conventions: in body units standing height is about 1.0, x is the character's left, y up, z
+forward. ``front`` looks at the face; the ``right`` view is the exact mirror image of the ``left``
+one with left and right joints swapped, so a horizontal flip turns one into the other. Pixel
+coordinates scale with the image size.
 
-Motion as data
---------------
-The course's 72 poses are one fixed performance. To give a sequence model a *distribution* of
-motion to learn, :class:`MotionStyle` varies how an action is performed: stride, knee lift, arm
-swing, wave size, jump height and crouch, where in the cycle the clip starts (phase), and the
-body's proportions. :func:`sample_styles` draws styles with a seed and :func:`motion_cycles`
-turns them into joint tracks (N, 8, 15, 2). The default style is the canonical performance,
-exactly, so every rendered sprite stays as it was.
+Motion as data: the course's 72 poses are one fixed performance. :class:`MotionStyle` varies how an
+action is performed (stride, swing, jump height, phase, proportions, ...), :func:`sample_styles`
+draws styles with a seed and :func:`motion_cycles` turns them into joint tracks (N, 8, 15, 2). The
+default style is the canonical performance, exactly.
 """
 
 from __future__ import annotations
@@ -79,31 +70,19 @@ UNIT_SCALE = 0.69
 
 @dataclass(frozen=True)
 class MotionStyle:
-    """How one performance of an action varies from the canonical one (all 1.0 / 0.0 = canonical).
+    """How one performance of an action varies from the canonical one (the defaults); each field but
+    ``phase`` scales what its comment says."""
 
-    Attributes:
-        stride: scales the walk's leg swing.
-        knee_lift: scales the walk's knee bend as the leg swings forward.
-        arm_swing: scales the walk's arm swing.
-        wave: scales the size of the wave.
-        jump_height: scales the jump's height above the ground.
-        crouch: scales how deep the jump's crouch and tuck go.
-        phase: where the clip starts in the cycle, in frames (any real number; 8 is a full cycle).
-        limbs: scales arm and leg lengths.
-        torso: scales the torso length.
-        shoulders: scales the shoulder and hip widths.
-    """
-
-    stride: float = 1.0
-    knee_lift: float = 1.0
-    arm_swing: float = 1.0
-    wave: float = 1.0
-    jump_height: float = 1.0
-    crouch: float = 1.0
-    phase: float = 0.0
-    limbs: float = 1.0
-    torso: float = 1.0
-    shoulders: float = 1.0
+    stride: float = 1.0  # the walk's leg swing
+    knee_lift: float = 1.0  # the walk's knee bend as the leg swings forward
+    arm_swing: float = 1.0  # the walk's arm swing
+    wave: float = 1.0  # the size of the wave
+    jump_height: float = 1.0  # the jump's height above the ground
+    crouch: float = 1.0  # how deep the jump's crouch and tuck go
+    phase: float = 0.0  # where the clip starts in the cycle, in frames (8 is a full cycle)
+    limbs: float = 1.0  # arm and leg lengths
+    torso: float = 1.0  # the torso length
+    shoulders: float = 1.0  # the shoulder and hip widths
 
 
 CANONICAL_STYLE = MotionStyle()
@@ -136,17 +115,10 @@ def _periodic(table: tuple[float, ...], t: float) -> float:
 
 
 def _swing(sagittal: float, abduction: float = 0.0, side: float = 1.0) -> np.ndarray:
-    """Unit vector of a limb hanging down, swung forward by ``sagittal`` and outward by ``abduction``.
-
-    Angles in radians; ``side`` is +1 for the left limb and -1 for the right one (x is the left).
-    """
-    return np.array(
-        [
-            side * np.sin(abduction),
-            -np.cos(abduction) * np.cos(sagittal),
-            np.cos(abduction) * np.sin(sagittal),
-        ]
-    )
+    """Unit vector of a limb hanging down, swung forward by ``sagittal`` and outward by ``abduction``
+    (radians); ``side`` is +1 for the left limb and -1 for the right one (x is the left)."""
+    return np.array([side * np.sin(abduction), -np.cos(abduction) * np.cos(sagittal),
+                     np.cos(abduction) * np.sin(sagittal)])
 
 
 def _unit(v: tuple[float, float, float]) -> np.ndarray:
@@ -210,10 +182,7 @@ def _limb_directions(action: str, frame: int,
 
 
 def pose_3d(action: str, frame: int, style: MotionStyle = CANONICAL_STYLE) -> np.ndarray:
-    """The 15 joints of one frame in body units, shape (15, 3): (x left, y up, z forward).
-
-    ``style`` varies the performance (see :class:`MotionStyle`); the default is the canonical one.
-    """
+    """The 15 joints of one frame in body units, (15, 3): (x left, y up, z forward), as ``style`` does it."""
     if not 0 <= frame < N_FRAMES:
         raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
     d, lift = _limb_directions(action, frame, style)
@@ -222,9 +191,7 @@ def pose_3d(action: str, frame: int, style: MotionStyle = CANONICAL_STYLE) -> np
     thigh, shin = THIGH * style.limbs, SHIN * style.limbs
     upper_arm, forearm = UPPER_ARM * style.limbs, FOREARM * style.limbs
     # Legs hang from the pelvis; the pelvis height puts the lower ankle on the ground.
-    reach = max(
-        -(thigh * d[f"{s}_thigh"][1] + shin * d[f"{s}_shin"][1]) for s in ("l", "r")
-    )
+    reach = max(-(thigh * d[f"{s}_thigh"][1] + shin * d[f"{s}_shin"][1]) for s in ("l", "r"))
     pelvis = np.array([0.0, ANKLE_HEIGHT + reach + lift, 0.0])
     j[idx["pelvis"]] = pelvis
     j[idx["neck"]] = pelvis + [0.0, TORSO * style.torso, 0.0]
@@ -255,18 +222,12 @@ def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
 
 def sample_motion(n: int, size: int = 64, seed: int = 0, actions: tuple[str, ...] | None = None,
                   directions: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n`` varied motion clips, the course's "motion capture" data set; repeatable for a seed.
-
-    Returns (joints (n, 8, 15, 2) float32 pixels, action (n,) int64, direction (n,) int64); actions
-    and directions are drawn uniformly from the options, styles from :func:`sample_styles`.
-    """
+    """``n`` varied motion clips, the course's "motion capture" data set, repeatable for a seed: joints
+    (n, 8, 15, 2) float32 pixels, action (n,) and direction (n,) int64, drawn uniformly from the options."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
-    acts = np.array([_lookup(ACTIONS, a, "action") for a in (actions or ACTIONS)])
-    dirs = np.array([_lookup(DIRECTIONS, d, "direction") for d in (directions or DIRECTIONS)])
-    a = rng.choice(acts, size=n)
-    d = rng.choice(dirs, size=n)
+    a, d = _choose(rng, ACTIONS, actions, n, "action"), _choose(rng, DIRECTIONS, directions, n, "direction")
     styles = sample_styles(n, seed=int(rng.integers(2**31)))
     joints = np.zeros((n, N_FRAMES, len(JOINTS), 2), np.float32)
     for i in range(n):
@@ -275,10 +236,7 @@ def sample_motion(n: int, size: int = 64, seed: int = 0, actions: tuple[str, ...
 
 
 def project(joints_3d: np.ndarray, direction: str, size: int) -> np.ndarray:
-    """Camera: body-unit joints (..., 15, 3) to pixel coordinates (..., 15, 2) seen from ``direction``.
-
-    The ``right`` view is the mirror image of the ``left`` view with left/right joints swapped.
-    """
+    """Camera: body-unit joints (..., 15, 3) to pixel coordinates (..., 15, 2) seen from ``direction``."""
     scale = UNIT_SCALE * size
     x, y, z = joints_3d[..., 0], joints_3d[..., 1], joints_3d[..., 2]
     if direction == "front":
@@ -303,10 +261,7 @@ def mirror_joints(joints: np.ndarray, size: int) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def canonical_poses(size: int) -> np.ndarray:
-    """Every course pose in pixels, shape (n_actions, n_directions, n_frames, 15, 2), float32.
-
-    Cached per size; the returned array is read-only.
-    """
+    """Every course pose in pixels, (n_actions, n_directions, n_frames, 15, 2) float32; cached, read-only."""
     out = np.zeros((len(ACTIONS), len(DIRECTIONS), N_FRAMES, len(JOINTS), 2), np.float32)
     for a, action in enumerate(ACTIONS):
         frames = np.stack([pose_3d(action, f) for f in range(N_FRAMES)])
@@ -336,3 +291,9 @@ def _lookup(options: tuple[str, ...], value: str, what: str) -> int:
         return options.index(value)
     except ValueError:
         raise ValueError(f"unknown {what} {value!r}; choose from {options}") from None
+
+
+def _choose(rng: np.random.Generator, options: tuple[str, ...], chosen: tuple[str, ...] | None, n: int,
+            what: str = "value") -> np.ndarray:
+    """``n`` indices into ``options``, uniform over the ``chosen`` names (all of them when None)."""
+    return rng.choice(np.array([_lookup(options, c, what) for c in (chosen or options)]), size=n)

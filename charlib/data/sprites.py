@@ -2,15 +2,13 @@
 
 A character has four appearance attributes (skin, hair, top, bottom) with six values each, so there
 are 6**4 = 1296 *appearance modes*, the same shape as the LPC "Sprites" set used in animation
-research. Each value differs in colour and, for hair, tops and bottoms, in shape too, so all of
-them are told apart at 32x32. A character can walk, wave or jump, facing front, left or right, in
-cycles of 8 frames; every frame is drawn from the skeleton of :mod:`charlib.data.skeleton`.
+research; every value is told apart at 32x32. A character can walk, wave or jump, facing front, left
+or right, in cycles of 8 frames drawn from the skeletons of :mod:`charlib.data.skeleton`.
 
-How drawing works: a pose (a skeleton) is rasterised once into a *part map*, an (H, W) array whose
-pixels say "hair", "torso", "far forearm", and so on. Colouring a part map is a table look-up with
-the character's palette, so thousands of sprites cost one numpy gather. The course's 72 poses are
-rasterised once per size and cached; any other skeleton (a generated one, say) goes through the same
-rasteriser with :func:`render_skeleton`.
+A pose is rasterised once into a *part map*, an (H, W) array whose pixels say "hair", "torso", "far
+forearm", and so on; colouring it is a table look-up with the character's palette, so thousands of
+sprites cost one numpy gather. The 72 course poses are rasterised once per size and cached; any
+other skeleton (a generated one) goes through the same rasteriser with :func:`render_skeleton`.
 
 Identities are split once and for all into 1000 training and 296 test characters
 (:func:`identity_split`), like LPC's split, so held-out characters stay held out in every notebook.
@@ -112,9 +110,7 @@ def describe(attributes: np.ndarray) -> str:
     """A readable name for one character, e.g. ``"tan skin, red bun hair, blue t-shirt, teal skirt"``."""
     a = np.asarray(attributes).reshape(-1)
     suffix = {"skin": " skin", "hair": " hair"}
-    return ", ".join(
-        attr.values[v] + suffix.get(attr.name, "") for attr, v in zip(ATTRIBUTES, a, strict=True)
-    )
+    return ", ".join(at.values[v] + suffix.get(at.name, "") for at, v in zip(ATTRIBUTES, a, strict=True))
 
 
 @lru_cache(maxsize=1)
@@ -176,25 +172,16 @@ class _Canvas:
 
     def polygon(self, pts: np.ndarray) -> np.ndarray:
         """Inside a convex polygon given in either winding order."""
-        signs = []
-        for p, q in zip(pts, np.roll(pts, -1, axis=0), strict=True):
-            signs.append((q[0] - p[0]) * (self.y - p[1]) - (q[1] - p[1]) * (self.x - p[0]))
-        s = np.stack(signs)
+        s = np.stack([(q[0] - p[0]) * (self.y - p[1]) - (q[1] - p[1]) * (self.x - p[0])
+                      for p, q in zip(pts, np.roll(pts, -1, axis=0), strict=True)])
         return np.all(s >= 0, axis=0) | np.all(s <= 0, axis=0)
 
     def outline(self) -> None:
         """Background pixels that touch the body (4-neighbourhood) become the outline."""
         body = self.parts != P["background"]
-        edge = np.zeros_like(body)
-        edge[1:, :] |= body[:-1, :]
-        edge[:-1, :] |= body[1:, :]
-        edge[:, 1:] |= body[:, :-1]
-        edge[:, :-1] |= body[:, 1:]
+        b = np.pad(body, 1)
+        edge = b[:-2, 1:-1] | b[2:, 1:-1] | b[1:-1, :-2] | b[1:-1, 2:]  # touches the body
         self.parts[edge & ~body] = P["outline"]
-
-
-def _facing(direction: str) -> float:
-    return {"front": 0.0, "left": -1.0, "right": 1.0}[direction]
 
 
 def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, back: bool) -> None:
@@ -262,11 +249,8 @@ def _torso_quad(top: np.ndarray, bottom: np.ndarray, w_top: float, w_bottom: flo
 
 def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
               size: int) -> np.ndarray:
-    """Draw one skeleton (15, 2) in pixels into a part map (size, size) of :data:`PARTS` indices.
-
-    Works for any plausible skeleton (generated ones too): widths come from the joint positions
-    and the image size, and the draw order (far limbs, body, near limbs) from ``direction``.
-    """
+    """Draw one skeleton (15, 2) in pixels into a part map (size, size) of :data:`PARTS` indices; widths
+    come from the joints and the size, the draw order (far limbs, body, near limbs) from ``direction``."""
     j = np.asarray(joints, dtype=np.float32)
     if j.shape != (len(sk.JOINTS), 2):
         raise ShapeError(f"joints must have shape ({len(sk.JOINTS)}, 2), got {j.shape}")
@@ -274,7 +258,7 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
     radii = {"arm": 0.038 * unit, "hand": 0.045 * unit, "leg": 0.05 * unit, "foot": 0.07 * unit}
     head_r = sk.HEAD_RADIUS * unit
     cv = _Canvas(size)
-    facing = _facing(direction)
+    facing = {"front": 0.0, "left": -1.0, "right": 1.0}[direction]
     idx = sk.JOINT_INDEX
     head, neck, pelvis = j[idx["head"]], j[idx["neck"]], j[idx["pelvis"]]
     near, far = {"front": ("l", None), "left": ("l", "r"), "right": ("r", "l")}[direction]
@@ -316,38 +300,25 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
     return cv.parts
 
 
-def _hair_styles() -> tuple[str, ...]:
-    return ATTRIBUTES[1].styles
-
-
 @lru_cache(maxsize=4)
 def canonical_part_maps(size: int) -> np.ndarray:
-    """Part maps of every course pose and shape variant at ``size``, cached per size.
-
-    Shape (n_actions, n_directions, n_frames, n_hair_styles, 2, size, size), uint8; the 2 is
-    "wears a skirt" (the only bottom that changes the silhouette beyond colours).
-    """
+    """Part maps of every course pose and shape variant, cached per size: uint8 (n_actions,
+    n_directions, n_frames, n_hair_styles, 2, size, size); the 2 is "wears a skirt"."""
     poses = sk.canonical_poses(size)
-    styles = _hair_styles()
+    styles = ATTRIBUTES[1].styles
     maps = np.zeros(poses.shape[:3] + (len(styles), 2, size, size), np.uint8)
     for a in range(len(sk.ACTIONS)):
         for d, direction in enumerate(sk.DIRECTIONS):
             for f in range(sk.N_FRAMES):
                 for h, style in enumerate(styles):
                     for skirt in (0, 1):
-                        maps[a, d, f, h, skirt] = rasterise(
-                            poses[a, d, f], direction, style, bool(skirt), size
-                        )
+                        maps[a, d, f, h, skirt] = rasterise(poses[a, d, f], direction, style, skirt > 0, size)
     maps.setflags(write=False)
     return maps
 
 
 # --------------------------------------------------------------------------------------------------
 # Palettes and rendering
-
-
-def _shade(rgb: tuple[int, int, int] | np.ndarray, factor: float) -> np.ndarray:
-    return np.clip(np.asarray(rgb, dtype=float) * factor, 0, 255)
 
 
 @lru_cache(maxsize=1)
@@ -370,7 +341,7 @@ def palettes() -> np.ndarray:
         for name, rgb in near.items():
             out[m, P[name]] = rgb
             if name + "_far" in P:
-                out[m, P[name + "_far"]] = _shade(rgb, FAR_SHADE)
+                out[m, P[name + "_far"]] = np.clip(np.asarray(rgb, dtype=float) * FAR_SHADE, 0, 255)
     table = np.round(out).astype(np.uint8)
     table.setflags(write=False)
     return table
@@ -378,8 +349,7 @@ def palettes() -> np.ndarray:
 
 def colourise(part_maps: np.ndarray, modes: np.ndarray) -> np.ndarray:
     """Colour part maps (N, H, W) with the palettes of ``modes`` (N,): uint8 images (N, H, W, 3)."""
-    modes = np.asarray(modes)
-    return palettes()[modes[:, None, None], part_maps]
+    return palettes()[np.asarray(modes)[:, None, None], part_maps]
 
 
 def _as_index(values: np.ndarray | str | int, options: tuple[str, ...], n: int) -> np.ndarray:
@@ -396,13 +366,10 @@ def _as_index(values: np.ndarray | str | int, options: tuple[str, ...], n: int) 
 def render(attributes: np.ndarray, action: np.ndarray | str | int = "walk",
            direction: np.ndarray | str | int = "front", frame: np.ndarray | int = 0,
            size: int = 64) -> np.ndarray:
-    """Render course sprites: uint8 images (N, size, size, 3).
+    """Render course sprites of ``attributes`` (N, 4) or (4,): uint8 images (N, size, size, 3).
 
-    Args:
-        attributes: (N, 4) attribute value indices (or (4,) for one sprite).
-        action, direction: names or indices, one for all or one per sprite (N,).
-        frame: frame index in [0, 8), one for all or (N,).
-        size: image side in pixels (>= 16; 64 is the course default, 32 the small one).
+    ``action``, ``direction`` (names or indices) and ``frame`` (in [0, 8)) are one for all or one per
+    sprite; ``size`` is at least 16.
     """
     if size < 16:
         raise ShapeError(f"size must be at least 16 pixels, got {size}")
@@ -419,10 +386,8 @@ def render(attributes: np.ndarray, action: np.ndarray | str | int = "walk",
 
 def render_skeleton(joints: np.ndarray, attributes: np.ndarray, direction: str = "front",
                     size: int = 64) -> np.ndarray:
-    """Render arbitrary skeletons (N, 15, 2) in pixels (e.g. generated motion): (N, size, size, 3).
-
-    ``attributes`` is (4,) for one character throughout or (N, 4) per frame.
-    """
+    """Render arbitrary skeletons (N, 15, 2) in pixels (e.g. generated motion): (N, size, size, 3);
+    ``attributes`` is (4,) for one character throughout or (N, 4) per frame."""
     j = np.asarray(joints, dtype=np.float32)
     if j.ndim == 2:
         j = j[None]
@@ -432,10 +397,8 @@ def render_skeleton(joints: np.ndarray, attributes: np.ndarray, direction: str =
         raise ShapeError("joints contain NaN or infinite values")
     attrs = np.broadcast_to(np.atleast_2d(attributes), (len(j), len(ATTRIBUTES)))
     styles = ATTRIBUTES[1].styles
-    maps = np.stack([
-        rasterise(jj, direction, styles[a[1]], ATTRIBUTES[3].styles[a[3]] == "skirt", size)
-        for jj, a in zip(j, attrs, strict=True)
-    ])  # fmt: skip
+    maps = np.stack([rasterise(jj, direction, styles[a[1]], ATTRIBUTES[3].styles[a[3]] == "skirt", size)
+                     for jj, a in zip(j, attrs, strict=True)])
     return colourise(maps, mode_id(attrs))
 
 
@@ -463,16 +426,10 @@ class SpriteLabels:
 
     def rows(self) -> list[dict[str, object]]:
         """One dict per sprite (names, not indices), e.g. for a CSV file; stills only."""
-        out = []
-        for i in range(len(self)):
-            row: dict[str, object] = {"index": i, "mode": int(self.mode[i])}
-            for attr, v in zip(ATTRIBUTES, self.attributes[i], strict=True):
-                row[attr.name] = attr.values[v]
-            row["action"] = sk.ACTIONS[self.action[i]]
-            row["direction"] = sk.DIRECTIONS[self.direction[i]]
-            row["frame"] = int(self.frame[i])
-            out.append(row)
-        return out
+        return [{"index": i, "mode": int(self.mode[i]),
+                 **{at.name: at.values[v] for at, v in zip(ATTRIBUTES, self.attributes[i], strict=True)},
+                 "action": sk.ACTIONS[self.action[i]], "direction": sk.DIRECTIONS[self.direction[i]],
+                 "frame": int(self.frame[i])} for i in range(len(self))]
 
 
 @dataclass
@@ -486,12 +443,6 @@ class Sprites:
         return len(self.images)
 
 
-def _choose(rng: np.random.Generator, options: tuple[str, ...], chosen: tuple[str, ...] | None,
-            n: int) -> np.ndarray:
-    allowed = np.array([sk._lookup(options, c, "value") for c in (chosen or options)])
-    return rng.choice(allowed, size=n)
-
-
 def _draw(n: int, seed: int, split: str, actions: tuple[str, ...] | None,
           directions: tuple[str, ...] | None) -> tuple[np.random.Generator, np.ndarray, ...]:
     """(rng, modes, actions, directions) of ``n`` random sprites, in the order a seed fixes them."""
@@ -499,16 +450,14 @@ def _draw(n: int, seed: int, split: str, actions: tuple[str, ...] | None,
         raise ShapeError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
     modes = rng.choice(split_modes(split), size=n)
-    return rng, modes, _choose(rng, sk.ACTIONS, actions, n), _choose(rng, sk.DIRECTIONS, directions, n)
+    return rng, modes, sk._choose(rng, sk.ACTIONS, actions, n), sk._choose(rng, sk.DIRECTIONS, directions, n)
 
 
 def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
                    actions: tuple[str, ...] | None = None,
                    directions: tuple[str, ...] | None = None) -> Sprites:
-    """Draw ``n`` random sprites: identities uniform over the split, poses uniform over the options.
-
-    Deterministic for a seed. Returns images (n, size, size, 3) uint8 and labels with skeletons.
-    """
+    """Draw ``n`` random sprites (n, size, size, 3) uint8 with labels and skeletons, repeatably for a
+    seed: identities uniform over the split, poses uniform over the options."""
     rng, modes, a, d = _draw(n, seed, split, actions, directions)
     attrs = attributes_of(modes)
     f = rng.integers(0, sk.N_FRAMES, size=n)
@@ -520,26 +469,16 @@ def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
 def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
                      actions: tuple[str, ...] | None = None,
                      directions: tuple[str, ...] | None = None) -> Sprites:
-    """Draw ``n`` whole animation cycles: images (n, 8, size, size, 3), labels with a T=8 axis.
-
-    Each sequence is one character doing one action in one direction, frames 0..7 in order.
-    """
+    """Draw ``n`` whole animation cycles (n, 8, size, size, 3), each one character doing one action in
+    one direction, frames 0..7 in order; every label gains a T=8 axis."""
     _, modes, a, d = _draw(n, seed, split, actions, directions)
-    t = sk.N_FRAMES
-    rep = np.repeat
-    flat = render(attributes_of(rep(modes, t)), rep(a, t), rep(d, t), np.tile(np.arange(t), n),
-                  size)
-    images = flat.reshape(n, t, size, size, 3)
-    attrs = attributes_of(modes)
-    labels = SpriteLabels(
-        attributes=np.repeat(attrs[:, None], t, axis=1),
-        mode=np.repeat(modes[:, None], t, axis=1),
-        action=np.repeat(a[:, None], t, axis=1),
-        direction=np.repeat(d[:, None], t, axis=1),
-        frame=np.tile(np.arange(t), (n, 1)),
-        skeleton=sk.canonical_poses(size)[a, d],
-    )
-    return Sprites(images, labels)
+    t, rep = sk.N_FRAMES, np.repeat
+    flat = render(attributes_of(rep(modes, t)), rep(a, t), rep(d, t), np.tile(np.arange(t), n), size)
+    labels = SpriteLabels(attributes=rep(attributes_of(modes)[:, None], t, axis=1),
+                          mode=rep(modes[:, None], t, axis=1), action=rep(a[:, None], t, axis=1),
+                          direction=rep(d[:, None], t, axis=1), frame=np.tile(np.arange(t), (n, 1)),
+                          skeleton=sk.canonical_poses(size)[a, d])
+    return Sprites(flat.reshape(n, t, size, size, 3), labels)
 
 
 def cycle(attributes: np.ndarray, action: str = "walk", direction: str = "front",
