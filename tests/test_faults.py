@@ -457,7 +457,7 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_run(tmp_pa
                for line in first), said[1]
     assert any(f"from step {pause_at - every} of {steps} (ckpt-{pause_at - every} in" in line
                for line in first), said[1]
-    assert all("Taking over" in text for text in said[1:])  # each kill left its lock behind
+    assert all("Taking over" in text for text in said[1:]), said  # each kill left its lock behind
     leftovers = [p.relative_to(out) for p in out.rglob("*")
                  if p.name.endswith("_temp") or ".tmp" in p.name or p.name == "run.lock"]
     assert leftovers == []
