@@ -48,11 +48,9 @@ def _logits(x, name: str) -> tf.Tensor:
     """Logits as float32 of shape (N,): accepts (N,) or (N, 1), refuses anything else."""
     t = _float32(x, name)
     rank = t.shape.rank
-    if rank is None:  # unknown rank while tracing: trust the caller
-        return t
     if rank == 2 and t.shape[-1] == 1:
         return t[:, 0]
-    if rank != 1:
+    if rank not in (None, 1):  # an unknown rank while tracing: trust the caller
         raise ShapeError(
             f"{name} must be one logit per example, shape (N,) or (N, 1), got {tuple(t.shape)}; "
             "a discriminator should end in Dense(1) with no activation"
@@ -121,33 +119,24 @@ def _random(kind: str, shape, seed) -> tf.Tensor:
 
 
 def d_loss_minimax(real_logits, fake_logits) -> tf.Tensor:
-    """The original discriminator loss: binary cross-entropy with real as 1 and fake as 0.
-
-    ``L_D = -E[log D(x)] - E[log(1 - D(G(z)))] = mean(softplus(-real)) + mean(softplus(fake))``;
-    its minimiser is ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``. The batches may differ in size;
-    ``2 ln 2 ≈ 1.386`` when every logit is 0.
-    """
+    """The original discriminator loss, cross-entropy with real as 1 and fake as 0:
+    ``mean(softplus(-real)) + mean(softplus(fake))``, minimised by ``D*(x) = p_data / (p_data + p_g)``.
+    The batches may differ in size; ``2 ln 2 ≈ 1.386`` when every logit is 0."""
     real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(tf.nn.softplus(-real)) + tf.reduce_mean(tf.nn.softplus(fake))
 
 
 def g_loss_minimax(fake_logits) -> tf.Tensor:
-    """The original *saturating* generator loss (Goodfellow et al. 2014): ``-mean(softplus(fake))``.
-
-    This is ``mean(log(1 - D(G(z))))``; its gradient in a fake logit ``s`` is ``-sigmoid(s)``,
-    which tends to 0 when D confidently rejects a fake, so a bad generator learns almost nothing.
-    Here to be compared with :func:`g_loss_nonsaturating`. ``-ln 2`` when every logit is 0.
-    """
+    """The original *saturating* generator loss (Goodfellow et al. 2014): ``-mean(softplus(fake))``,
+    that is ``mean(log(1 - D(G(z))))``. Its gradient ``-sigmoid(s)`` vanishes when D confidently
+    rejects a fake, so a bad generator learns almost nothing. ``-ln 2`` when every logit is 0."""
     return -tf.reduce_mean(tf.nn.softplus(_logits(fake_logits, "fake_logits")))
 
 
 def g_loss_nonsaturating(fake_logits) -> tf.Tensor:
-    """The non-saturating generator loss, the default in practice: ``mean(softplus(-fake))``.
-
-    This is ``-mean(log D(G(z)))``, the fakes' cross-entropy against the label *real*: same fixed
-    point as the minimax loss, but its gradient ``-sigmoid(-s)`` tends to -1, not 0, when D
-    confidently rejects a fake. ``ln 2`` when every logit is 0.
-    """
+    """The non-saturating generator loss, the default: ``-mean(log D(G(z))) = mean(softplus(-fake))``.
+    Same fixed point as the minimax loss, but its gradient ``-sigmoid(-s)`` tends to -1, not 0, when
+    D confidently rejects a fake. ``ln 2`` when every logit is 0."""
     return tf.reduce_mean(tf.nn.softplus(-_logits(fake_logits, "fake_logits")))
 
 
@@ -175,11 +164,8 @@ g_loss_hinge = g_loss_wasserstein  # the hinge GAN differs from WGAN only in D's
 
 def rpgan_d_loss(real_logits, fake_logits) -> tf.Tensor:
     """The relativistic pairing discriminator loss (RpGAN, used by R3GAN): ``mean(softplus(fake - real))``.
-
-    Real i is paired with fake i (same shapes), and D only has to score each real *above* its
-    fake, so a generator that drops a mode keeps paying on the reals of that mode. ``ln 2`` when
-    each fake scores the same as its real.
-    """
+    Real i is paired with fake i, and D only has to score each real *above* its fake, so a generator
+    that drops a mode keeps paying on that mode's reals. ``ln 2`` when each pair scores the same."""
     real, fake = _pair(real_logits, fake_logits, "real_logits", "fake_logits", _logits)
     return tf.reduce_mean(tf.nn.softplus(fake - real))
 
@@ -198,12 +184,11 @@ def rpgan_g_loss(real_logits, fake_logits) -> tf.Tensor:
 
 
 def gradient_penalty(critic: Callable, real, fake, training: bool = True, seed=None) -> tf.Tensor:
-    """WGAN-GP's gradient penalty (Gulrajani et al. 2017), without its weight (λ = 10 usually).
+    """WGAN-GP's gradient penalty (Gulrajani et al. 2017) without its weight (λ = 10 usually):
+    ``mean((‖∇ₓ critic(x̂)‖₂ - 1)²)`` at ``x̂ = α·real + (1 - α)·fake``, one ``α ~ U(0, 1)`` per example.
 
-    ``mean((‖∇ₓ critic(x̂)‖₂ - 1)²)`` at ``x̂ = α·real + (1 - α)·fake``, one ``α ~ U(0, 1)`` per
-    example: a soft 1-Lipschitz constraint along lines between real and fake data. The critic must
-    score examples independently (no BatchNorm in training mode). ``seed`` (an int or a shape-(2,)
-    int tensor) makes the α draw repeatable; ``None`` uses TensorFlow's global random state.
+    The critic must score examples independently (no BatchNorm in training mode). ``seed`` (an int
+    or a shape-(2,) int tensor) makes the α draw repeatable; ``None`` uses the global random state.
     """
     real, fake = _pair(real, fake, "real", "fake")
     _batched(real, "real and fake", min_rank=2)
@@ -218,8 +203,8 @@ def r1_penalty(discriminator: Callable, images, training: bool = True) -> tf.Ten
     """The zero-centred penalty ``mean(‖∇ₓ D(x)‖₂²)`` at ``images``: R1 on real images, R2 on fakes.
 
     R1 (Mescheder et al. 2018) keeps D from growing sharp edges around real examples; its usual
-    weight, the caller's, is ``γ / 2``. R3GAN adds it at real images *and* at fakes (R2, as
-    :func:`zero_centred_penalty`); pass fakes with their gradient to G stopped.
+    weight, the caller's, is ``γ / 2``. R3GAN adds it at reals *and* at fakes (R2); pass fakes with
+    their gradient to G stopped.
     """
     return tf.reduce_mean(_squared_grad_norms(discriminator, _batched(images, "real", 2), training))
 
@@ -296,11 +281,9 @@ def kl_standard_normal_per_dim(mu, logvar) -> tf.Tensor:
 
 
 def kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> tf.Tensor:
-    """KL(q ‖ p) between diagonal Gaussians q = N(mu_q, exp(logvar_q)), p = N(mu_p, exp(logvar_p)).
-
+    """KL(q ‖ p) between diagonal Gaussians q = N(mu_q, exp(logvar_q)), p = N(mu_p, exp(logvar_p)):
     ``0.5 * Σ_j [logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)²) / exp(logvar_p) - 1]``;
-    ``mu_p`` and ``logvar_p`` need only broadcast to ``mu_q`` (e.g. a learned prior (D,)).
-    """
+    ``mu_p`` and ``logvar_p`` need only broadcast to ``mu_q`` (e.g. a learned prior (D,))."""
     mu_q, logvar_q = _pair(mu_q, logvar_q, "mu_q", "logvar_q")
     mu_p = _broadcastable(mu_p, "mu_p", mu_q, "mu_q")
     logvar_p = _broadcastable(logvar_p, "logvar_p", mu_q, "mu_q")
@@ -309,12 +292,10 @@ def kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> tf.Tensor:
 
 
 def gaussian_nll(x, mean, log_sigma=0.0) -> tf.Tensor:
-    """Negative log-likelihood of ``x`` under N(mean, sigma²), per example.
-
-    ``Σ_j [0.5 * ((x_j - mean_j) / sigma_j)² + log sigma_j + 0.5 * log(2π)]``. With a fixed
-    ``log_sigma`` this is a scaled squared error plus a constant, which is why "MSE reconstruction
-    loss" secretly picks sigma. ``log_sigma`` is a float or a tensor broadcastable to ``x``.
-    """
+    """Negative log-likelihood of ``x`` under N(mean, sigma²), per example:
+    ``Σ_j [0.5 * ((x_j - mean_j) / sigma_j)² + log sigma_j + 0.5 * log(2π)]``, ``log_sigma`` a float
+    or a tensor broadcastable to ``x``. With a fixed sigma this is a scaled squared error plus a
+    constant, which is why "MSE reconstruction loss" secretly picks sigma."""
     x, mean = _pair(x, mean, "x", "mean")
     log_sigma = _broadcastable(log_sigma, "log_sigma", x, "x")
     per_dim = 0.5 * tf.square((x - mean) * tf.exp(-log_sigma)) + log_sigma + 0.5 * _LOG_2PI
@@ -322,11 +303,9 @@ def gaussian_nll(x, mean, log_sigma=0.0) -> tf.Tensor:
 
 
 def bernoulli_nll(x, logits) -> tf.Tensor:
-    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(sigmoid(logits)), per example.
-
-    ``Σ_j [softplus(logit_j) - x_j * logit_j]``. Map the course's [-1, 1] data with ``(x + 1) / 2``
-    first; in eager mode a value outside [0, 1] raises :class:`ShapeError`.
-    """
+    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(sigmoid(logits)), per example:
+    ``Σ_j [softplus(logit_j) - x_j * logit_j]``. Map [-1, 1] data with ``(x + 1) / 2`` first; in eager
+    mode a value outside [0, 1] raises :class:`ShapeError`."""
     x, logits = _pair(x, logits, "x", "logits")
     if tf.executing_eagerly() and tf.size(x) > 0:
         lo, hi = float(tf.reduce_min(x)), float(tf.reduce_max(x))
@@ -352,11 +331,8 @@ def bits_per_dim(nats, n_dims: int) -> tf.Tensor:
 
 
 def reparameterize(mu, logvar, seed=None) -> tf.Tensor:
-    """The reparameterisation trick: ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, I)``.
-
-    The randomness sits in ``eps``, outside the network, so gradients flow to ``mu`` and
-    ``logvar``. ``seed`` is ``None`` (TensorFlow's global random state) or a stateless seed (an
-    int or a shape-(2,) int tensor): the same seed gives the same ``eps``.
-    """
+    """The reparameterisation trick, ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, I)``:
+    the randomness sits outside the network, so gradients flow to ``mu`` and ``logvar``. ``seed`` is
+    ``None`` (the global random state) or a stateless seed (an int or a shape-(2,) int tensor)."""
     mu, logvar = _pair(mu, logvar, "mu", "logvar")
     return mu + tf.exp(0.5 * logvar) * _random("normal", tf.shape(mu), seed)

@@ -1,23 +1,21 @@
 """A conditional VAE that separates *who* a character is from *what pose* it is in.
 
-To animate a generated character, every frame of its cycle must show the same character, and one
-latent code per picture cannot promise that. Here the latent code is the character's *identity*
-alone, and the pose comes in as a separate *condition* c = (action, direction, frame), one-hot
-(3 + 3 + 8 = 14 numbers). Training uses pairs of frames of one character: the encoder sees a
-*reference* frame in a random pose, and the decoder gets z and the *target* pose and must draw the
-same character in that pose, so z can only help by carrying what all poses share, the appearance.
-A fresh z ~ N(0, I) is a new character; decoding it under the 8 frame conditions animates it. The
-decoder gives every upsampling stage the condition again as extra constant channels.
+To animate a generated character, every frame must show the same character, and one latent code
+per picture cannot promise that. Here the latent code is the character's *identity* alone, and the
+pose is a separate *condition* c = (action, direction, frame), one-hot (3 + 3 + 8 = 14 numbers).
+Training uses pairs of frames of one character: the encoder sees a *reference* frame in a random
+pose, and the decoder gets z and the *target* pose, so z can only help by carrying what all poses
+share, the appearance. A fresh z ~ N(0, I) is a new character; decoding it under the 8 frame
+conditions animates it.
 
-The default *palette* decoder (``palette=K``) paints the picture the way the sprites are made: a
-soft map of K layers for the pose (a softmax per pixel), each layer coloured by a small network of
-z alone, so a character keeps its colours in every frame by construction. A code between two
-characters still gets a blended palette, hence the ex-post prior and refinement in
-:mod:`charlib.training.conditional`. The *attribute* code removes blends altogether: as in the
-semi-supervised VAE of Kingma et al. (2014, "M2"), the identity is one categorical per labelled
-appearance attribute (skin, hair, top, bottom, 6 values each; :func:`make_attribute_encoder`), so a
-new character, a new draw of the 4 categoricals, always sits exactly where training put codes.
-Measured figures: ``benchmarks/results/animation_full.md`` and ``animation_attributes.md``.
+The default *palette* decoder paints the picture the way the sprites are made: a soft map of K
+layers for the pose, each layer coloured from z alone, so a character keeps its colours in every
+frame by construction (a code between two characters still gets a blended palette, hence the
+ex-post prior and refinement of :mod:`charlib.training.conditional`). The *attribute* code removes
+blends altogether: as in the semi-supervised VAE of Kingma et al. (2014, "M2"), the identity is one
+categorical per labelled appearance attribute (skin, hair, top, bottom), so a new character always
+sits exactly where training put codes. Measured: ``benchmarks/results/animation_full.md`` and
+``animation_attributes.md``.
 """
 
 from __future__ import annotations

@@ -8,21 +8,15 @@ no BatchNorm, no minibatch standard deviation, no packing, no progressive growin
 ``GanConfig(nets="r3gan")`` (:class:`charlib.training.gan.R3GAN`) trains it.
 
 Both networks are stacks of **stages**, one per resolution from 4x4 up, each a transition layer
-plus one or two residual blocks ``x + conv1x1(act(conv3x3(act(conv1x1(x)))))`` with ``act`` a
-LeakyReLU(0.2). The paper's 3x3 convolution is grouped and its first 1x1 widens the features; on a
-CPU TensorFlow differentiates grouped convolutions far more slowly, and the penalties differentiate
-D twice, so here the 3x3 is plain and the width stays. **Initialisation, not normalisation, keeps
-the signal in range**: the last convolution of every branch starts at zero, so each block starts as
-the identity, and the other branch layers start with variance ``gain² / fan_in`` shrunk by the
-fix-up rule for L blocks.
-
-The generator starts from a learnt 4x4 basis (:class:`GenerativeBasis`), then each stage narrows
-the channels with a 1x1 convolution and doubles the resolution bilinearly; a 1x1 convolution turns
-the last features into RGB, linear as in the paper. The discriminator mirrors it (2x2 averaging and
-a widening 1x1 convolution per stage), and at 4x4 a depthwise 4x4 convolution and a Dense layer
-give one logit per image, each image scored on its own as the per-image penalties need. Channels
-(:func:`stage_channels`) are ``width`` at full size, up to ``2 * width`` at low resolution, where
-the extra blocks sit too. At ``width=32`` and 32x32 G has 200k-250k weights, D a little under 200k.
+(bilinear upsampling or 2x2 averaging, and a 1x1 convolution) plus one or two residual blocks
+``x + conv1x1(act(conv3x3(act(conv1x1(x)))))``, ``act`` a LeakyReLU(0.2). (The paper's 3x3 is
+grouped and its first 1x1 widens; TensorFlow differentiates grouped convolutions slowly on a CPU,
+and the penalties differentiate D twice, so here the 3x3 is plain and the width stays.)
+**Initialisation, not normalisation, keeps the signal in range**: the last convolution of every
+branch starts at zero, so each block starts as the identity, and the others by the fix-up rule.
+The generator starts from a learnt 4x4 basis (:class:`GenerativeBasis`) and its RGB output is
+linear, as in the paper; the discriminator ends in a depthwise 4x4 convolution and a Dense layer,
+and scores every image on its own, as the per-image penalties need.
 """
 
 from __future__ import annotations
@@ -46,8 +40,8 @@ def stage_channels(image_size: int, width: int) -> list[int]:
     ``width`` more at each halving of the resolution, at most ``2 * width``."""
     if width < 1:
         raise ShapeError(f"width must be >= 1, got {width}")
-    n = _n_doublings(image_size) + 1
-    return [round(width * min(2.0, 1.0 + 0.5 * (n - 1 - i))) for i in range(n)]
+    k = _n_doublings(image_size)
+    return [round(width * min(2.0, 1.0 + 0.5 * (k - i))) for i in range(k + 1)]
 
 
 def _msr(gain: float) -> keras.initializers.Initializer:
