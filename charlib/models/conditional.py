@@ -100,12 +100,8 @@ def make_identity_encoder(image_size: int = 32, latent_dim: int = 16, width: int
 
 
 def palette_mix(features, code, palette: int):
-    """A picture painted in K = ``palette`` colour layers: features (N, S, S, C), code (N, D) -> (N, S, S, 3).
-
-    A 3x3 convolution turns the features into K layer weights per pixel (a softmax, layer
-    ``"layers"``); a small network of the code alone gives each layer one colour (N, K, 3) in
-    [-1, 1] (layer ``"palette"``); every pixel is the weighted sum of the colours.
-    """
+    """Features (N, S, S, C) and a code (N, D) -> (N, S, S, 3): K = ``palette`` layer weights per pixel
+    (softmax, layer ``"layers"``) mix K colours in [-1, 1] made from the code alone (``"palette"``)."""
     size = features.shape[1]
     weights = layers.Softmax(axis=-1, name="layers")(layers.Conv2D(palette, 3, padding="same")(features))
     weights = layers.Reshape((size * size, palette))(weights)  # (N, S*S, K)
@@ -119,9 +115,8 @@ def make_conditional_decoder(image_size: int = 32, latent_dim: int = 16, width: 
                              palette: int = 16) -> keras.Model:
     """[z (N, latent_dim), c (N, 14)] -> images (N, S, S, 3) in [-1, 1] (Gaussian means).
 
-    Dense to 4x4, then one ``Conv2DTranspose`` doubling per stage, each stage given the condition
-    tiled over the feature map as extra channels. ``palette=0`` ends in a convolution to RGB and
-    tanh; ``palette=K`` in :func:`palette_mix` with z as the code, so the colours ignore the pose.
+    Dense to 4x4, then one ``Conv2DTranspose`` doubling per stage, each given the condition as extra
+    channels; ``palette=0`` ends in RGB and tanh, ``palette=K`` in :func:`palette_mix` of z alone.
     """
     if palette < 0 or palette == 1:
         raise ShapeError(f"palette must be 0 (plain decoder) or at least 2 layers, got {palette}")

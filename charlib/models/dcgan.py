@@ -5,9 +5,8 @@ resolution with strided ``Conv2DTranspose`` layers (BatchNorm + ReLU between) up
 and ends in ``tanh`` so pixels lie in [-1, 1] like the data. (The source article's "generator" used
 strided ``Conv2D`` layers that shrink the map: a discriminator's job.) The discriminator mirrors it
 with strided convolutions and LeakyReLU down to 4x4, and a Dense layer gives one **logit** per
-image, no sigmoid: :mod:`charlib.losses` takes logits. ``reference_generator`` /
-``reference_discriminator`` are the TensorFlow tutorial's DCGAN scaled to 64x64, the speed and
-quality baseline for the course's compact models.
+image, no sigmoid: :mod:`charlib.losses` takes logits. ``reference_generator`` and
+``reference_discriminator``, the TensorFlow tutorial's DCGAN, are the speed and quality baseline.
 
 Two discriminator options fight **mode collapse** by letting D see several samples at once:
 :class:`MinibatchStdDev` (Karras et al. 2018) appends a feature map holding how much the batch
@@ -108,11 +107,8 @@ class Pack(layers.Layer):
 
 def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
                    name: str = "generator") -> keras.Model:
-    """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1].
-
-    Channels halve at every doubling, from ``width * 2**(k-1)`` at 4x4 to ``width`` just before the
-    last layer, where k = log2(image_size / 4). ``width=32`` at 64x64 gives about 1.1M parameters.
-    """
+    """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1]; the
+    channels halve at every doubling down to ``width`` (about 1.1M parameters for 32 at 64x64)."""
     channels = _halving_channels(image_size, width)  # e.g. 256, 128, 64, 32
     z = keras.Input((latent_dim,), name="z")
     x = layers.Dense(4 * 4 * channels[0], use_bias=False)(z)

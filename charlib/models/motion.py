@@ -138,12 +138,9 @@ class MotionVAE(keras.Model):
 
     def sample(self, n: int, action: int | np.ndarray, direction: int | np.ndarray, size: int = 64,
                seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        """``n`` new clips: pixel joints (n, 8, 15, 2) for ``size`` images.
-
-        z comes from the ex-post mixture of its condition when :meth:`fit_latent_prior` fitted one,
-        else from N(0, I); ``action`` and ``direction`` are indices (one, or (n,)); ``temperature``
-        scales the spread of z.
-        """
+        """``n`` new clips, pixel joints (n, 8, 15, 2), for indices ``action`` and ``direction`` (one,
+        or (n,)): z from the condition's ex-post mixture if fitted, else N(0, I); ``temperature``
+        scales its spread."""
         acts = np.broadcast_to(np.asarray(action), (n,))
         dirs = np.broadcast_to(np.asarray(direction), (n,))
         z = temperature * np.random.default_rng(seed).standard_normal((n, self.latent_dim))
