@@ -62,9 +62,8 @@ def make_motion_encoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
     tiled = layers.RepeatVector(sk.N_FRAMES)(c)
     h = layers.GRU(units)(layers.Concatenate()([clips, tiled]))
     h = layers.Dense(units, activation="gelu")(layers.Concatenate()([h, c]))
-    return keras.Model([clips, c], [layers.Dense(latent_dim, name="mu")(h),
-                                    layers.Dense(latent_dim, name="logvar")(h)],
-                       name="motion_encoder")
+    mu, logvar = layers.Dense(latent_dim, name="mu")(h), layers.Dense(latent_dim, name="logvar")(h)
+    return keras.Model([clips, c], [mu, logvar], name="motion_encoder")
 
 
 def make_motion_decoder(latent_dim: int = 8, units: int = 96) -> keras.Model:

@@ -13,7 +13,7 @@ Both networks are stacks of **stages**, one per resolution from 4x4 up, each a t
 grouped and its first 1x1 widens; TensorFlow differentiates grouped convolutions slowly on a CPU,
 and the penalties differentiate D twice, so here the 3x3 is plain and the width stays.)
 **Initialisation, not normalisation, keeps the signal in range**: the last convolution of every
-branch starts at zero, so each block starts as the identity, and the others by the fix-up rule.
+branch starts at zero, so each block starts as the identity, and the fix-up rule shrinks the rest.
 The generator starts from a learnt 4x4 basis (:class:`GenerativeBasis`) and its RGB output is
 linear, as in the paper; the discriminator ends in a depthwise 4x4 convolution and a Dense layer,
 and scores every image on its own, as the per-image penalties need.
