@@ -1,20 +1,16 @@
 """Every loss in the course, in one place: GAN losses on logits, and the VAE's ELBO terms.
 
-All the GAN losses here take *logits*, the discriminator's raw pre-sigmoid scores, never
-probabilities. The reason is numerical: through a probability, ``log(1 - sigmoid(s))`` becomes
-``log(0) = -inf`` in float32 once ``s`` passes about 17 (``sigmoid(17)`` rounds to 1), and Keras'
-probability cross-entropy clips to ``[1e-7, 1 - 1e-7]`` instead, so its loss stops at 15.94 and its
-gradient is exactly 0 there, just when the discriminator is most confidently wrong. Written on the
-logit, the same quantity is ``softplus(s) = log(1 + exp(s))``, exact for every ``s``, with gradient
-``sigmoid(s)`` that never rounds to 0 where it matters. So a discriminator in this course ends in a
-``Dense(1)`` with no activation, and these losses apply the sigmoid implicitly through softplus. The
-source article gets this wrong: it puts a sigmoid on the discriminator's output *and* passes that
-output to ``BinaryCrossentropy(from_logits=True)``, which applies a second sigmoid, so every
-"probability" is squashed into [0.5, 0.73] and both the loss and its gradients are wrong (notebook
-02 shows the numbers). The VAE terms are per example, in nats, summed over the data or latent
-dimensions, so that ``negative_elbo`` is a true bound on ``-log p(x)`` and :func:`bits_per_dim` can
-turn it into the unit papers report. Shapes are checked, and misuse raises
-:class:`charlib.errors.ShapeError`.
+All the GAN losses take *logits*, the discriminator's raw pre-sigmoid scores, never probabilities.
+Through a probability, ``log(1 - sigmoid(s))`` becomes ``log(0) = -inf`` in float32 once ``s``
+passes about 17, and Keras' probability cross-entropy clips instead, so its loss stops at 15.94
+with gradient exactly 0, just when the discriminator is most confidently wrong. On the logit the
+same quantity is ``softplus(s)``, exact for every ``s``. So a discriminator in this course ends in
+``Dense(1)`` with no activation. (The source article puts a sigmoid on that output *and* uses
+``BinaryCrossentropy(from_logits=True)``, a second sigmoid: notebook 02 shows the damage.)
+
+The VAE terms are per example, in nats, summed over the data or latent axes, so that
+``negative_elbo`` is a true bound on ``-log p(x)`` and :func:`bits_per_dim` can turn it into the
+unit papers report. Shapes are checked, and misuse raises :class:`charlib.errors.ShapeError`.
 """
 
 from __future__ import annotations
@@ -52,11 +48,9 @@ def _logits(x, name: str) -> tf.Tensor:
     """Logits as float32 of shape (N,): accepts (N,) or (N, 1), refuses anything else."""
     t = _float32(x, name)
     rank = t.shape.rank
-    if rank is None:  # unknown rank while tracing: trust the caller
-        return t
     if rank == 2 and t.shape[-1] == 1:
         return t[:, 0]
-    if rank != 1:
+    if rank not in (None, 1):  # an unknown rank while tracing: trust the caller
         raise ShapeError(
             f"{name} must be one logit per example, shape (N,) or (N, 1), got {tuple(t.shape)}; "
             "a discriminator should end in Dense(1) with no activation"
@@ -91,7 +85,8 @@ def _per_example(x, name: str) -> tf.Tensor:
     return t
 
 
-def _broadcastable(t: tf.Tensor, name: str, target: tf.Tensor, target_name: str) -> tf.Tensor:
+def _broadcastable(x, name: str, target: tf.Tensor, target_name: str) -> tf.Tensor:
+    t = _float32(x, name)
     if t.shape.rank is not None and target.shape.rank is not None:
         try:
             tf.broadcast_static_shape(t.shape, target.shape)
@@ -103,8 +98,7 @@ def _broadcastable(t: tf.Tensor, name: str, target: tf.Tensor, target_name: str)
 
 def _sum_per_example(t: tf.Tensor) -> tf.Tensor:
     """Sum over every axis but the first: (N, ...) -> (N,). A rank-1 tensor is already per example."""
-    rank = t.shape.rank
-    if rank is not None and rank <= 1:
+    if t.shape.rank is not None and t.shape.rank <= 1:
         return t
     return tf.reduce_sum(tf.reshape(t, [tf.shape(t)[0], -1]), axis=1)
 
@@ -125,59 +119,37 @@ def _random(kind: str, shape, seed) -> tf.Tensor:
 
 
 def d_loss_minimax(real_logits, fake_logits) -> tf.Tensor:
-    """The original discriminator loss: binary cross-entropy with real as 1 and fake as 0.
-
-    ``L_D = -E[log D(x)] - E[log(1 - D(G(z)))] = mean(softplus(-real)) + mean(softplus(fake))``,
-    where ``D = sigmoid(logit)``. Its minimum over D is the optimal discriminator
-    ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``. The two batches may differ in size; the result
-    is ``2 ln 2 ≈ 1.386`` when every logit is 0.
-    """
+    """The original discriminator loss, cross-entropy with real as 1 and fake as 0:
+    ``mean(softplus(-real)) + mean(softplus(fake))``, minimised by ``D*(x) = p_data / (p_data + p_g)``.
+    The batches may differ in size; ``2 ln 2 ≈ 1.386`` when every logit is 0."""
     real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(tf.nn.softplus(-real)) + tf.reduce_mean(tf.nn.softplus(fake))
 
 
 def g_loss_minimax(fake_logits) -> tf.Tensor:
-    """The original *saturating* generator loss: minimise ``E[log(1 - D(G(z)))]``.
-
-    ``L_G = mean(log(1 - sigmoid(fake))) = -mean(softplus(fake))``. This is the generator's side of
-    the minimax game exactly as Goodfellow et al. (2014) wrote it. Its gradient with respect to a
-    fake logit ``s`` is ``-sigmoid(s)``, which tends to 0 when D confidently rejects a fake
-    (``s -> -inf``): early in training, when the generator is bad, it learns almost nothing. Use
-    :func:`g_loss_nonsaturating` in practice; this one is here to be compared with it. Always
-    negative; ``-ln 2`` when every logit is 0.
-    """
+    """The original *saturating* generator loss (Goodfellow et al. 2014): ``-mean(softplus(fake))``,
+    that is ``mean(log(1 - D(G(z))))``. Its gradient ``-sigmoid(s)`` vanishes when D confidently
+    rejects a fake, so a bad generator learns almost nothing. ``-ln 2`` when every logit is 0."""
     return -tf.reduce_mean(tf.nn.softplus(_logits(fake_logits, "fake_logits")))
 
 
 def g_loss_nonsaturating(fake_logits) -> tf.Tensor:
-    """The non-saturating generator loss: minimise ``-E[log D(G(z))]``, the default in practice.
-
-    ``L_G = mean(softplus(-fake))``: binary cross-entropy of the fakes against the label *real*.
-    Same fixed point as the minimax loss, but its gradient with respect to a fake logit ``s`` is
-    ``-sigmoid(-s)``, which tends to -1 (not 0) when D confidently rejects a fake, so a poor
-    generator still gets a strong signal. ``ln 2`` when every logit is 0.
-    """
+    """The non-saturating generator loss, the default: ``-mean(log D(G(z))) = mean(softplus(-fake))``.
+    Same fixed point as the minimax loss, but its gradient ``-sigmoid(-s)`` tends to -1, not 0, when
+    D confidently rejects a fake. ``ln 2`` when every logit is 0."""
     return tf.reduce_mean(tf.nn.softplus(-_logits(fake_logits, "fake_logits")))
 
 
 def d_loss_hinge(real_logits, fake_logits) -> tf.Tensor:
-    """Hinge discriminator loss (Lim & Ye 2017; used by SAGAN and BigGAN).
-
-    ``L_D = mean(relu(1 - real)) + mean(relu(1 + fake))``: real scores are pushed above +1, fake
-    scores below -1, and examples already past their margin contribute nothing (2.0 when every
-    score is 0).
-    """
+    """Hinge discriminator loss (Lim & Ye 2017; SAGAN, BigGAN): ``relu(1 - real) + relu(1 + fake)``,
+    averaged: real scores are pushed above +1, fakes below -1 (2.0 when every score is 0)."""
     real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(tf.nn.relu(1.0 - real)) + tf.reduce_mean(tf.nn.relu(1.0 + fake))
 
 
 def d_loss_wasserstein(real_logits, fake_logits) -> tf.Tensor:
-    """Wasserstein critic loss (Arjovsky et al. 2017): ``L_D = mean(fake) - mean(real)``.
-
-    The critic's scores are unbounded reals, not logits of a probability; minimising this while
-    the critic is kept (roughly) 1-Lipschitz makes ``-L_D`` an estimate of the Wasserstein-1
-    distance. Add :func:`gradient_penalty` (WGAN-GP) to enforce the Lipschitz constraint.
-    """
+    """Wasserstein critic loss (Arjovsky et al. 2017): ``mean(fake) - mean(real)``, on unbounded scores;
+    ``-L_D`` estimates the Wasserstein-1 distance while :func:`gradient_penalty` keeps D 1-Lipschitz."""
     real, fake = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
     return tf.reduce_mean(fake) - tf.reduce_mean(real)
 
@@ -187,25 +159,20 @@ def g_loss_wasserstein(fake_logits) -> tf.Tensor:
     return -tf.reduce_mean(_logits(fake_logits, "fake_logits"))
 
 
-g_loss_hinge = g_loss_wasserstein
-"""The hinge generator loss is the Wasserstein one, ``-mean(fake)``: only D's loss differs."""
+g_loss_hinge = g_loss_wasserstein  # the hinge GAN differs from WGAN only in D's loss
 
 
 def rpgan_d_loss(real_logits, fake_logits) -> tf.Tensor:
     """The relativistic pairing discriminator loss (RpGAN, used by R3GAN): ``mean(softplus(fake - real))``.
-
-    Real example i is paired with fake example i (the batches must have the same shape), and D is
-    asked only to score the real *above* its fake, not to give either an absolute verdict. Every
-    fake is judged against a real one, so a generator that drops a mode keeps paying on the reals
-    of that mode. ``ln 2`` when each fake scores the same as its real.
-    """
+    Real i is paired with fake i, and D only has to score each real *above* its fake, so a generator
+    that drops a mode keeps paying on that mode's reals. ``ln 2`` when each pair scores the same."""
     real, fake = _pair(real_logits, fake_logits, "real_logits", "fake_logits", _logits)
     return tf.reduce_mean(tf.nn.softplus(fake - real))
 
 
 def rpgan_g_loss(real_logits, fake_logits) -> tf.Tensor:
     """The relativistic pairing generator loss: ``mean(softplus(real - fake))``, the same pairs as
-    :func:`rpgan_d_loss` with the roles swapped (G wants each fake scored above its real)."""
+    :func:`rpgan_d_loss` with the roles swapped."""
     real, fake = _pair(real_logits, fake_logits, "real_logits", "fake_logits", _logits)
     return tf.reduce_mean(tf.nn.softplus(real - fake))
 
@@ -217,14 +184,11 @@ def rpgan_g_loss(real_logits, fake_logits) -> tf.Tensor:
 
 
 def gradient_penalty(critic: Callable, real, fake, training: bool = True, seed=None) -> tf.Tensor:
-    """WGAN-GP's gradient penalty (Gulrajani et al. 2017), without its weight (λ = 10 usually).
+    """WGAN-GP's gradient penalty (Gulrajani et al. 2017) without its weight (λ = 10 usually):
+    ``mean((‖∇ₓ critic(x̂)‖₂ - 1)²)`` at ``x̂ = α·real + (1 - α)·fake``, one ``α ~ U(0, 1)`` per example.
 
-    For each example, ``x̂ = α·real + (1 - α)·fake`` with ``α ~ U(0, 1)`` drawn once per example
-    and broadcast over every other axis; the penalty is ``mean((‖∇ₓ critic(x̂)‖₂ - 1)²)``, which
-    pushes the critic's gradient norm towards 1 along lines between real and fake data (a soft
-    1-Lipschitz constraint). The critic must treat examples independently (no BatchNorm in
-    training mode), else the per-example gradients mix. ``seed`` (an int or a shape-(2,) int
-    tensor) makes the α draw repeatable; ``None`` uses TensorFlow's global random state.
+    The critic must score examples independently (no BatchNorm in training mode). ``seed`` (an int
+    or a shape-(2,) int tensor) makes the α draw repeatable; ``None`` uses the global random state.
     """
     real, fake = _pair(real, fake, "real", "fake")
     _batched(real, "real and fake", min_rank=2)
@@ -238,18 +202,14 @@ def gradient_penalty(critic: Callable, real, fake, training: bool = True, seed=N
 def r1_penalty(discriminator: Callable, images, training: bool = True) -> tf.Tensor:
     """The zero-centred penalty ``mean(‖∇ₓ D(x)‖₂²)`` at ``images``: R1 on real images, R2 on fakes.
 
-    R1 (Mescheder et al. 2018) penalises D's gradient on the data, which keeps it from growing
-    sharp edges around real examples and stabilises training near equilibrium. The usual weight
-    is ``γ / 2`` (γ = 10 in StyleGAN at 1024², much smaller for small images); the weight is the
-    caller's. R3GAN adds ``(γ/2)`` times it at real images (R1) *and* at fakes (R2, as
-    :func:`zero_centred_penalty`), so D is smooth wherever G's samples are as well as around the
-    data. Pass fakes with their gradient to G stopped.
+    R1 (Mescheder et al. 2018) keeps D from growing sharp edges around real examples; its usual
+    weight, the caller's, is ``γ / 2``. R3GAN adds it at reals *and* at fakes (R2); pass fakes with
+    their gradient to G stopped.
     """
     return tf.reduce_mean(_squared_grad_norms(discriminator, _batched(images, "real", 2), training))
 
 
-zero_centred_penalty = r1_penalty
-"""R1 at real images, R2 at generated ones: the same penalty, :func:`r1_penalty`, named for both uses."""
+zero_centred_penalty = r1_penalty  # R1 at real images, R2 at generated ones: one penalty, both names
 
 
 def _squared_grad_norms(model: Callable, x: tf.Tensor, training: bool) -> tf.Tensor:
@@ -271,9 +231,8 @@ def _squared_grad_norms(model: Callable, x: tf.Tensor, training: bool) -> tf.Ten
 
 @dataclass(frozen=True)
 class GanLoss:
-    """A named pair of GAN losses, as a trainer uses them: ``d_loss(real_logits, fake_logits)`` and
-    ``g_loss(fake_logits)``, scalars; ``gradient_penalty_weight`` is λ for :func:`gradient_penalty`
-    added to the D loss (10.0 for ``"wgan-gp"``, else 0.0: no penalty)."""
+    """A named pair ``d_loss(real_logits, fake_logits)``, ``g_loss(fake_logits)``, as a trainer uses
+    them; ``gradient_penalty_weight`` is λ for :func:`gradient_penalty` (0.0: no penalty)."""
 
     name: str
     d_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -295,8 +254,7 @@ GAN_LOSSES: dict[str, GanLoss] = {
 
 
 def get_gan_loss(name: str | GanLoss) -> GanLoss:
-    """The :class:`GanLoss` called ``name`` (case-insensitive); a ``GanLoss`` is returned as is.
-    An unknown name raises :class:`CharlibError` listing the valid ones."""
+    """The :class:`GanLoss` called ``name`` (case-insensitive); a ``GanLoss`` is returned as is."""
     if isinstance(name, GanLoss):
         return name
     key = str(name).strip().lower()
@@ -310,57 +268,44 @@ def get_gan_loss(name: str | GanLoss) -> GanLoss:
 
 
 def kl_standard_normal(mu, logvar) -> tf.Tensor:
-    """KL(N(mu, diag exp(logvar)) ‖ N(0, I)) in closed form, per example.
-
-    ``KL = 0.5 * Σ_j (mu_j² + exp(logvar_j) - 1 - logvar_j)``, summed over every latent axis.
-    It is 0 exactly when mu = 0 and logvar = 0 (the posterior equals the prior).
-    """
+    """KL(N(mu, diag exp(logvar)) ‖ N(0, I)) in closed form, per example:
+    ``0.5 * Σ_j (mu_j² + exp(logvar_j) - 1 - logvar_j)``, 0 exactly when the posterior is the prior."""
     return _sum_per_example(kl_standard_normal_per_dim(mu, logvar))
 
 
 def kl_standard_normal_per_dim(mu, logvar) -> tf.Tensor:
-    """The terms of :func:`kl_standard_normal` before the sum: one KL per latent dimension, the
-    shape of ``mu`` (what free bits puts a floor under)."""
+    """The terms of :func:`kl_standard_normal` before the sum, the shape of ``mu`` (what free bits
+    puts a floor under)."""
     mu, logvar = _pair(mu, logvar, "mu", "logvar")
     return 0.5 * (tf.square(mu) + tf.exp(logvar) - 1.0 - logvar)
 
 
 def kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> tf.Tensor:
-    """KL(q ‖ p) between diagonal Gaussians q = N(mu_q, exp(logvar_q)), p = N(mu_p, exp(logvar_p)).
-
-    ``KL = 0.5 * Σ_j [logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)²) / exp(logvar_p) - 1]``.
-    With mu_p = 0 and logvar_p = 0 it is :func:`kl_standard_normal`. ``mu_p`` and ``logvar_p``
-    need only broadcast to the shape of ``mu_q`` (e.g. a learned prior (D,)).
-    """
+    """KL(q ‖ p) between diagonal Gaussians q = N(mu_q, exp(logvar_q)), p = N(mu_p, exp(logvar_p)):
+    ``0.5 * Σ_j [logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)²) / exp(logvar_p) - 1]``;
+    ``mu_p`` and ``logvar_p`` need only broadcast to ``mu_q`` (e.g. a learned prior (D,))."""
     mu_q, logvar_q = _pair(mu_q, logvar_q, "mu_q", "logvar_q")
-    mu_p = _broadcastable(_float32(mu_p, "mu_p"), "mu_p", mu_q, "mu_q")
-    logvar_p = _broadcastable(_float32(logvar_p, "logvar_p"), "logvar_p", mu_q, "mu_q")
+    mu_p = _broadcastable(mu_p, "mu_p", mu_q, "mu_q")
+    logvar_p = _broadcastable(logvar_p, "logvar_p", mu_q, "mu_q")
     term = (logvar_p - logvar_q + (tf.exp(logvar_q) + tf.square(mu_q - mu_p)) * tf.exp(-logvar_p) - 1.0)
     return 0.5 * _sum_per_example(tf.broadcast_to(term, tf.shape(mu_q)))
 
 
 def gaussian_nll(x, mean, log_sigma=0.0) -> tf.Tensor:
-    """Negative log-likelihood of ``x`` under N(mean, sigma²), per example.
-
-    ``NLL = Σ_j [0.5 * ((x_j - mean_j) / sigma_j)² + log sigma_j + 0.5 * log(2π)]``, summed over
-    every non-batch axis. With a fixed ``log_sigma`` this is a scaled squared error plus a constant,
-    which is why "MSE reconstruction loss" secretly picks sigma: the ratio of MSE to KL weight is a
-    choice of sigma, not a detail. ``log_sigma`` is a float or a tensor broadcastable to ``x``
-    (e.g. one learned value per channel).
-    """
+    """Negative log-likelihood of ``x`` under N(mean, sigma²), per example:
+    ``Σ_j [0.5 * ((x_j - mean_j) / sigma_j)² + log sigma_j + 0.5 * log(2π)]``, ``log_sigma`` a float
+    or a tensor broadcastable to ``x``. With a fixed sigma this is a scaled squared error plus a
+    constant, which is why "MSE reconstruction loss" secretly picks sigma."""
     x, mean = _pair(x, mean, "x", "mean")
-    log_sigma = _broadcastable(_float32(log_sigma, "log_sigma"), "log_sigma", x, "x")
+    log_sigma = _broadcastable(log_sigma, "log_sigma", x, "x")
     per_dim = 0.5 * tf.square((x - mean) * tf.exp(-log_sigma)) + log_sigma + 0.5 * _LOG_2PI
     return _sum_per_example(tf.broadcast_to(per_dim, tf.shape(x)))
 
 
 def bernoulli_nll(x, logits) -> tf.Tensor:
-    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(sigmoid(logits)), per example.
-
-    ``NLL = Σ_j [softplus(logit_j) - x_j * logit_j]`` (sigmoid cross-entropy with logits), summed
-    over every non-batch axis. Data scaled to [-1, 1] (the course's pipeline) must be mapped back
-    with ``(x + 1) / 2`` first; in eager mode a value outside [0, 1] raises :class:`ShapeError`.
-    """
+    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(sigmoid(logits)), per example:
+    ``Σ_j [softplus(logit_j) - x_j * logit_j]``. Map [-1, 1] data with ``(x + 1) / 2`` first; in eager
+    mode a value outside [0, 1] raises :class:`ShapeError`."""
     x, logits = _pair(x, logits, "x", "logits")
     if tf.executing_eagerly() and tf.size(x) > 0:
         lo, hi = float(tf.reduce_min(x)), float(tf.reduce_max(x))
@@ -371,32 +316,23 @@ def bernoulli_nll(x, logits) -> tf.Tensor:
 
 
 def negative_elbo(recon_nll, kl, beta: float = 1.0) -> tf.Tensor:
-    """Per-example negative ELBO: ``recon_nll + beta * kl``, the loss a VAE minimises.
-
-    Both terms are (N,), already summed over data and latent axes. With ``beta = 1`` it is an
-    upper bound on ``-log p(x)``; ``beta != 1`` gives the β-VAE objective, which is no longer a
-    bound. Average it over the batch yourself (``tf.reduce_mean``).
-    """
+    """Per-example negative ELBO ``recon_nll + beta * kl`` from two (N,) terms: with ``beta = 1`` an
+    upper bound on ``-log p(x)``, otherwise (β-VAE) no longer a bound. Average it yourself."""
     recon_nll, kl = _pair(recon_nll, kl, "recon_nll", "kl", _per_example)
     return recon_nll + float(beta) * kl
 
 
 def bits_per_dim(nats, n_dims: int) -> tf.Tensor:
-    """Convert a negative log-likelihood in nats (scalar or per example) into bits per dimension.
-
-    ``bpd = nats / (n_dims * ln 2)``; e.g. a 32×32×3 image has ``n_dims = 3072``.
-    """
+    """Nats (scalar or per example) to bits per dimension, ``nats / (n_dims * ln 2)``; a 32×32×3
+    image has ``n_dims = 3072``."""
     if int(n_dims) != n_dims or n_dims <= 0:
         raise ShapeError(f"n_dims must be a positive integer, got {n_dims!r}")
     return _float32(nats, "nats") / (float(n_dims) * math.log(2.0))
 
 
 def reparameterize(mu, logvar, seed=None) -> tf.Tensor:
-    """Sample ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, I)``: the reparameterisation trick.
-
-    The randomness sits in ``eps``, outside the network, so gradients flow to ``mu`` and
-    ``logvar``. ``seed`` is ``None`` (TensorFlow's global random state) or a stateless seed (an
-    int or a shape-(2,) int tensor): the same seed gives the same ``eps``.
-    """
+    """The reparameterisation trick, ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, I)``:
+    the randomness sits outside the network, so gradients flow to ``mu`` and ``logvar``. ``seed`` is
+    ``None`` (the global random state) or a stateless seed (an int or a shape-(2,) int tensor)."""
     mu, logvar = _pair(mu, logvar, "mu", "logvar")
     return mu + tf.exp(0.5 * logvar) * _random("normal", tf.shape(mu), seed)

@@ -1,23 +1,17 @@
 """DCGAN: a generator that *upsamples* noise to a picture, and a discriminator that scores it.
 
-The generator maps a latent vector z (N, latent_dim) through a Dense layer to a small 4x4 feature
-map, then doubles the resolution with strided ``Conv2DTranspose`` layers (BatchNorm + ReLU between)
-until it reaches the image size, and ends in ``tanh`` so pixels lie in [-1, 1] like the real data.
-(The source article's "generator" did the opposite: strided ``Conv2D`` layers that shrink the map;
-that is a discriminator's job.) The discriminator mirrors it: strided convolutions with LeakyReLU
-halve the resolution down to 4x4, and a Dense layer outputs one **logit** per image, no sigmoid:
-the losses in :mod:`charlib.losses` take logits.
+The generator maps z (N, latent_dim) through a Dense layer to a 4x4 feature map, doubles the
+resolution with strided ``Conv2DTranspose`` layers (BatchNorm + ReLU between) up to the image size,
+and ends in ``tanh`` so pixels lie in [-1, 1] like the data. (The source article's "generator" used
+strided ``Conv2D`` layers that shrink the map: a discriminator's job.) The discriminator mirrors it
+with strided convolutions and LeakyReLU down to 4x4, and a Dense layer gives one **logit** per
+image, no sigmoid: :mod:`charlib.losses` takes logits. ``reference_generator`` and
+``reference_discriminator``, the TensorFlow tutorial's DCGAN, are the speed and quality baseline.
 
-``reference_generator`` / ``reference_discriminator`` are the TensorFlow tutorial's DCGAN scaled to
-64x64 (Dense to 8x8x256, three 5x5 ``Conv2DTranspose``; two 5x5 strided convs with dropout), kept as
-the speed and quality baseline that the course's compact models are measured against.
-
-Two discriminator options fight **mode collapse** by letting D look at several samples at once, so
-a generator that makes the same picture over and over is easy to catch. :class:`MinibatchStdDev`
-(Karras et al. 2018) appends one feature map holding how much the batch varies; a collapsed batch
-varies little, real data a lot. :class:`Pack` (PacGAN, Lin et al. 2018) stacks ``m`` images along
-the channel axis so D scores groups of ``m``: the chance that m fakes all look like one real mode
-falls quickly with m. Both are registered Keras layers, so checkpoints and saved models reload.
+Two discriminator options fight **mode collapse** by letting D see several samples at once:
+:class:`MinibatchStdDev` (Karras et al. 2018) appends a feature map holding how much the batch
+varies (a collapsed batch varies little), and :class:`Pack` (PacGAN, Lin et al. 2018) stacks ``m``
+images along the channels so D scores groups of ``m``.
 """
 
 from __future__ import annotations
@@ -32,26 +26,27 @@ from charlib.errors import ShapeError
 NORMS = ("batch", "layer", "spectral", "none")
 
 
-def _n_doublings(image_size: int, start: int = 4) -> int:
-    n = math.log2(image_size / start)
+def _n_doublings(image_size: int) -> int:
+    n = math.log2(image_size / 4)
     if image_size < 8 or not n.is_integer():
         raise ShapeError(f"image_size must be 4 * 2**k (8, 16, 32, 64, 128...), got {image_size}")
     return int(n)
+
+
+def _halving_channels(image_size: int, width: int) -> list[int]:
+    """The channels from 4x4 up, halving at each doubling: ``width * 2**(k-1)``, ..., ``width``."""
+    k = _n_doublings(image_size)
+    return [width * 2 ** (k - 1 - i) for i in range(k)]
 
 
 @keras.saving.register_keras_serializable(package="charlib")
 class MinibatchStdDev(layers.Layer):
     """Append the batch's spread as one extra feature map (ProGAN's minibatch standard deviation).
 
-    The batch is split into groups of ``group_size`` (sample i joins group ``i % (N / group_size)``);
-    within each group the standard deviation of every feature at every position is taken over the
-    group's samples, those are averaged to one number per group, and that number fills a new
-    channel for the group's samples. A batch whose size ``group_size`` does not divide is treated as
-    one group. Input (N, H, W, C) -> output (N, H, W, C + 1); any rank >= 2 works, e.g. feature
-    vectors (N, C) -> (N, C + 1) in an MLP.
-
-    Args:
-        group_size: samples per group (4 in ProGAN); 0 means the whole batch is one group.
+    Sample i joins group ``i % (N / group_size)`` (``group_size`` 4 in ProGAN; 0, or a size that
+    does not divide N: one group); the standard deviation of every feature over a group's samples,
+    averaged to one number, fills a new channel for them. (N, H, W, C) -> (N, H, W, C + 1), or any
+    rank >= 2, e.g. (N, C) -> (N, C + 1).
     """
 
     def __init__(self, group_size: int = 4, epsilon: float = 1e-8, **kwargs) -> None:
@@ -85,10 +80,8 @@ class MinibatchStdDev(layers.Layer):
 class Pack(layers.Layer):
     """PacGAN packing: ``m`` consecutive images become one input with ``m`` times the channels.
 
-    Input (N, H, W, C) with N divisible by ``m`` -> output (N / m, H, W, m * C): images
-    ``k*m .. k*m + m - 1`` are stacked along the channel axis (points: (N, D) -> (N / m, m * D)).
-    Real and fake batches pass the same layer, so they are packed alike, and D outputs one logit
-    per pack.
+    (N, H, W, C) with N divisible by ``m`` -> (N / m, H, W, m * C), images ``k*m .. k*m + m - 1``
+    stacked along the channels (points: (N, D) -> (N / m, m * D)); D outputs one logit per pack.
     """
 
     def __init__(self, m: int = 2, **kwargs) -> None:
@@ -114,13 +107,9 @@ class Pack(layers.Layer):
 
 def make_generator(latent_dim: int = 128, image_size: int = 64, width: int = 32,
                    name: str = "generator") -> keras.Model:
-    """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1].
-
-    Channels halve at every doubling, from ``width * 2**(k-1)`` at 4x4 to ``width`` just before the
-    last layer, where k = log2(image_size / 4). ``width=32`` at 64x64 gives about 1.1M parameters.
-    """
-    k = _n_doublings(image_size)
-    channels = [width * 2 ** (k - 1 - i) for i in range(k)]  # e.g. 256, 128, 64, 32
+    """DCGAN generator: z (N, latent_dim) -> images (N, image_size, image_size, 3) in [-1, 1]; the
+    channels halve at every doubling down to ``width`` (about 1.1M parameters for 32 at 64x64)."""
+    channels = _halving_channels(image_size, width)  # e.g. 256, 128, 64, 32
     z = keras.Input((latent_dim,), name="z")
     x = layers.Dense(4 * 4 * channels[0], use_bias=False)(z)
     x = layers.BatchNormalization()(x)
@@ -141,14 +130,11 @@ def make_discriminator(image_size: int = 64, width: int = 32, norm: str = "batch
     """DCGAN discriminator: images (N, image_size, image_size, 3) in [-1, 1] -> logits (N / pack, 1).
 
     Strided 4x4 convolutions double the channels (``width`` first) while halving the resolution
-    down to 4x4; LeakyReLU(0.2) throughout, no normalisation in the first layer, no sigmoid at the
-    end. ``norm`` is "batch" (DCGAN), "layer" (for WGAN-GP, whose penalty needs examples scored
-    independently), "spectral" (spectral normalisation of every weight, Miyato et al. 2018, which
-    bounds how sharply D can change and steadies training) or "none".
-
-    Against mode collapse: ``pack=m`` > 1 first packs m images into one input (:class:`Pack`), so
-    N must be a multiple of m; ``minibatch_std=g`` > 0 inserts a :class:`MinibatchStdDev` layer
-    with groups of g just before the last strided convolution, so that convolution can use it.
+    down to 4x4; LeakyReLU(0.2), no normalisation in the first layer, no sigmoid. ``norm`` is
+    "batch" (DCGAN), "layer" (for WGAN-GP, whose penalty needs examples scored independently),
+    "spectral" (Miyato et al. 2018: bounds how sharply D can change) or "none". ``pack=m`` > 1
+    packs m images into one input (:class:`Pack`); ``minibatch_std=g`` > 0 puts a
+    :class:`MinibatchStdDev` with groups of g before the last strided convolution.
     """
     if norm not in NORMS:
         raise ShapeError(f"norm must be one of {NORMS}, got {norm!r}")

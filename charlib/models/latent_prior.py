@@ -1,19 +1,13 @@
 """A Gaussian mixture fitted to where a VAE's encoder actually puts the data: an ex-post prior.
 
 A VAE is trained so that the *aggregate posterior* q(z) = E_x[q(z|x)] comes close to the prior
-p(z) = N(0, I), but after a short training run on a laptop it does not come close enough: q(z) fills
-only part of the Gaussian ball, and a z drawn from N(0, I) often lands in a "hole" that no training
-image encodes to. The decoder has never been asked to draw anything there, and it draws a smudge.
-A cheap and well-documented fix (Ghosh et al. 2020, "From Variational to Deterministic
-Autoencoders", ex-post density estimation; Dai and Wipf 2019 use a second VAE for the same purpose)
-is to fit a density to the encoder's means of the training images after training, and to sample
-z from that density instead of from N(0, I). The decoder is unchanged; only where z comes from
-changes.
-
-:class:`GaussianMixturePrior` is a full-covariance Gaussian mixture fitted by expectation
-maximisation in NumPy (k-means++ start, a small ridge on each covariance so no component can shrink
-to a point), with ``sample``, ``log_prob`` and ``save``/``load`` to one ``.npz`` file. Shapes:
-latents are (N, D) float arrays.
+N(0, I), but after a short training run it fills only part of the Gaussian ball, and a z drawn from
+N(0, I) often lands in a "hole" that no training image encodes to, where the decoder draws a smudge.
+The cheap, well-documented fix (Ghosh et al. 2020, "From Variational to Deterministic
+Autoencoders", ex-post density estimation) is to fit a density to the encoder's means of the
+training images after training and to sample z from it; the decoder is unchanged. Here that
+density is a full-covariance Gaussian mixture fitted by expectation maximisation in NumPy
+(k-means++ start, a small ridge on each covariance so no component can shrink to a point).
 """
 
 from __future__ import annotations
@@ -29,17 +23,11 @@ __all__ = ["GaussianMixturePrior", "fit_gaussian_mixture"]
 
 @dataclass(frozen=True, eq=False)
 class GaussianMixturePrior:
-    """A mixture of K full-covariance Gaussians in D dimensions.
+    """A mixture of K full-covariance Gaussians in D dimensions, saved to and loaded from ``.npz``."""
 
-    Attributes:
-        weights: (K,) mixing weights, summing to 1.
-        means: (K, D) component means.
-        covariances: (K, D, D) component covariances (symmetric positive definite).
-    """
-
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
+    weights: np.ndarray  # (K,), summing to 1
+    means: np.ndarray  # (K, D)
+    covariances: np.ndarray  # (K, D, D), symmetric positive definite
 
     @property
     def n_components(self) -> int:
@@ -50,10 +38,8 @@ class GaussianMixturePrior:
         return self.means.shape[1]
 
     def sample(self, n: int, seed: int | np.random.Generator = 0, temperature: float = 1.0) -> np.ndarray:
-        """``n`` latents (n, D) float32: a component by its weight, then its Gaussian.
-
-        ``temperature`` scales each component's spread (1.0 samples the fitted density itself).
-        """
+        """``n`` latents (n, D) float32: a component by its weight, then its Gaussian, its spread
+        scaled by ``temperature`` (1.0 samples the fitted density itself)."""
         rng = np.random.default_rng(seed)
         which = rng.choice(self.n_components, size=int(n), p=self.weights)
         chol = np.linalg.cholesky(self.covariances)  # (K, D, D)
@@ -66,10 +52,8 @@ class GaussianMixturePrior:
         return _logsumexp(_component_log_probs(np.asarray(z, np.float64), self), axis=1)
 
     def save(self, path: str | Path, **metadata: int | float) -> Path:
-        """Write the mixture to one ``.npz`` file, atomically (a crash leaves the old file or none).
-
-        ``metadata`` (e.g. ``step=4300``) is stored beside the arrays; :meth:`load` ignores it.
-        """
+        """Write the mixture to one ``.npz`` file atomically, ``metadata`` (e.g. ``step=4300``) beside
+        the arrays (:meth:`load` ignores it)."""
         from charlib.base.io import atomic_write_bytes
 
         buffer = io.BytesIO()
@@ -116,17 +100,11 @@ def _kmeans_pp(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
 
 def fit_gaussian_mixture(z: np.ndarray, n_components: int = 10, *, iterations: int = 100,
                          ridge: float = 1e-3, tol: float = 1e-5, seed: int = 0) -> GaussianMixturePrior:
-    """Fit a full-covariance Gaussian mixture to latents ``z`` (N, D) by expectation maximisation.
+    """Fit K = ``n_components`` full-covariance Gaussians to latents ``z`` (N, D) by EM.
 
-    Args:
-        z: the points, e.g. the encoder means of the training images.
-        n_components: K, the number of Gaussians (at most N).
-        iterations: the most EM rounds; stops earlier when the mean log-likelihood gains < ``tol``.
-        ridge: added to each covariance's diagonal, relative to the data's mean variance.
-        seed: for the k-means++ start, so a fit is repeatable.
-
-    Raises:
-        ValueError: for a non-2-D or non-finite ``z``, or fewer points than components.
+    At most ``iterations`` rounds, fewer once the mean log-likelihood gains less than ``tol``;
+    ``ridge`` is added to each covariance's diagonal, relative to the data's mean variance; ``seed``
+    makes the k-means++ start repeatable. Refuses (ValueError) non-finite or non-2-D ``z``, K > N.
     """
     z = np.asarray(z, np.float64)
     if z.ndim != 2:
@@ -135,11 +113,10 @@ def fit_gaussian_mixture(z: np.ndarray, n_components: int = 10, *, iterations: i
         raise ValueError("z holds NaN or infinite values")
     if not 1 <= n_components <= len(z):
         raise ValueError(f"n_components must be between 1 and N = {len(z)}, got {n_components}")
-    n, d = z.shape
-    rng = np.random.default_rng(seed)
+    d = z.shape[1]
     eps = ridge * max(float(np.mean(np.var(z, axis=0))), 1e-12) * np.eye(d)
-    means = _kmeans_pp(z, n_components, rng)
-    # start: every point to its nearest centre, shared data covariance, equal weights
+    means = _kmeans_pp(z, n_components, np.random.default_rng(seed))
+    # start: the k-means++ centres, each with the data's covariance, equal weights
     covariances = np.repeat((np.cov(z, rowvar=False).reshape(d, d) + eps)[None], n_components, axis=0)
     gmm = GaussianMixturePrior(np.full(n_components, 1.0 / n_components), means, covariances)
     previous = -np.inf

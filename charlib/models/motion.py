@@ -1,23 +1,14 @@
 """A sequence VAE over joint positions: learning new motion cycles from "motion capture".
 
-Motion data here is a clip of 8 frames, each frame 15 joints in 2-D: a (8, 30) sequence. The
-course's clips come from :func:`charlib.data.skeleton.sample_motion`, which varies stride, arm
-swing, jump height, phase and body proportions, so there is a distribution to learn, conditioned
-on the action and the viewing direction (6 one-hot numbers).
-
-The model is a VAE whose encoder and decoder are GRUs, recurrent layers that read or write a
-sequence one step at a time:
-
-* encoder: a GRU reads the 8 frames (with the condition) and its last state gives the mean and
-  log-variance of q(z | clip), z in R^latent_dim;
-* decoder: z and the condition set the GRU's starting state, and at every step the GRU also gets
-  z, the condition and the step's *phase* (sin and cos of 2 pi t / 8), and writes that frame's
-  30 coordinates.
-
-The loss is the negative ELBO with a Gaussian likelihood of fixed ``sigma`` on coordinates in body
-units (1 body unit is the standing height), so ``sigma = 0.01`` is about half a pixel at 64 px. A
-new clip is z ~ N(0, I) decoded under the chosen condition, turned back into pixels by
-:func:`from_body_units`, and drawn with :func:`charlib.data.sprites.render_skeleton`.
+A clip is 8 frames of 15 joints in 2-D, a (8, 30) sequence; the course's clips come from
+:func:`charlib.data.skeleton.sample_motion`, which varies stride, arm swing, jump height, phase and
+body proportions, conditioned on the action and the viewing direction (6 one-hot numbers). The
+encoder is a GRU that reads the frames (with the condition) and whose last state gives q(z | clip);
+the decoder's GRU starts from a state set by z and the condition, and at every step gets z, the
+condition and the step's *phase* (sin and cos of 2 pi t / 8) and writes that frame's 30
+coordinates. The likelihood is Gaussian with a fixed ``sigma`` in body units (1 is the standing
+height, so ``sigma = 0.01`` is about half a pixel at 64 px). A new clip is a z decoded under the
+chosen condition, turned back into pixels by :func:`from_body_units`.
 """
 
 from __future__ import annotations
@@ -32,7 +23,7 @@ from keras import layers
 
 from charlib import losses
 from charlib.data import skeleton as sk
-from charlib.errors import ShapeError
+from charlib.models.conditional import _one_hots
 
 N_COORDS: int = len(sk.JOINTS) * 2
 N_MOTION_CONDITION: int = len(sk.ACTIONS) + len(sk.DIRECTIONS)
@@ -57,17 +48,11 @@ def from_body_units(coords: np.ndarray, size: int) -> np.ndarray:
 
 def motion_conditions(action: np.ndarray | int, direction: np.ndarray | int) -> np.ndarray:
     """Action and direction indices (N,) (or scalars) to one-hot conditions (N, 6) float32."""
-    a, d = np.broadcast_arrays(np.atleast_1d(action), np.atleast_1d(direction))
-    if a.size and (a.min() < 0 or a.max() >= len(sk.ACTIONS) or d.min() < 0
-                   or d.max() >= len(sk.DIRECTIONS)):
-        raise ShapeError("action/direction indices out of range")
-    return np.concatenate([np.eye(len(sk.ACTIONS))[a], np.eye(len(sk.DIRECTIONS))[d]],
-                          axis=-1).astype(np.float32)
+    return _one_hots((action, direction), (len(sk.ACTIONS), len(sk.DIRECTIONS)), ("action", "direction"))
 
 
-def _phase_features() -> np.ndarray:
-    t = 2 * np.pi * np.arange(sk.N_FRAMES) / sk.N_FRAMES
-    return np.stack([np.sin(t), np.cos(t)], axis=-1).astype(np.float32)  # (8, 2)
+def _to_pixels(clips, size: int) -> np.ndarray:
+    return from_body_units(np.asarray(clips).reshape(-1, sk.N_FRAMES, len(sk.JOINTS), 2), size)
 
 
 def make_motion_encoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
@@ -77,9 +62,8 @@ def make_motion_encoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
     tiled = layers.RepeatVector(sk.N_FRAMES)(c)
     h = layers.GRU(units)(layers.Concatenate()([clips, tiled]))
     h = layers.Dense(units, activation="gelu")(layers.Concatenate()([h, c]))
-    return keras.Model([clips, c], [layers.Dense(latent_dim, name="mu")(h),
-                                    layers.Dense(latent_dim, name="logvar")(h)],
-                       name="motion_encoder")
+    mu, logvar = layers.Dense(latent_dim, name="mu")(h), layers.Dense(latent_dim, name="logvar")(h)
+    return keras.Model([clips, c], [mu, logvar], name="motion_encoder")
 
 
 def make_motion_decoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
@@ -96,15 +80,8 @@ def make_motion_decoder(latent_dim: int = 8, units: int = 96) -> keras.Model:
 
 
 class MotionVAE(keras.Model):
-    """The sequence VAE of this module; :func:`charlib.training.motion.train_motion` trains it,
-    ``sample`` draws new clips.
-
-    Args:
-        latent_dim: size of z.
-        units: width of the GRUs and dense layers.
-        sigma: the Gaussian likelihood's standard deviation, in body units.
-        beta: the KL weight.
-    """
+    """The sequence VAE of this module: ``sigma`` is the likelihood's standard deviation in body
+    units, ``beta`` the KL weight; :func:`charlib.training.motion.train_motion` trains it."""
 
     def __init__(self, latent_dim: int = 8, units: int = 96, sigma: float = 0.01, beta: float = 1.0,
                  **kwargs: Any) -> None:
@@ -112,22 +89,21 @@ class MotionVAE(keras.Model):
         self.latent_dim, self.units, self.sigma, self.beta = latent_dim, units, sigma, beta
         self.encoder = make_motion_encoder(latent_dim, units)
         self.decoder = make_motion_decoder(latent_dim, units)
-        self.phase = tf.constant(_phase_features())
+        t = 2 * np.pi * np.arange(sk.N_FRAMES) / sk.N_FRAMES
+        self.phase = tf.constant(np.stack([np.sin(t), np.cos(t)], axis=-1), tf.float32)  # (8, 2)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.latent_prior: dict = {}  # (action, direction) -> ex-post mixture, see fit_latent_prior
 
-    def decode(self, z: tf.Tensor, c: tf.Tensor) -> tf.Tensor:
+    def decode(self, z: tf.Tensor, c: tf.Tensor, training: bool | None = False) -> tf.Tensor:
         """Clips (N, 8, 30) in body units for codes z (N, latent_dim) and conditions c (N, 6)."""
         phase = tf.tile(self.phase[None], [tf.shape(z)[0], 1, 1])
-        return self.decoder([z, c, phase], training=False)
+        return self.decoder([z, c, phase], training=training)
 
     def loss_terms(self, clips: tf.Tensor, c: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
         """Mean reconstruction NLL and KL per clip (nats) for clips (N, 8, 30) in body units."""
         mu, logvar = self.encoder([clips, c])
         z = losses.reparameterize(mu, logvar, seed=seed)
-        phase = tf.tile(self.phase[None], [tf.shape(z)[0], 1, 1])
-        recon_clips = self.decoder([z, c, phase])
-        sq = tf.reduce_sum(tf.square(recon_clips - clips), axis=[1, 2])
+        sq = tf.reduce_sum(tf.square(self.decode(z, c, training=None) - clips), axis=[1, 2])
         n = float(sk.N_FRAMES * N_COORDS)
         nll = sq / (2 * self.sigma**2) + n * (math.log(self.sigma) + 0.5 * math.log(2 * math.pi))
         kl = tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1)
@@ -143,13 +119,9 @@ class MotionVAE(keras.Model):
 
     def fit_latent_prior(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
                          size: int = 64, n_components: int = 8, seed: int = 0) -> dict:
-        """Fit an ex-post Gaussian mixture to the posterior means of training clips, one per
-        (action, direction); ``sample`` then draws z from it instead of N(0, I).
-
-        After a short training run the codes of real clips do not fill N(0, I) (their mean and
-        spread differ per condition), and prior samples land where the decoder has seen no clip;
-        see :mod:`charlib.models.latent_prior`.
-        """
+        """Fit an ex-post Gaussian mixture (:mod:`charlib.models.latent_prior`) to the posterior means
+        of training clips, one per (action, direction) with at least ``n_components`` clips;
+        ``sample`` then draws z from it instead of N(0, I), where a short run's codes do not fill."""
         from charlib.models.latent_prior import fit_gaussian_mixture
 
         mu = self.encode_means(joints, action, direction, size)
@@ -165,12 +137,9 @@ class MotionVAE(keras.Model):
 
     def sample(self, n: int, action: int | np.ndarray, direction: int | np.ndarray, size: int = 64,
                seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        """``n`` new clips: pixel joints (n, 8, 15, 2) for ``size`` images.
-
-        z comes from the ex-post mixture when :meth:`fit_latent_prior` has been called, else from
-        N(0, I). ``action`` and ``direction`` are indices (one for all, or (n,)); ``temperature``
-        scales the spread of z.
-        """
+        """``n`` new clips, pixel joints (n, 8, 15, 2), for indices ``action`` and ``direction`` (one,
+        or (n,)): z from the condition's ex-post mixture if fitted, else N(0, I); ``temperature``
+        scales its spread."""
         acts = np.broadcast_to(np.asarray(action), (n,))
         dirs = np.broadcast_to(np.asarray(direction), (n,))
         z = temperature * np.random.default_rng(seed).standard_normal((n, self.latent_dim))
@@ -178,12 +147,10 @@ class MotionVAE(keras.Model):
             if key in self.latent_prior:
                 z[i] = self.latent_prior[key].sample(1, seed=seed * 100_003 + i, temperature=temperature)[0]
         c = motion_conditions(acts, dirs)
-        clips = np.asarray(self.decode(tf.constant(z, tf.float32), tf.constant(c)))
-        return from_body_units(clips.reshape(n, sk.N_FRAMES, len(sk.JOINTS), 2), size)
+        return _to_pixels(self.decode(tf.constant(z, tf.float32), tf.constant(c)), size)
 
     def reconstruct(self, joints: np.ndarray, action: np.ndarray, direction: np.ndarray,
                     size: int = 64) -> np.ndarray:
         """Encode pixel clips (N, 8, 15, 2) and decode their posterior means: same shape."""
         mu = tf.constant(self.encode_means(joints, action, direction, size))
-        out = np.asarray(self.decode(mu, tf.constant(motion_conditions(action, direction))))
-        return from_body_units(out.reshape(len(joints), sk.N_FRAMES, len(sk.JOINTS), 2), size)
+        return _to_pixels(self.decode(mu, tf.constant(motion_conditions(action, direction))), size)

@@ -1,14 +1,11 @@
 """Convolutional VAE networks: an encoder to (mu, log sigma^2) and a decoder back to a picture.
 
-The encoder mirrors the DCGAN discriminator (strided convolutions halving the resolution down to
-4x4) but ends in two Dense heads, the mean ``mu`` and the log-variance ``logvar`` of the Gaussian
-posterior q(z|x), each (N, latent_dim). The decoder mirrors the DCGAN generator (Dense to 4x4, then
-``Conv2DTranspose`` doubling to the image size) and outputs *parameters of the likelihood*, not a
-finished picture: for a Gaussian likelihood the mean in [-1, 1] (tanh), for a Bernoulli one the
-logits of each pixel intensity in [0, 1]. :func:`decoder_to_images` turns either into pixels.
-There is no BatchNorm: a VAE is evaluated example by example (reconstructions, ELBO on a test
-set), and BatchNorm's batch statistics would make training and evaluation compute different
-things.
+The encoder mirrors the DCGAN discriminator (strided convolutions down to 4x4) but ends in two
+Dense heads, the mean ``mu`` and log-variance ``logvar`` of the Gaussian posterior q(z|x). The
+decoder mirrors the DCGAN generator and outputs *parameters of the likelihood*: Gaussian means in
+[-1, 1] (tanh) or Bernoulli logits of each intensity in [0, 1]; :func:`decoder_to_images` turns
+either into pixels. There is no BatchNorm: a VAE is evaluated example by example, and batch
+statistics would make training and evaluation compute different things.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from charlib.models.dcgan import _n_doublings
+from charlib.models.dcgan import _halving_channels, _n_doublings
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 
@@ -41,8 +38,7 @@ def make_decoder(image_size: int = 64, latent_dim: int = 32, width: int = 32,
     """z (N, latent_dim) -> (N, S, S, 3): Gaussian means in [-1, 1] or Bernoulli logits."""
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-    k = _n_doublings(image_size)
-    channels = [width * 2 ** (k - 1 - i) for i in range(k)]
+    channels = _halving_channels(image_size, width)
     z = keras.Input((latent_dim,), name="z")
     x = layers.Dense(4 * 4 * channels[0])(z)
     x = layers.Reshape((4, 4, channels[0]))(x)
