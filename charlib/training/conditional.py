@@ -58,8 +58,7 @@ from charlib.training.trainer import (
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
            "encode_identity", "identity_prior", "read_attributes", "refine_identities",
-           "sample_characters", "sample_identities",
-           "train_conditional"]
+           "sample_characters", "sample_identities", "train_conditional"]
 
 IDENTITIES = ("latent", "attributes")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
@@ -117,12 +116,11 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
              "sample_every": 500, "ckpt_every": 500, "kl_warmup_steps": 1000, "n_samples": 64,
              "max_minutes": 20.0},
 }
-# identity="attributes": the 4 labels say everything a sprite's appearance holds, so no continuous
-# part (see make_attribute_encoder); and the palette decoder, fed one-hot codes alone, stayed stuck
-# drawing one flat colour in our runs, while the plain decoder trains. The plain decoder's thin limbs
-# take long to get their colours right in jump frames, so cycle consistency keeps rising with steps
-# (benchmarks/results/animation_attributes.md for full, learner_quality.md for learner). The learner
-# profile's batches of 32 scored as well as batches of 64 there, at a cheaper step.
+# identity="attributes": the 4 labels hold everything a sprite's appearance holds, so no continuous
+# part; the palette decoder, fed one-hot codes alone, stayed stuck on one flat colour in our runs. The
+# plain decoder's thin limbs take long to get their colours right in jump frames, so cycle consistency
+# keeps rising with steps (benchmarks/results/animation_attributes.md for full, learner_quality.md for
+# learner, where batches of 32 scored as well as batches of 64, at a cheaper step).
 ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"identity": "attributes", "latent_dim": 0, "palette": 0},
     "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 5500,
@@ -136,8 +134,7 @@ def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.nda
     """The training pairs of one step: (x_ref, condition, x_target, labels), repeatable for (seed, step).
 
     x_ref and x_target are float32 (B, S, S, 3) in [-1, 1]: the same training characters in
-    independent random poses; condition (B, 14) is the target pose; labels (B, 24) are the
-    characters' attribute codes, which only ``identity="attributes"`` uses.
+    independent random poses; condition (B, 14) is the target pose; labels (B, 24) the attribute codes.
     """
     rng = np.random.default_rng([config.seed, step])
     train_modes, _ = sprites.identity_split()
@@ -246,12 +243,10 @@ def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
     make_encoder = (cond_models.make_attribute_encoder if config.identity == "attributes"
                     else cond_models.make_identity_encoder)
-    model = ConditionalVAE(
-        make_encoder(config.image_size, config.latent_dim, config.width),
-        cond_models.make_conditional_decoder(config.image_size, config.code_dim, config.width,
-                                             palette=config.palette),
-        config,
-    )
+    model = ConditionalVAE(make_encoder(config.image_size, config.latent_dim, config.width),
+                           cond_models.make_conditional_decoder(config.image_size, config.code_dim,
+                                                                config.width, palette=config.palette),
+                           config)
     model.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return model
 
@@ -435,10 +430,8 @@ def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalCo
 
 def course_conditional(profile: Profile, out: str | Path | None = None, progress: bool = True,
                        **overrides: Any) -> TrainedRun:
-    """The course's conditional VAE for a profile, trained once into
-    ``outputs/conditional_<profile>_<key>`` (keyed by the full config, the code and the library
-    versions, like :func:`charlib.training.gan.course_gan`) and then reused."""
+    """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>_<key>``
+    and then reused, like :func:`charlib.training.gan.course_gan`."""
     config = ConditionalConfig.from_profile(profile, **overrides)
     out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional,
-                         progress)
+    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional, progress)

@@ -157,13 +157,11 @@ class GanConfig(RunConfig):
         return replace(base, **overrides)
 
 
-# The GAN of each profile, as data. Every profile trains at 32x32: at 64x64 the plain DCGAN collapses
-# within 15 minutes on 2 CPU cores (benchmarks/results/gan_full64.md), so a 64x64 run is asked for by
-# name (image_size=64, ideally with augment="translation,cutout" and pack=2).
-# learner: PacGAN2 (notebook 08), which at 5000 steps covers more modes than the plain DCGAN with
-# about the same precision; falling learning rates (lr_decay=0.5) covered a few more but drew them
-# less cleanly (the recipe table of benchmarks/results/learner_quality.md). full: the plain DCGAN
-# that benchmarks compare against.
+# The GAN of each profile, as data. All train at 32x32: at 64x64 the plain DCGAN collapses within 15
+# minutes on 2 CPU cores (benchmarks/results/gan_full64.md; ask for image_size=64, ideally with
+# augment="translation,cutout" and pack=2). learner: PacGAN2 (notebook 08), which at 5000 steps covers
+# more modes than the plain DCGAN at about the same precision (lr_decay=0.5 covered a few more, less
+# cleanly: benchmarks/results/learner_quality.md). full: the plain DCGAN benchmarks compare against.
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"image_size": 32, "latent_dim": 64, "g_width": 16, "d_width": 16, "batch_size": 32,
               "steps": 60, "n_data": 512, "sample_every": 30, "ckpt_every": 30, "log_every": 5,
@@ -181,11 +179,9 @@ def r3gan_config(profile: Profile, **overrides: Any) -> GanConfig:
 
 
 class LinearTail(keras.optimizers.schedules.LearningRateSchedule):
-    """A learning rate that is constant, then falls linearly to 0 over the last ``fraction`` of ``steps``.
-
-    ``lr(t) = base * clip((steps - t) / (fraction * steps), 0, 1)`` for the optimiser's update count t,
-    which checkpoints keep, so a resumed run continues on the same schedule.
-    """
+    """A learning rate ``base * clip((steps - t) / (fraction * steps), 0, 1)``: constant, then falling
+    linearly to 0 over the last ``fraction`` of ``steps``. t is the optimiser's update count, which
+    checkpoints keep, so a resumed run continues on the same schedule."""
 
     def __init__(self, base: float, steps: int, fraction: float) -> None:
         if not (0.0 < fraction <= 1.0 and steps > 0):
@@ -246,15 +242,12 @@ class GAN(keras.Model):
         seed = tf.stack([tf.cast(self.seed, tf.int64), hardware.replica_key(step)])
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
-    def step_seed(self, salt: int) -> tf.Tensor:
-        """A stateless seed for one of this step's draws: (seed, step) folded with ``salt``."""
-        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
-        return tf.random.experimental.stateless_fold_in(base, salt)
-
     def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """DiffAugment real and fake images (N, H, W, 3), each with its own draw keyed by (seed, step)."""
-        return (diff_augment(real, self.augment, seed=self.step_seed(101)),
-                diff_augment(fake, self.augment, seed=self.step_seed(202)))
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        fold = tf.random.experimental.stateless_fold_in
+        return (diff_augment(real, self.augment, seed=fold(base, 101)),
+                diff_augment(fake, self.augment, seed=fold(base, 202)))
 
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
@@ -405,12 +398,11 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
               progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a GAN in the run folder ``out``; returns a :class:`TrainedRun`.
 
-    ``config`` is ignored on resume (config.json is read back); ``out`` must be new or empty unless
-    ``resume``; ``steps`` sets a new total (to train a resumed run longer); ``images``, uint8
-    (N, H, W, 3), replace ``config.data``. ``init_from`` fine-tunes: a new run starts from the latest
-    weights of that GAN run folder (same ``GanConfig.architecture``; optimisers start fresh). What
-    the networks learnt about drawing characters transfers, so a small folder of similar art needs
-    far fewer steps; colours, styles and poses the source never saw must still be learnt.
+    ``config`` is ignored on resume (config.json is read back); ``steps`` sets a new total (to train
+    a resumed run longer); ``images``, uint8 (N, H, W, 3), replace ``config.data``. ``init_from``
+    fine-tunes: a new run starts from the latest weights of that GAN run folder (same
+    ``GanConfig.architecture``; optimisers start fresh), so a small folder of similar art needs far
+    fewer steps, though colours, styles and poses the source never saw must still be learnt.
     """
 
     def sampler(gan: GAN, cfg: GanConfig):
@@ -422,11 +414,8 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
-    """The generator of a GAN run folder, from its latest checkpoint (EMA weights when used).
-
-    Works mid-training too: only config.json and a checkpoint are needed. Falls back to the
-    exported ``generator.keras`` (loaded with safe_mode) when there is no checkpoint.
-    """
+    """The generator of a GAN run folder (EMA weights when used) from its latest checkpoint, so also
+    mid-training; without one, the exported ``generator.keras`` (loaded with safe_mode)."""
     gan, config, run = restore_for_inference(GanConfig, run_dir, build_gan)
     if gan is not None:
         return gan.sampler, config
