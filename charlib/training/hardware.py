@@ -101,19 +101,16 @@ def resolve_precision(requested: str, flags: set[str] | None = None,
     """
     check_precision(requested)
     found = gpus() if gpu_list is None else gpu_list
-    if requested == "float32":
+    if requested == "float32" or (requested == "mixed_float16" and found):
         return requested, ""
     if requested == "mixed_float16":
-        if found:
-            return requested, ""
         return "float32", "no GPU, and float16 ran about 200x slower than float32 on our CPU"
     if found:
         cc = gpu_compute_capability(found[0]) if gpu_list is None else None
         if cc is not None and cc < (8, 0):
             return "float32", f"bfloat16 needs compute capability 8.0+, this GPU has {cc[0]}.{cc[1]}"
         return requested, ""
-    flags = cpu_flags() if flags is None else flags
-    if flags & {"avx512_bf16", "amx_bf16"}:
+    if (cpu_flags() if flags is None else flags) & {"avx512_bf16", "amx_bf16"}:
         return requested, ""
     return "float32", "this CPU has no bfloat16 instructions (avx512_bf16 or amx_bf16)"
 
@@ -200,10 +197,8 @@ class Plan:
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
         """Build models and optimisers in here: the dtype policy, and the strategy's scope if any."""
-        with contextlib.ExitStack() as stack:
-            if self.strategy is not None:
-                stack.enter_context(self.strategy.scope())
-            stack.enter_context(dtype_policy(self.precision))
+        strategy_scope = contextlib.nullcontext() if self.strategy is None else self.strategy.scope()
+        with strategy_scope, dtype_policy(self.precision):
             yield
 
     def compile_step(self, train_step: Callable[[Any], Mapping[str, tf.Tensor]]
@@ -222,10 +217,7 @@ class Plan:
             return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                     for k, v in outputs.items()}
 
-        def run(batch: Any) -> dict[str, tf.Tensor]:
-            return replicated(self.split_batch(batch))
-
-        return run
+        return lambda batch: replicated(self.split_batch(batch))
 
     def split_batch(self, batch: Any) -> Any:
         """Give each replica its slice of a batch (tensors or tuples of tensors, batch first)."""
