@@ -82,12 +82,9 @@ class RunConfig:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.kind, **asdict(self), "versions": versions()}
-
-
-def versions() -> dict[str, str]:
-    return {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "python": platform.python_version()}
+        versions = {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+                    "python": platform.python_version()}
+        return {"model": self.kind, **asdict(self), "versions": versions}
 
 
 def resolve_data_path(data: str) -> Path:
