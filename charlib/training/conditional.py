@@ -36,7 +36,6 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
-from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.data import skeleton as sk
 from charlib.data import sprites
@@ -50,7 +49,7 @@ from charlib.training.trainer import (
     TrainedRun,
     course_folder,
     fixed_noise,
-    restore_for_inference,
+    load_trained,
     train,
     train_or_load,
 )
@@ -422,10 +421,7 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
 
 def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:
     """The conditional VAE of a run folder, rebuilt from config.json and its latest checkpoint."""
-    model, config, _ = restore_for_inference(ConditionalConfig, run_dir, build_conditional)
-    if model is None:
-        raise RunFolderError(f"{run_dir} has no checkpoint yet")
-    return model, config
+    return load_trained(ConditionalConfig, run_dir, build_conditional)
 
 
 def course_conditional(profile: Profile, out: str | Path | None = None, progress: bool = True,

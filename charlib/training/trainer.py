@@ -318,6 +318,15 @@ def restore_for_inference(config_cls: type[C], run_dir: str | Path,
     return model, config, run
 
 
+def load_trained(config_cls: type[C], run_dir: str | Path, build: Callable[[C], keras.Model]
+                 ) -> tuple[keras.Model, C]:
+    """:func:`restore_for_inference` for a run that must have a checkpoint: (model, config)."""
+    model, config, _ = restore_for_inference(config_cls, run_dir, build)
+    if model is None:
+        raise RunFolderError(f"{run_dir} has no checkpoint yet")
+    return model, config
+
+
 def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Run a generator (or decoder) in inference mode on z (N, latent_dim): uint8 images (N, H, W, 3)."""
     out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]

@@ -28,7 +28,6 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
-from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.data.pipeline import to_float, to_uint8
 from charlib.models import vae as vae_models
@@ -39,8 +38,8 @@ from charlib.training.trainer import (
     TrainedRun,
     course_folder,
     fixed_noise,
+    load_trained,
     load_training_images,
-    restore_for_inference,
     train,
     train_or_load,
 )
@@ -161,11 +160,9 @@ class VAE(keras.Model):
 
 def build_vae(config: VaeConfig) -> VAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
-    vae = VAE(
-        vae_models.make_encoder(config.image_size, config.latent_dim, config.width),
-        vae_models.make_decoder(config.image_size, config.latent_dim, config.width, config.likelihood),
-        config,
-    )
+    vae = VAE(vae_models.make_encoder(config.image_size, config.latent_dim, config.width),
+              vae_models.make_decoder(config.image_size, config.latent_dim, config.width, config.likelihood),
+              config)
     vae.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return vae
 
@@ -222,10 +219,7 @@ def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", 
 
 def load_vae(run_dir: str | Path) -> tuple[VAE, VaeConfig]:
     """The VAE of a run folder, rebuilt from config.json and its latest checkpoint."""
-    vae, config, _ = restore_for_inference(VaeConfig, run_dir, build_vae)
-    if vae is None:
-        raise RunFolderError(f"{run_dir} has no checkpoint yet")
-    return vae, config
+    return load_trained(VaeConfig, run_dir, build_vae)
 
 
 def course_vae(profile: Profile, out: str | Path | None = None, progress: bool = True,
