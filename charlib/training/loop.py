@@ -221,16 +221,9 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
     return history
 
 
-def run_loop(
-    *,
-    run: RunFolder,
-    step_fn: Callable[[object], Mapping[str, tf.Tensor]],
-    batches: Iterator[object],
-    checkpointer: Checkpointer,
-    sample_fn: Callable[[], np.ndarray],
-    settings: LoopSettings,
-    description: str = "training",
-) -> list[dict[str, float]]:
+def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tensor]],
+             batches: Iterator[object], checkpointer: Checkpointer, sample_fn: Callable[[], np.ndarray],
+             settings: LoopSettings, description: str = "training") -> list[dict[str, float]]:
     """:func:`fit_steps` in a run folder, from the checkpointer's step to ``settings.total_steps``;
     returns the history, earlier rows included. ``KeyboardInterrupt`` is re-raised after a checkpoint."""
     start = int(checkpointer.step.numpy())
@@ -247,10 +240,9 @@ def run_loop(
     def diverged(step: int, what: str) -> TrainingDiverged:
         last = checkpointer.latest_step
         kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
-        return TrainingDiverged(
-            f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
-            f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
-        )
+        return TrainingDiverged(f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
+                                f"{run.ckpt_dir}. Try a lower learning rate or a different loss, "
+                                "then resume.")
 
     def checkpoint(step: int) -> None:
         if not checkpointer.weights_finite():  # this state is not good: keep the last one that was

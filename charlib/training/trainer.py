@@ -29,11 +29,8 @@ from charlib.errors import CharlibError
 from charlib.training import hardware
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
 
-MIN_IMAGES = 8
-"""Fewest usable images a folder may hold: with fewer, nothing trains and no run folder is made."""
-
-FEW_IMAGES = 100
-"""Below this many images a folder still trains, with a warning: expect the model to copy them."""
+MIN_IMAGES = 8  # fewest usable images a folder may hold: with fewer, nothing trains (no run folder)
+FEW_IMAGES = 100  # below this many a folder still trains, with a warning: expect the model to copy them
 
 C = TypeVar("C", bound="RunConfig")
 
