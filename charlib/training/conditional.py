@@ -8,33 +8,23 @@ target given the reference,
     -ELBO = -E_{q(z|x_ref)}[log p(x_target | z, c_target)] + beta * KL(q(z|x_ref) || N(0, I)),
 
 in nats per image, with a Gaussian likelihood of fixed ``sigma`` (in [-1, 1] pixel units) and the
-KL warmed up linearly over ``kl_warmup_steps``. Pairs are drawn fresh every step from a generator
-keyed by (seed, step): the data never repeats exactly, and a resumed run sees the pairs an
-uninterrupted run would have seen. Only the 1000 training identities are used.
+KL warmed up linearly over ``kl_warmup_steps``. Pairs of the 1000 training identities are drawn
+fresh every step, keyed by (seed, step), so a resumed run sees the pairs an uninterrupted run
+would have seen; run folder, loop and speed options are the shared ones of
+:mod:`charlib.training.trainer`. New characters come from z ~ N(0, I) or, better after a short run,
+from an *ex-post* prior: a Gaussian mixture fitted to the training characters' identity codes
+(:func:`identity_prior`), which avoids the holes that N(0, I) leaves in latent space.
 
-The run folder, checkpoints, loop (progress, samples, TensorBoard, NaN guard, interrupt, time
-budget), speed options (XLA, mixed precision, MirroredStrategy: see :mod:`charlib.training.hardware`),
-export and resume are the shared ones of :mod:`charlib.training.trainer` and
-:mod:`charlib.training.loop`; only the batches differ from the image-only trainers.
-
-New characters come from z ~ N(0, I), or, better after a short run, from an *ex-post* prior: a
-Gaussian mixture fitted to the identity codes of the training characters
-(:func:`fit_identity_prior`, saved as ``identity_prior.npz`` in the run folder, see
-:mod:`charlib.models.latent_prior`), which avoids the holes that N(0, I) leaves in latent space.
-
-With ``identity="attributes"`` the identity is discrete instead (see
-:mod:`charlib.models.conditional`): the decoder reads the target character's 4 appearance labels as
-one-hot codes (teacher forcing, as in a semi-supervised VAE with every label observed) plus a small
-continuous code z, and the loss gains the encoder's classification of the reference frame,
-
-    -ELBO + sum over the 4 attributes of -log q(attribute | x_ref)   (nats per image).
-
-A new character is then 4 categorical draws plus z ~ N(0, I) (:func:`sample_characters`); a
-picture of an unseen character is animated through the attributes its encoder reads.
+With ``identity="attributes"`` the identity is discrete instead: the decoder reads the target
+character's 4 appearance labels as one-hot codes (teacher forcing) plus a small continuous code z,
+and the loss adds the encoder's classification of the reference frame, the sum over the 4
+attributes of -log q(attribute | x_ref). A new character is then 4 categorical draws plus
+z ~ N(0, I) (:func:`sample_characters`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -46,7 +36,6 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
-from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.data import skeleton as sk
 from charlib.data import sprites
@@ -60,7 +49,7 @@ from charlib.training.trainer import (
     TrainedRun,
     course_folder,
     fixed_noise,
-    restore_for_inference,
+    load_trained,
     train,
     train_or_load,
 )
@@ -68,10 +57,8 @@ from charlib.training.trainer import (
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
            "encode_identity", "identity_prior", "read_attributes", "refine_identities",
-           "sample_characters", "sample_identities",
-           "train_conditional"]
+           "sample_characters", "sample_identities", "train_conditional"]
 
-PRIORS = ("normal", "mixture")
 IDENTITIES = ("latent", "attributes")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
 
@@ -105,8 +92,7 @@ class ConditionalConfig(RunConfig):
     def code_dim(self) -> int:
         """Length of an identity code, the decoder's first input: latent_dim, plus 24 attribute
         one-hots when ``identity="attributes"``."""
-        extra = cond_models.N_ATTRIBUTE_CODE if self.identity == "attributes" else 0
-        return self.latent_dim + extra
+        return self.latent_dim + (cond_models.N_ATTRIBUTE_CODE if self.identity == "attributes" else 0)
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> ConditionalConfig:
@@ -129,12 +115,11 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
              "sample_every": 500, "ckpt_every": 500, "kl_warmup_steps": 1000, "n_samples": 64,
              "max_minutes": 20.0},
 }
-# identity="attributes": the 4 labels say everything a sprite's appearance holds, so no continuous
-# part (see make_attribute_encoder); and the palette decoder, fed one-hot codes alone, stayed stuck
-# drawing one flat colour in our runs, while the plain decoder trains. The plain decoder's thin limbs
-# take long to get their colours right in jump frames, so cycle consistency keeps rising with steps
-# (benchmarks/results/animation_attributes.md for full, learner_quality.md for learner). The learner
-# profile's batches of 32 scored as well as batches of 64 there, at a cheaper step.
+# identity="attributes": the 4 labels hold everything a sprite's appearance holds, so no continuous
+# part; the palette decoder, fed one-hot codes alone, stayed stuck on one flat colour in our runs. The
+# plain decoder's thin limbs take long to get their colours right in jump frames, so cycle consistency
+# keeps rising with steps (benchmarks/results/animation_attributes.md for full, learner_quality.md for
+# learner, where batches of 32 scored as well as batches of 64, at a cheaper step).
 ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"identity": "attributes", "latent_dim": 0, "palette": 0},
     "learner": {"identity": "attributes", "latent_dim": 0, "palette": 0, "steps": 5500,
@@ -147,17 +132,14 @@ ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
 def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The training pairs of one step: (x_ref, condition, x_target, labels), repeatable for (seed, step).
 
-    x_ref and x_target are float32 (B, S, S, 3) in [-1, 1] showing the same training characters in
-    independent random poses; condition (B, 14) is the target pose (see ``condition_vectors``);
-    labels (B, 24) are the characters' attribute codes (see ``attribute_codes``), which only
-    ``identity="attributes"`` uses.
+    x_ref and x_target are float32 (B, S, S, 3) in [-1, 1]: the same training characters in
+    independent random poses; condition (B, 14) is the target pose; labels (B, 24) the attribute codes.
     """
     rng = np.random.default_rng([config.seed, step])
     train_modes, _ = sprites.identity_split()
     if config.split != "train":
-        raise CharlibError(
-            f"the conditional VAE trains on the training identities; got split={config.split!r}"
-        )
+        raise CharlibError(f"the conditional VAE trains on the training identities; "
+                           f"got split={config.split!r}")
     b = config.batch_size
     attrs = sprites.attributes_of(rng.choice(train_modes, size=b))
     poses = [rng.integers(0, n, size=(2, b)) for n in (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)]
@@ -165,28 +147,22 @@ def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.nda
     ref = sprites.render(attrs, a_ref, d_ref, f_ref, config.image_size)
     tgt = sprites.render(attrs, a_tgt, d_tgt, f_tgt, config.image_size)
     scale = np.float32(1 / 127.5)
-    return (ref.astype(np.float32) * scale - 1.0,
-            cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
-            tgt.astype(np.float32) * scale - 1.0,
-            cond_models.attribute_codes(attrs))
+    return (ref.astype(np.float32) * scale - 1.0, cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
+            tgt.astype(np.float32) * scale - 1.0, cond_models.attribute_codes(attrs))
 
 
 def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tuple[tf.Tensor, ...]]:
     """Endless training pairs from ``start_step`` on (see :func:`pair_batch`)."""
-    step = start_step
-    while True:
+    for step in itertools.count(start_step):
         yield tuple(tf.constant(a) for a in pair_batch(config, step))
-        step += 1
 
 
 class ConditionalVAE(keras.Model):
     """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
 
-    Args:
-        encoder: reference frames (N, S, S, 3) -> [mu, logvar], each (N, latent_dim), plus attribute
-            logits (N, 24) when ``config.identity == "attributes"``.
-        decoder: [code (N, config.code_dim), c (N, 14)] -> Gaussian means (N, S, S, 3) in [-1, 1].
-        config: the run's :class:`ConditionalConfig`.
+    The encoder maps frames (N, S, S, 3) to [mu, logvar], each (N, latent_dim), plus attribute
+    logits (N, 24) with ``identity="attributes"``; the decoder maps [code (N, code_dim), c (N, 14)]
+    to Gaussian means (N, S, S, 3) in [-1, 1].
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, config: ConditionalConfig,
@@ -257,25 +233,19 @@ def attribute_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
 
     labels and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block.
     """
-    total = tf.constant(0.0)
-    start = 0
-    for n in sprites.ATTRIBUTE_SIZES:
-        total += tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
-            labels[:, start : start + n], logits[:, start : start + n]))
-        start += n
-    return total
+    blocks = list(sprites.ATTRIBUTE_SIZES)
+    return sum(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, s))
+               for y, s in zip(tf.split(labels, blocks, -1), tf.split(logits, blocks, -1), strict=True))
 
 
 def build_conditional(config: ConditionalConfig) -> ConditionalVAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
     make_encoder = (cond_models.make_attribute_encoder if config.identity == "attributes"
                     else cond_models.make_identity_encoder)
-    model = ConditionalVAE(
-        make_encoder(config.image_size, config.latent_dim, config.width),
-        cond_models.make_conditional_decoder(config.image_size, config.code_dim, config.width,
-                                             palette=config.palette),
-        config,
-    )
+    model = ConditionalVAE(make_encoder(config.image_size, config.latent_dim, config.width),
+                           cond_models.make_conditional_decoder(config.image_size, config.code_dim,
+                                                                config.width, palette=config.palette),
+                           config)
     model.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return model
 
@@ -299,11 +269,8 @@ def generate_poses(model: ConditionalVAE, z: np.ndarray, action: np.ndarray | in
 
 def generate_cycles(model: ConditionalVAE, z: np.ndarray, action: int | str = "walk",
                     direction: int | str = "front") -> np.ndarray:
-    """Whole animation cycles of identities z (N, latent_dim): uint8 (N, 8, S, S, 3).
-
-    ``action`` and ``direction`` are names or indices; frame t of cycle i decodes z[i] under
-    (action, direction, t), so one code gives one character through the whole cycle.
-    """
+    """Whole animation cycles of identities z (N, code_dim): uint8 (N, 8, S, S, 3); frame t of cycle i
+    decodes z[i] under (action, direction, t), ``action`` and ``direction`` given by name or index."""
     a = pose_index(sk.ACTIONS, action, "action")
     d = pose_index(sk.DIRECTIONS, direction, "direction")
     z = np.asarray(z, dtype=np.float32)
@@ -323,15 +290,10 @@ def pose_index(options: tuple[str, ...], value: int | str, what: str) -> int:
     return int(value)
 
 
-def _encode_frames(model: ConditionalVAE, images: np.ndarray) -> list[tf.Tensor]:
-    """The encoder's outputs (inference mode) for uint8 frames (N, S, S, 3)."""
-    return encoder_outputs(model.encoder, to_float(images), training=False)
-
-
 def encode_identity(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     """Identity codes (N, code_dim) of uint8 frames (N, S, S, 3): the posterior means of z, after
     the one-hot codes of the attributes the encoder reads when ``identity="attributes"``."""
-    outputs = _encode_frames(model, images)
+    outputs = encoder_outputs(model.encoder, to_float(images), training=False)
     if model.config.identity != "attributes":
         return np.asarray(outputs[0])
     mu = np.asarray(outputs[0]) if model.config.latent_dim else np.zeros((len(images), 0), np.float32)
@@ -345,17 +307,14 @@ def read_attributes(model: ConditionalVAE, images: np.ndarray) -> np.ndarray:
     if model.config.identity != "attributes":
         raise CharlibError("this model has a continuous identity code; only identity='attributes' "
                            "models read attributes")
-    logits = _encode_frames(model, images)[-1]  # (N, 24)
+    logits = encoder_outputs(model.encoder, to_float(images), training=False)[-1]  # (N, 24)
     return cond_models.attributes_from_logits(np.asarray(logits))
 
 
 def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_components: int = 32,
                        frames_per_identity: int = 4, seed: int = 0) -> GaussianMixturePrior:
-    """Fit a Gaussian mixture to the identity codes (posterior means) of the training characters.
-
-    Every training identity is encoded from ``frames_per_identity`` random poses, so the mixture
-    sees where the encoder puts each character whatever its pose.
-    """
+    """A Gaussian mixture fitted to the identity codes of the training characters, each encoded
+    from ``frames_per_identity`` random poses (so the mixture sees every pose)."""
     rng = np.random.default_rng(seed)
     train_modes, _ = sprites.identity_split()
     modes = np.repeat(train_modes, frames_per_identity)
@@ -372,10 +331,9 @@ def sample_characters(config: ConditionalConfig, n: int, seed: int = 0,
                       attributes: np.ndarray | None = None) -> np.ndarray:
     """``n`` new identity codes (n, config.code_dim) float32 for a model of ``config``.
 
-    Continuous identities (``identity="latent"``) come from ``prior`` or N(0, I), as
-    :func:`sample_identities`. Attribute identities draw each of the 4 attributes uniformly (so
-    about 23% are combinations that training never showed), or take ``attributes`` (n, 4) as
-    given, followed by a continuous part z ~ N(0, I).
+    Continuous identities come from ``prior`` or N(0, I) (:func:`sample_identities`). Attribute
+    identities draw each of the 4 attributes uniformly (about 23% are combinations training never
+    showed) or take ``attributes`` (n, 4), followed by a continuous part z ~ N(0, I).
     """
     if config.identity != "attributes":
         if attributes is not None:
@@ -404,11 +362,9 @@ def refine_identities(model: ConditionalVAE, z: np.ndarray, steps: int = 1,
                       pose: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
     """Pull identity codes (N, latent_dim) towards codes the encoder produces for real characters.
 
-    One step draws each code in ``pose`` (action, direction, frame indices; default walk, front,
-    frame 0) and encodes the picture again, keeping the posterior mean. Repeating it is the
-    decode-encode Markov chain of Rezende, Mohamed and Wierstra (2014), which moves samples from
-    the prior towards the aggregate posterior: a code between two characters, which the decoder
-    draws as a blend, moves to the code of the character the encoder recognises in the blend.
+    Each step draws the codes in ``pose`` (action, direction, frame indices) and encodes the
+    pictures again: the decode-encode Markov chain of Rezende, Mohamed and Wierstra (2014), which
+    moves a code between two characters (drawn as a blend) to the one the encoder recognises.
     """
     z = np.asarray(z, dtype=np.float32)
     for _ in range(steps):
@@ -418,11 +374,9 @@ def refine_identities(model: ConditionalVAE, z: np.ndarray, steps: int = 1,
 
 def identity_prior(run_dir: str | Path, model: ConditionalVAE | None = None,
                    config: ConditionalConfig | None = None, **fit_kwargs: Any) -> GaussianMixturePrior:
-    """The run's ex-post identity prior: loaded from ``identity_prior.npz``, else fitted and saved.
-
-    A prior fitted to an older checkpoint than the latest, or (when ``n_components`` is given) with
-    another number of components, is refitted. ``fit_kwargs`` go to :func:`fit_identity_prior`.
-    """
+    """The run's ex-post identity prior: loaded from ``identity_prior.npz``, else fitted
+    (:func:`fit_identity_prior` with ``fit_kwargs``) and saved. A prior of an older checkpoint, or
+    with another ``n_components`` when that is given, is refitted."""
     path = Path(run_dir) / IDENTITY_PRIOR_FILE
     if model is None or config is None:
         model, config = load_conditional(run_dir)
@@ -446,10 +400,8 @@ def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
     """The fixed sample grid: n_samples // 8 prior characters, one walk cycle each (rows turn
     through the three directions), flattened to (rows * 8, S, S, 3)."""
     rows = max(1, config.n_samples // sk.N_FRAMES)
-    if config.identity == "attributes":
-        z = sample_characters(config, rows, seed=config.seed)
-    else:
-        z = fixed_noise(config, rows)
+    z = (sample_characters(config, rows, seed=config.seed) if config.identity == "attributes"
+         else fixed_noise(config, rows))
     cycles = [generate_cycles(model, z[i : i + 1], 0, i % len(sk.DIRECTIONS))[0] for i in range(rows)]
     return np.concatenate(cycles)
 
@@ -457,11 +409,8 @@ def sample_grid(model: ConditionalVAE, config: ConditionalConfig) -> np.ndarray:
 def train_conditional(config: ConditionalConfig | None = None, out: str | Path = "outputs/conditional", *,
                       resume: bool = False, steps: int | None = None, progress: bool = True,
                       init_from: str | Path | None = None) -> TrainedRun:
-    """Train (or resume) the conditional VAE in the run folder ``out``; returns a :class:`TrainedRun`.
-
-    The sample grid shows fixed prior characters walking; ``generator.keras`` is the decoder
-    (inputs ``[z, condition]``). ``init_from`` (fine-tuning) is not supported for this model.
-    """
+    """Train (or resume) the conditional VAE in the run folder ``out``; ``generator.keras`` is the
+    decoder (inputs ``[z, condition]``). ``init_from`` (fine-tuning) is not supported for this model."""
     if init_from is not None:
         raise CharlibError("fine-tuning from another run (init_from) is not supported for the "
                            "conditional VAE; train it from scratch")
@@ -472,18 +421,13 @@ def train_conditional(config: ConditionalConfig | None = None, out: str | Path =
 
 def load_conditional(run_dir: str | Path) -> tuple[ConditionalVAE, ConditionalConfig]:
     """The conditional VAE of a run folder, rebuilt from config.json and its latest checkpoint."""
-    model, config, _ = restore_for_inference(ConditionalConfig, run_dir, build_conditional)
-    if model is None:
-        raise RunFolderError(f"{run_dir} has no checkpoint yet")
-    return model, config
+    return load_trained(ConditionalConfig, run_dir, build_conditional)
 
 
 def course_conditional(profile: Profile, out: str | Path | None = None, progress: bool = True,
                        **overrides: Any) -> TrainedRun:
-    """The course's conditional VAE for a profile, trained once into
-    ``outputs/conditional_<profile>_<key>`` (keyed by the full config, the code and the library
-    versions, like :func:`charlib.training.gan.course_gan`) and then reused."""
+    """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>_<key>``
+    and then reused, like :func:`charlib.training.gan.course_gan`."""
     config = ConditionalConfig.from_profile(profile, **overrides)
     out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional,
-                         progress)
+    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional, progress)

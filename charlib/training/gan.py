@@ -1,19 +1,16 @@
 """Training a GAN: the model with its ``train_step``, and ``train_gan`` that runs it in a run folder.
 
-:class:`GAN` is a ``keras.Model`` holding a generator and a discriminator. Its ``train_step`` is the
-whole algorithm in a dozen lines: draw noise, make fakes, score reals and fakes, and update both
-networks from one forward pass (the discriminator to tell them apart, the generator to fool it).
-Noise is drawn from a stateless generator keyed by (seed, step), so a run resumed from a checkpoint
-continues exactly as if it had never stopped. An optional exponential moving average (EMA) of the
-generator's weights gives smoother samples; its decay ramps up as (1 + t) / (10 + t) towards
-``ema_decay``, so early samples are not an average with the random initial weights. With
-``lr_decay = f`` > 0 both learning rates fall linearly to zero over the last fraction f of the run
-(:class:`LinearTail`), which lets the two networks settle instead of circling each other to the end.
-:class:`R3GAN` (``nets="r3gan"``) is the same model with the modern baseline's ``train_step``.
+:class:`GAN` holds a generator and a discriminator. Its ``train_step`` is the whole algorithm in a
+dozen lines: draw noise keyed by (seed, step) (so a resumed run continues exactly), make fakes,
+score reals and fakes, and update both networks from one forward pass. An optional exponential
+moving average (EMA) of the generator's weights gives smoother samples; its decay ramps up as
+(1 + t) / (10 + t) towards ``ema_decay``. With ``lr_decay = f`` > 0 both learning rates fall
+linearly to zero over the last fraction f of the run (:class:`LinearTail`), so the two networks
+settle instead of circling each other. :class:`R3GAN` (``nets="r3gan"``) is the same model with
+the modern baseline's ``train_step``.
 
-:func:`train_gan` is the one call that does everything around it (data, run folder, checkpoints,
-resume, samples, TensorBoard, NaN guard), and :func:`load_generator` rebuilds a trained generator
-from nothing but its run folder.
+:func:`train_gan` does everything around it (data, run folder, checkpoints, resume, samples,
+TensorBoard, NaN guard); :func:`load_generator` rebuilds a trained generator from its run folder.
 """
 
 from __future__ import annotations
@@ -50,19 +47,16 @@ __all__ = ["GAN", "GanConfig", "LinearTail", "R3GAN", "R3GAN_DEFAULTS", "build_g
 
 MINIBATCH_STD_GROUP = 4  # samples per minibatch-std group when GanConfig.minibatch_std is on (ProGAN's)
 NETS = ("dcgan", "reference", "r3gan")
-# options the reference lacks
-REFERENCE_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}
+# the DCGAN's options, at the values the reference and R3GAN nets (which lack them) need
+DCGAN_ONLY = {"d_norm": "batch", "minibatch_std": False, "pack": 1}
 REFERENCE_DEFAULTS = {"latent_dim": 100, "ema_decay": None}  # from_profile(nets="reference")
-# options R3GAN drops: its nets have no normalisation and need no batch-level tricks
-R3GAN_FIXED = {"d_norm": "batch", "minibatch_std": False, "pack": 1}
 # R3GAN as r3gan_config sets it up: RpGAN with R1 and R2 at γ = 0.1, applied every 4 steps, Adam
 # with β1 = 0 as in the paper, constant learning rates
 R3GAN_DEFAULTS: dict[str, Any] = {"nets": "r3gan", "loss": "rpgan", "r1": 0.1, "r2": 0.1, "reg_every": 4,
-                                  "beta_1": 0.0, "beta_2": 0.99, "lr_decay": 0.0, **R3GAN_FIXED}
+                                  "beta_1": 0.0, "beta_2": 0.99, "lr_decay": 0.0, **DCGAN_ONLY}
 
-# options that the benchmark measured no better than pacgan2-decay (benchmarks/results/remedies_sprites.md)
-# and that the package therefore no longer has: their off value, so that every config.json saved before
-# they went still loads, and what each did
+# options measured no better than pacgan2-decay (benchmarks/results/remedies_sprites.md) and removed:
+# their off value (so every config.json saved before still loads) and what each did
 REMOVED_OPTIONS: dict[str, tuple[Any, str]] = {
     "instance_noise": (0.0, "Gaussian noise on every image the discriminator sees"),
     "palette": (0, "a generator that paints colour layers"),
@@ -91,24 +85,20 @@ class GanConfig(RunConfig):
     lr_d: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
-    # the last fraction of the run over which both learning rates fall linearly to 0 (0: constant).
-    # The schedule follows config.steps: extending a finished run (--resume --steps) raises them again,
-    # and a run stopped early by max_minutes ends before they reach 0
+    # the last fraction of the run over which both learning rates fall linearly to 0 (0: constant); the
+    # schedule follows config.steps, so extending a finished run (--resume --steps) raises them again
     lr_decay: float = 0.0
     ema_decay: float | None = 0.995
     minibatch_std: bool = False  # remedies for mode collapse: see charlib.models.dcgan
     pack: int = 1
     augment: str = ""  # DiffAugment policy for small data, e.g. "color,translation,cutout"
     r1: float = 0.0  # γ of the R1 penalty (γ/2)·E‖∇D(real)‖² on D (Mescheder et al. 2018); 0: off
-    # "dcgan": the course's nets (widths, d_norm, remedies apply); "reference": the TF-tutorial DCGAN
-    # (charlib.models.dcgan.reference_*), fixed layers that g_width/d_width do not change. Its D's dropout
-    # is not keyed by (seed, step): a resumed reference run is close to, not bit-identical with, an
-    # uninterrupted one (the course's nets resume exactly). "r3gan": the modern baseline
-    # (R3GAN; RpGAN loss, R1 + R2, residual nets without normalisation), set up by
-    # r3gan_config; it ignores d_norm and refuses the remedies of R3GAN_FIXED
+    # "dcgan": the course's nets; "reference": the TF-tutorial DCGAN (dcgan.reference_*, fixed widths;
+    # its dropout is not keyed by (seed, step), so it resumes close to, not bit-identical with, an
+    # uninterrupted run); "r3gan": the modern baseline (RpGAN, R1 + R2, no normalisation), see r3gan_config
     nets: str = "dcgan"
-    # nets="r3gan" (R3GAN): γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², next to r1, and
-    # how often both are computed (every reg_every steps, scaled by reg_every: lazy regularisation)
+    # nets="r3gan": γ of the R2 penalty (γ/2)·E‖∇D(fake)‖², and how often R1 and R2 are computed
+    # (every reg_every steps, scaled by reg_every: lazy regularisation)
     r2: float = 0.0
     reg_every: int = 1
 
@@ -121,7 +111,7 @@ class GanConfig(RunConfig):
         if self.nets not in NETS:
             raise CharlibError(f"nets must be one of {NETS}, got {self.nets!r}")
         if self.nets == "r3gan":
-            asked = self._changed_from(R3GAN_FIXED)
+            asked = self._changed_from(DCGAN_ONLY)
             if asked:
                 raise CharlibError(f"nets='r3gan' has no normalisation and needs no batch tricks: drop "
                                    f"{', '.join(asked)} (those options are for nets='dcgan')")
@@ -137,7 +127,7 @@ class GanConfig(RunConfig):
         if self.reg_every < 1:
             raise CharlibError(f"reg_every is a number of steps, >= 1; got {self.reg_every}")
         if self.nets == "reference":
-            asked = self._changed_from(REFERENCE_FIXED)
+            asked = self._changed_from(DCGAN_ONLY)
             if asked:
                 raise CharlibError(f"nets='reference' is the TF-tutorial DCGAN as published, with no "
                                    f"{', '.join(asked)}; those options are for nets='dcgan'")
@@ -159,24 +149,19 @@ class GanConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, profile: Profile, **overrides: Any) -> GanConfig:
-        """The course's settings for a profile (:data:`PROFILE_SETTINGS`), then ``overrides``.
-
-        With ``nets="reference"`` the TF-tutorial DCGAN also gets the tutorial's ``latent_dim=100`` and
-        no EMA (as ``charlib bench`` times it), unless ``overrides`` set them.
-        """
+        """The course's settings for a profile (:data:`PROFILE_SETTINGS`), then ``overrides``; with
+        ``nets="reference"``, also the tutorial's ``latent_dim=100`` and no EMA (as ``charlib bench``)."""
         base = cls(**settings_for(PROFILE_SETTINGS, profile), profile=profile.name)
-        if overrides.get("nets") == "reference":  # the tutorial's latent size, no EMA (as charlib bench)
+        if overrides.get("nets") == "reference":
             base = replace(base, **REFERENCE_DEFAULTS)
         return replace(base, **overrides)
 
 
-# The GAN of each profile, as data. Every profile trains at 32x32: at 64x64 the plain DCGAN collapses
-# within 15 minutes on 2 CPU cores (benchmarks/results/gan_full64.md), so a 64x64 run is asked for by
-# name (image_size=64, ideally with augment="translation,cutout" and pack=2).
-# learner: PacGAN2 (notebook 08), which at 5000 steps covers more modes than the plain DCGAN with
-# about the same precision; falling learning rates (lr_decay=0.5) covered a few more but drew them
-# less cleanly (the recipe table of benchmarks/results/learner_quality.md). full: the plain DCGAN
-# that benchmarks compare against.
+# The GAN of each profile, as data. All train at 32x32: at 64x64 the plain DCGAN collapses within 15
+# minutes on 2 CPU cores (benchmarks/results/gan_full64.md; ask for image_size=64, ideally with
+# augment="translation,cutout" and pack=2). learner: PacGAN2 (notebook 08), which at 5000 steps covers
+# more modes than the plain DCGAN at about the same precision (lr_decay=0.5 covered a few more, less
+# cleanly: benchmarks/results/learner_quality.md). full: the plain DCGAN benchmarks compare against.
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {"image_size": 32, "latent_dim": 64, "g_width": 16, "d_width": 16, "batch_size": 32,
               "steps": 60, "n_data": 512, "sample_every": 30, "ckpt_every": 30, "log_every": 5,
@@ -194,11 +179,9 @@ def r3gan_config(profile: Profile, **overrides: Any) -> GanConfig:
 
 
 class LinearTail(keras.optimizers.schedules.LearningRateSchedule):
-    """A learning rate that is constant, then falls linearly to 0 over the last ``fraction`` of ``steps``.
-
-    ``lr(t) = base * clip((steps - t) / (fraction * steps), 0, 1)`` for the optimiser's update count t,
-    which checkpoints keep, so a resumed run continues on the same schedule.
-    """
+    """A learning rate ``base * clip((steps - t) / (fraction * steps), 0, 1)``: constant, then falling
+    linearly to 0 over the last ``fraction`` of ``steps``. t is the optimiser's update count, which
+    checkpoints keep, so a resumed run continues on the same schedule."""
 
     def __init__(self, base: float, steps: int, fraction: float) -> None:
         if not (0.0 < fraction <= 1.0 and steps > 0):
@@ -220,17 +203,11 @@ def learning_rate(base: float, config: GanConfig) -> float | LinearTail:
 
 
 class GAN(keras.Model):
-    """A generator and a discriminator trained against each other.
+    """A generator (z (N, latent_dim) -> images in [-1, 1]) and a discriminator (images -> logits
+    (N, 1)) trained against each other with ``loss`` (a name in :data:`charlib.losses.GAN_LOSSES`).
 
-    Args:
-        generator: z (N, latent_dim) -> images (N, H, W, 3) in [-1, 1].
-        discriminator: images -> logits (N, 1).
-        latent_dim: size of z.
-        loss: a name in :data:`charlib.losses.GAN_LOSSES`.
-        ema_decay: keep an exponential moving average of the generator's weights (None: off).
-        seed: keys the noise of every step.
-        augment: a DiffAugment policy (see :mod:`charlib.augment`) applied to every image D sees.
-        r1: γ of the R1 penalty on D's gradient at real images (0: off).
+    ``ema_decay`` None: no EMA copy; ``augment``: a DiffAugment policy applied to every image D sees;
+    ``r1``: γ of the R1 penalty on D's gradient at real images (0: off).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
@@ -265,15 +242,12 @@ class GAN(keras.Model):
         seed = tf.stack([tf.cast(self.seed, tf.int64), hardware.replica_key(step)])
         return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
-    def step_seed(self, salt: int) -> tf.Tensor:
-        """A stateless seed for one of this step's draws: (seed, step) folded with ``salt``."""
-        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
-        return tf.random.experimental.stateless_fold_in(base, salt)
-
     def augment_pair(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """DiffAugment real and fake images (N, H, W, 3), each with its own draw keyed by (seed, step)."""
-        return (diff_augment(real, self.augment, seed=self.step_seed(101)),
-                diff_augment(fake, self.augment, seed=self.step_seed(202)))
+        base = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.step, tf.int64)])
+        fold = tf.random.experimental.stateless_fold_in
+        return (diff_augment(real, self.augment, seed=fold(base, 101)),
+                diff_augment(fake, self.augment, seed=fold(base, 202)))
 
     def train_step(self, real: tf.Tensor) -> dict[str, tf.Tensor]:
         """One update of both networks on a batch of real images (N, H, W, 3) in [-1, 1]."""
@@ -337,30 +311,15 @@ class GAN(keras.Model):
 class R3GAN(GAN):
     """A GAN trained with RpGAN + R1 + R2 (Huang et al. 2024) on the nets of :mod:`charlib.models.r3gan`.
 
-    The course's :class:`GAN` (same noise keyed by (seed, step), same EMA generator, same
-    checkpoints, so ``train_gan``, resume, ``charlib sample`` and ``charlib diagnose`` work
-    unchanged) with its own ``train_step``:
-
-    1. draw z for this step and make fakes; D scores each real image and the fake paired with it;
-    2. D's loss is ``mean(softplus(D(fake) - D(real)))`` (:func:`charlib.losses.rpgan_d_loss`): rank
-       each real above its fake. G's loss is the same pairs the other way round;
-    3. every ``reg_every`` steps D also pays ``reg_every · (γ₁/2 · R1 + γ₂/2 · R2)``, where R1 and R2
-       are ``E‖∇ₓD(x)‖²`` at the real and at the fake images
-       (:func:`charlib.losses.zero_centred_penalty`). Computing them every k-th step and scaling by k
-       is lazy regularisation: about the same push on D for a fraction of the cost, since each
-       penalty differentiates D twice;
-    4. both networks step from that one forward pass, then the EMA copy of G follows.
-
-    The logged ``d_real`` is ``mean(sigmoid(D(real) - D(fake)))``, how surely D ranks a real above
-    its paired fake, and ``d_fake = 1 - d_real``: an RpGAN discriminator's scores mean something
-    only relative to each other. Select it with ``GanConfig(nets="r3gan", loss="rpgan", ...)``, most
-    simply :func:`r3gan_config`, or ``charlib train gan --nets r3gan``.
-
-    Args:
-        generator, discriminator, latent_dim, ema_decay, seed, augment: as for :class:`GAN`.
-        r1: γ of the R1 penalty at real images (0: off).
-        r2: γ of the R2 penalty at generated images (0: off).
-        reg_every: compute the penalties every this many steps, scaled by it.
+    The course's :class:`GAN` (same noise, EMA and checkpoints, so resume, ``charlib sample`` and
+    ``charlib diagnose`` work unchanged) with its own ``train_step``. D's loss is
+    ``mean(softplus(D(fake) - D(real)))`` over pairs of a real and a fake (rank each real above its
+    fake), G's the same pairs the other way round. Every ``reg_every`` steps D also pays
+    ``reg_every · (γ₁/2 · R1 + γ₂/2 · R2)``, R1 and R2 being ``E‖∇ₓD(x)‖²`` at the real and at the
+    fake images: lazy regularisation, about the same push for a fraction of the cost, since each
+    penalty differentiates D twice. The logged ``d_real`` is ``mean(sigmoid(D(real) - D(fake)))``
+    and ``d_fake = 1 - d_real``: an RpGAN discriminator's scores mean something only relative to
+    each other. Set it up with :func:`r3gan_config` or ``charlib train gan --nets r3gan``.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: int,
@@ -408,41 +367,28 @@ class R3GAN(GAN):
                 "d_real": tf.reduce_mean(tf.sigmoid(gap)), "d_fake": tf.reduce_mean(tf.sigmoid(-gap))}
 
 
-def build_r3gan(config: GanConfig) -> R3GAN:
-    """The (uncompiled) R3GAN of a config: nets of ``g_width`` / ``d_width`` at ``image_size``."""
-    return R3GAN(r3gan_nets.make_generator(config.latent_dim, config.image_size, config.g_width),
-                 r3gan_nets.make_discriminator(config.image_size, config.d_width),
-                 latent_dim=config.latent_dim, ema_decay=config.ema_decay, seed=config.seed,
-                 augment=config.augment, r1=config.r1, r2=config.r2, reg_every=config.reg_every)
-
-
 def build_gan(config: GanConfig) -> GAN:
     """Models and optimisers for a config, compiled and ready to train or restore."""
     def adam(base: float) -> keras.optimizers.Optimizer:
         return hardware.loss_scaled(keras.optimizers.Adam(learning_rate(base, config), beta_1=config.beta_1,
                                                           beta_2=config.beta_2), config.precision)
 
+    shared = {"latent_dim": config.latent_dim, "ema_decay": config.ema_decay, "seed": config.seed,
+              "augment": config.augment, "r1": config.r1}
     if config.nets == "r3gan":
-        gan = build_r3gan(config)
-        gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d))
-        return gan
-    if config.nets == "reference":
-        nets = (dcgan.reference_generator(config.latent_dim, config.image_size),
-                dcgan.reference_discriminator(config.image_size))
+        gan = R3GAN(r3gan_nets.make_generator(config.latent_dim, config.image_size, config.g_width),
+                    r3gan_nets.make_discriminator(config.image_size, config.d_width),
+                    r2=config.r2, reg_every=config.reg_every, **shared)
+    elif config.nets == "reference":
+        gan = GAN(dcgan.reference_generator(config.latent_dim, config.image_size),
+                  dcgan.reference_discriminator(config.image_size), loss=config.loss, **shared)
     else:
-        nets = (
-            dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
-            # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
-            dcgan.make_discriminator(config.image_size, config.d_width,
-                                     norm="layer" if config.loss == "wgan-gp" and config.d_norm == "batch"
-                                     else config.d_norm, pack=config.pack,
-                                     minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
-        )  # fmt: skip
-    gan = GAN(
-        *nets,
-        latent_dim=config.latent_dim, loss=config.loss, ema_decay=config.ema_decay, seed=config.seed,
-        augment=config.augment, r1=config.r1,
-    )  # fmt: skip
+        # WGAN-GP penalises per-example gradients, which BatchNorm would mix across the batch
+        norm = "layer" if config.loss == "wgan-gp" and config.d_norm == "batch" else config.d_norm
+        gan = GAN(dcgan.make_generator(config.latent_dim, config.image_size, config.g_width),
+                  dcgan.make_discriminator(config.image_size, config.d_width, norm=norm, pack=config.pack,
+                                           minibatch_std=MINIBATCH_STD_GROUP * config.minibatch_std),
+                  loss=config.loss, **shared)
     gan.compile(g_optimizer=adam(config.lr_g), d_optimizer=adam(config.lr_d))
     return gan
 
@@ -452,20 +398,11 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
               progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a GAN in the run folder ``out``; returns a :class:`TrainedRun`.
 
-    Args:
-        config: the run's settings (ignored on resume, where config.json is read back).
-        out: the run folder; must be new or empty unless ``resume``.
-        resume: continue the run in ``out`` from its latest checkpoint.
-        steps: a new total number of steps (e.g. to train a resumed run longer).
-        images: uint8 (N, H, W, 3) to train on instead of ``config.data``.
-        progress: show a progress bar.
-        init_from: fine-tune: start a new run from the latest weights of this GAN run folder
-            (same architecture, see ``GanConfig.architecture``; optimisers start fresh, and the
-            source is recorded as ``init_from`` in config.json). What transfers: everything the
-            networks learnt about drawing characters (outlines, body layout, shading, the
-            discriminator's eye for them), so a small folder of similar art needs far fewer steps.
-            What does not: colours, styles and poses the source never saw must still be learnt,
-            and the image size and network widths are fixed by the source run.
+    ``config`` is ignored on resume (config.json is read back); ``steps`` sets a new total (to train
+    a resumed run longer); ``images``, uint8 (N, H, W, 3), replace ``config.data``. ``init_from``
+    fine-tunes: a new run starts from the latest weights of that GAN run folder (same
+    ``GanConfig.architecture``; optimisers start fresh), so a small folder of similar art needs far
+    fewer steps, though colours, styles and poses the source never saw must still be learnt.
     """
 
     def sampler(gan: GAN, cfg: GanConfig):
@@ -477,11 +414,8 @@ def train_gan(config: GanConfig | None = None, out: str | Path = "outputs/gan", 
 
 
 def load_generator(run_dir: str | Path) -> tuple[keras.Model, GanConfig]:
-    """The generator of a GAN run folder, from its latest checkpoint (EMA weights when used).
-
-    Works mid-training too: only config.json and a checkpoint are needed. Falls back to the
-    exported ``generator.keras`` (loaded with safe_mode) when there is no checkpoint.
-    """
+    """The generator of a GAN run folder (EMA weights when used) from its latest checkpoint, so also
+    mid-training; without one, the exported ``generator.keras`` (loaded with safe_mode)."""
     gan, config, run = restore_for_inference(GanConfig, run_dir, build_gan)
     if gan is not None:
         return gan.sampler, config
@@ -495,11 +429,8 @@ def course_gan(profile: Profile, out: str | Path | None = None, progress: bool =
     """The course's DCGAN for a profile, trained once and reused (the run folder is the cache).
 
     The folder is ``outputs/gan_<profile>_<key>`` (or ``out``), where the key hashes the full config
-    (the profile's settings with ``overrides``, e.g. ``image_size=64``), the charlib source and the
-    library versions (:func:`charlib.training.trainer.cache_key`): a changed config or changed code
-    trains afresh instead of reusing a stale model. The first notebook that needs the GAN trains it
-    (a run that stopped early is resumed); later notebooks load it, and each of them also runs on
-    its own on a fresh clone.
+    (the profile's settings with ``overrides``), the charlib source and the library versions
+    (:func:`charlib.training.trainer.cache_key`), so changed config or code trains afresh.
     """
     config = GanConfig.from_profile(profile, **overrides)
     out = Path(out) if out is not None else course_folder(config)

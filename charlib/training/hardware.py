@@ -1,30 +1,24 @@
 """Running a training step fast on the hardware at hand: compilation, precision and replicas.
 
-The same ``train_step`` can run in several ways, and which is fastest depends on the machine.
 ``tf.function`` traces the Python step once into a graph, which removes Python's per-operation
-overhead; ``jit_compile=True`` additionally hands the graph to XLA, which fuses operations into
-fewer, larger kernels (often a win on GPUs; measured *slower* on our 2-core CPU). Mixed precision
-computes activations in 16-bit floats while keeping the weights, the final layers and the losses
-in float32: ``mixed_bfloat16`` keeps float32's range (8 exponent bits) and needs no loss scaling,
-while ``mixed_float16`` has only 5 exponent bits, so small gradients underflow to zero unless the
-loss is multiplied by a large *loss scale* before differentiation and the gradients divided by it
-afterwards (Keras's ``LossScaleOptimizer`` does the dividing, skips steps whose gradients overflow,
+overhead; ``jit_compile=True`` also hands the graph to XLA, which fuses operations into fewer
+kernels (often a win on GPUs; measured *slower* on our 2-core CPU). Mixed precision computes
+activations in 16 bits while keeping the weights, the final layers and the losses in float32:
+``mixed_bfloat16`` keeps float32's range and needs no loss scaling, while ``mixed_float16``'s 5
+exponent bits make small gradients underflow unless the loss is multiplied by a *loss scale*
+before differentiation (Keras's ``LossScaleOptimizer`` divides it out, skips overflowing steps
 and adapts the scale). ``tf.distribute.MirroredStrategy`` keeps one copy of the model per device,
-gives each a slice of every batch and sums their gradients, so each replica's loss is divided by
-the number of replicas to average them; with one device it changes nothing but runs the same code.
+gives each a slice of every batch and sums their gradients.
 
 :func:`plan` turns a run's requested options into what this machine will actually do, with a
 one-line notice (an option that cannot help here falls back, it never fails). The trainer builds
 models inside :meth:`Plan.scope` and compiles its step with :meth:`Plan.compile_step`; model steps
 call :func:`gradients` and :func:`replica_key`, which are no-ops on one device in float32.
 
-The trainer's steps (GAN, VAE, conditional VAE) and the classifier's are compiled by
-:func:`graph`, with AutoGraph off (:data:`AUTOGRAPH`); the toy GAN and the motion VAE, whose short
-loops sit beside their models, use plain ``tf.function``. AutoGraph rewrites Python ``if``/``for``
-on *tensors* into graph control flow. The course's steps have none: their ``if``s test Python
-settings fixed when the step is traced (``if self.augment:``), and the one branch on a tensor,
-R3GAN's lazy penalty, is written as ``tf.cond``. With nothing to convert, AutoGraph off traces
-faster and keeps error messages pointing at the lines as written.
+The trainers' steps are compiled by :func:`graph` with AutoGraph off (:data:`AUTOGRAPH`).
+AutoGraph rewrites Python ``if``/``for`` on *tensors* into graph control flow; the course's steps
+have none (their ``if``s test settings fixed when the step is traced, and R3GAN's lazy penalty is
+a ``tf.cond``), so with AutoGraph off they trace faster and errors point at the lines as written.
 """
 
 from __future__ import annotations
@@ -71,8 +65,7 @@ def gpus() -> list[tf.config.PhysicalDevice]:
 
 def gpu_compute_capability(gpu: tf.config.PhysicalDevice) -> tuple[int, int] | None:
     """(major, minor) CUDA compute capability of a GPU, or None when TensorFlow does not say."""
-    details = tf.config.experimental.get_device_details(gpu)
-    cc = details.get("compute_capability")
+    cc = tf.config.experimental.get_device_details(gpu).get("compute_capability")
     return tuple(cc) if cc else None
 
 
@@ -93,9 +86,8 @@ def device_name() -> str:
     found = gpus()
     if not found:
         return f"CPU ({os.cpu_count()} cores)"
-    details = tf.config.experimental.get_device_details(found[0])
+    name = tf.config.experimental.get_device_details(found[0]).get("device_name", "GPU")
     cc = gpu_compute_capability(found[0])
-    name = details.get("device_name", "GPU")
     return f"GPU x{len(found)} ({name}{f', cc {cc[0]}.{cc[1]}' if cc else ''})"
 
 
@@ -109,30 +101,24 @@ def resolve_precision(requested: str, flags: set[str] | None = None,
     """
     check_precision(requested)
     found = gpus() if gpu_list is None else gpu_list
-    if requested == "float32":
+    if requested == "float32" or (requested == "mixed_float16" and found):
         return requested, ""
     if requested == "mixed_float16":
-        if found:
-            return requested, ""
         return "float32", "no GPU, and float16 ran about 200x slower than float32 on our CPU"
     if found:
         cc = gpu_compute_capability(found[0]) if gpu_list is None else None
         if cc is not None and cc < (8, 0):
             return "float32", f"bfloat16 needs compute capability 8.0+, this GPU has {cc[0]}.{cc[1]}"
         return requested, ""
-    flags = cpu_flags() if flags is None else flags
-    if flags & {"avx512_bf16", "amx_bf16"}:
+    if (cpu_flags() if flags is None else flags) & {"avx512_bf16", "amx_bf16"}:
         return requested, ""
     return "float32", "this CPU has no bfloat16 instructions (avx512_bf16 or amx_bf16)"
 
 
 @contextlib.contextmanager
 def dtype_policy(precision: str) -> Iterator[None]:
-    """Layers built inside this block compute in ``precision`` (a Keras dtype policy name).
-
-    Variables stay float32 under the mixed policies; layers built with an explicit
-    ``dtype="float32"`` (the course's output layers) stay float32 entirely.
-    """
+    """Layers built inside this block compute in ``precision`` (a Keras dtype policy name); their
+    variables stay float32, and layers built with ``dtype="float32"`` stay float32 entirely."""
     before = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
     try:
@@ -142,37 +128,26 @@ def dtype_policy(precision: str) -> Iterator[None]:
 
 
 def loss_scaled(optimizer: keras.optimizers.Optimizer, precision: str) -> keras.optimizers.Optimizer:
-    """Wrap ``optimizer`` in a ``LossScaleOptimizer`` when the run asks for ``mixed_float16``.
-
-    The choice follows the *requested* precision, not the machine, so a run's checkpoints have the
-    same structure wherever it resumes (in float32 the scaling is harmless: it only costs a multiply).
-    """
+    """Wrap ``optimizer`` in a ``LossScaleOptimizer`` when the run asks for ``mixed_float16``: the
+    *requested* precision, not the machine's, so checkpoints have the same structure wherever a run
+    resumes (in float32 the scaling is harmless)."""
     if check_precision(precision) == "mixed_float16":
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
-
-
-def num_replicas() -> int:
-    """How many replicas the current step runs on (1 outside a distribution strategy)."""
-    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def gradients(tape: tf.GradientTape, loss: tf.Tensor, variables: list,
               optimizer: keras.optimizers.Optimizer) -> list:
     """d(loss)/d(variables), ready for ``optimizer.apply_gradients`` on any number of replicas.
 
-    Two things happen on the way, both exact no-ops on one device in float32:
-
-    * with a ``LossScaleOptimizer``, the backward pass starts from the loss scale instead of 1
-      (the same as differentiating ``scale * loss``), so small float16 gradients do not underflow;
-      the optimizer divides the scale out again before updating;
-    * with N replicas, it starts from 1/N, because the optimizer *sums* the replicas' gradients and
-      each replica's loss is a mean over its own slice of the batch.
+    With a ``LossScaleOptimizer`` the backward pass starts from the loss scale instead of 1 (as if
+    differentiating ``scale * loss``), so small float16 gradients do not underflow; with N replicas
+    it starts from 1/N, because the optimizer *sums* the replicas' gradients of per-slice means.
     """
     scale = None
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         scale = tf.cast(optimizer.dynamic_scale, loss.dtype)
-    n = num_replicas()
+    n = tf.distribute.get_strategy().num_replicas_in_sync
     if n > 1:
         scale = 1.0 / n if scale is None else scale / n
     if scale is None:
@@ -181,11 +156,8 @@ def gradients(tape: tf.GradientTape, loss: tf.Tensor, variables: list,
 
 
 def replica_key(step: tf.Tensor | tf.Variable | int) -> tf.Tensor:
-    """A random-number key for this step that differs between replicas.
-
-    On one device it is just ``step`` (so single-device runs are unchanged); on replica ``r`` of
-    ``N`` it is ``N * step + r``, so replicas draw different noise and no two steps share a key.
-    """
+    """A random-number key for this step: ``step`` on one device, ``N * step + r`` on replica ``r``
+    of ``N``, so replicas draw different noise and no two steps share a key."""
     step = tf.cast(step, tf.int64)
     ctx = tf.distribute.get_replica_context()
     n = 1 if ctx is None else ctx.num_replicas_in_sync
@@ -196,10 +168,8 @@ def replica_key(step: tf.Tensor | tf.Variable | int) -> tf.Tensor:
 
 @dataclass
 class Plan:
-    """What a run will actually do on this machine: precision, XLA, replicas, and why.
-
-    Build with :func:`plan`. ``notes`` explains each fallback; :meth:`summary` is the one-line notice.
-    """
+    """What a run will actually do on this machine (built by :func:`plan`); ``notes`` explains
+    each fallback."""
 
     device: str
     precision: str
@@ -227,19 +197,14 @@ class Plan:
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
         """Build models and optimisers in here: the dtype policy, and the strategy's scope if any."""
-        with contextlib.ExitStack() as stack:
-            if self.strategy is not None:
-                stack.enter_context(self.strategy.scope())
-            stack.enter_context(dtype_policy(self.precision))
+        strategy_scope = contextlib.nullcontext() if self.strategy is None else self.strategy.scope()
+        with strategy_scope, dtype_policy(self.precision):
             yield
 
     def compile_step(self, train_step: Callable[[Any], Mapping[str, tf.Tensor]]
                      ) -> Callable[[Any], Mapping[str, tf.Tensor]]:
-        """``train_step`` as a graph (with XLA when asked), run on every replica when distributed.
-
-        The returned function takes a whole batch; with a strategy it is split into equal slices,
-        one per replica, and the replicas' outputs are averaged.
-        """
+        """``train_step`` as a graph (with XLA when asked); with a strategy, each whole batch is split
+        into equal slices, one per replica, and the replicas' outputs are averaged."""
         if self.strategy is None:
             return graph(train_step, jit_compile=self.jit_compile)
         strategy = self.strategy
@@ -252,19 +217,13 @@ class Plan:
             return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                     for k, v in outputs.items()}
 
-        def run(batch: Any) -> dict[str, tf.Tensor]:
-            return replicated(self.split_batch(batch))
-
-        return run
+        return lambda batch: replicated(self.split_batch(batch))
 
     def split_batch(self, batch: Any) -> Any:
         """Give each replica its slice of a batch (tensors or tuples of tensors, batch first)."""
         strategy = self.strategy
-        if strategy is None:
-            return batch
         n = strategy.num_replicas_in_sync
-        first = tf.nest.flatten(batch)[0]
-        size = int(first.shape[0])
+        size = int(tf.nest.flatten(batch)[0].shape[0])
         if size % n:
             raise OptionError(f"batch size {size} does not split evenly over {n} replicas; "
                               f"use a multiple of {n}")
@@ -281,11 +240,8 @@ _STRATEGIES: dict[tuple[str, ...] | None, tf.distribute.Strategy] = {}
 
 
 def mirrored_strategy(devices: list[str] | None = None) -> tf.distribute.Strategy:
-    """One ``MirroredStrategy`` per set of devices for the whole process.
-
-    Two strategies over the same devices would number their collective operations alike, and
-    their all-reduces would then collide; reusing one avoids that.
-    """
+    """One ``MirroredStrategy`` per set of devices for the whole process: two over the same devices
+    would number their collective operations alike, and their all-reduces would collide."""
     key = None if devices is None else tuple(devices)
     if key not in _STRATEGIES:
         _STRATEGIES[key] = tf.distribute.MirroredStrategy(devices=devices)
@@ -296,11 +252,8 @@ def plan(precision: str = "float32", jit_compile: bool = False, distribute: bool
          devices: list[str] | None = None) -> Plan:
     """Decide how a run executes here, falling back (with a note) where an option cannot help.
 
-    Args:
-        precision: one of :data:`PRECISIONS`.
-        jit_compile: compile the step with XLA.
-        distribute: use ``tf.distribute.MirroredStrategy`` over all GPUs (the CPU when there is none).
-        devices: explicit device names for the strategy (e.g. two logical CPUs in a test).
+    ``distribute`` uses ``MirroredStrategy`` over all GPUs (the CPU when there is none), or over
+    ``devices`` (e.g. two logical CPUs in a test).
     """
     chosen, why = resolve_precision(precision)
     notes = [f"{precision} asked, float32 used: {why}"] if why else []

@@ -2,19 +2,11 @@
 ``tqdm`` bar, a logged row every ``log_every`` steps, a time budget, and a NaN/Inf guard: the first
 non-finite loss stops training with :class:`TrainingDiverged`, one line naming the step).
 
-:func:`run_loop` is :func:`fit_steps` in a run folder (the GAN, VAE and conditional VAE trainers):
-
-* every ``log_every`` steps, losses go to TensorBoard and to ``history.csv``;
-* every ``sample_every`` steps, a fixed-noise sample grid goes to ``samples/`` and TensorBoard;
-* every ``ckpt_every`` steps, and when you interrupt (Ctrl-C / "stop kernel"), a checkpoint, never
-  after a non-finite loss; before each one every weight of the networks is checked too (an update
-  can make a weight infinite while the losses it was computed from are finite), so the last
-  checkpoint on disk is the last good state;
-* a watch on the discriminator (:class:`DiscriminatorWatch`, for any model that logs ``d_real`` and
-  ``d_fake``): once D has scored reals above :data:`D_WON_REAL` and fakes below :data:`D_WON_FAKE` on
-  :data:`D_WON_WINDOW` steps in a row, the generator gets almost no signal, so the loop prints one
-  warning with what to try, and history.csv's ``d_won`` column is 1 on every logged step where
-  that is the case (0 elsewhere).
+:func:`run_loop` is :func:`fit_steps` in a run folder: losses go to TensorBoard and ``history.csv``,
+sample grids to ``samples/``, and a checkpoint is written every ``ckpt_every`` steps and on an
+interrupt (Ctrl-C / "stop kernel"), never after a non-finite loss or weight, so the last checkpoint
+on disk is the last good state. A :class:`DiscriminatorWatch` warns once when D has won (the
+generator then gets almost no signal) and marks such steps in history.csv's ``d_won`` column.
 """
 
 from __future__ import annotations
@@ -46,13 +38,9 @@ D_WON_WINDOW = 500  # ...for this many consecutive steps
 
 
 class DiscriminatorWatch:
-    """Notices a discriminator that has won: real scores near 1 and fake scores near 0, sustained.
-
-    :meth:`update` takes each step's logs; :attr:`won` says whether the last ``window`` steps all
-    had ``d_real > D_WON_REAL`` and ``d_fake < D_WON_FAKE``. A model that logs no ``d_real`` /
-    ``d_fake`` (a VAE) is not watched. ``warned`` is set once the warning has been given, so a run
-    warns once, resumed or not (a resumed run starts counting its window afresh).
-    """
+    """Notices a discriminator that has won: :attr:`won` says whether the last ``window`` steps all
+    had ``d_real > D_WON_REAL`` and ``d_fake < D_WON_FAKE`` (a model that logs neither is not
+    watched); ``warned`` keeps a run, resumed or not, to one warning."""
 
     def __init__(self, window: int, warned: bool = False) -> None:
         self.window, self.warned = int(window), warned
@@ -94,10 +82,8 @@ class LoopSettings:
 
 
 class Checkpointer:
-    """tf.train checkpoints of the given objects in ``run.ckpt_dir``, keeping the last ``keep``.
-
-    The objects must include ``step``, an int64 ``tf.Variable`` counting finished training steps.
-    """
+    """tf.train checkpoints of the given objects in ``run.ckpt_dir``, keeping the last ``keep``; the
+    objects must include ``step``, an int64 ``tf.Variable`` counting finished training steps."""
 
     def __init__(self, run: RunFolder, keep: int = 3, **objects: object) -> None:
         if "step" not in objects:
@@ -114,13 +100,9 @@ class Checkpointer:
         return self.last
 
     def remove_unfinished(self) -> list[str]:
-        """Delete what an interrupted checkpoint write left in the checkpoint folder; returns the names.
-
-        That is TensorFlow's ``ckpt-N_temp`` folder (the shards, before they are merged), a
-        ``checkpoint.tmp…`` state file not yet renamed, and the files of a checkpoint that was written
-        but not yet recorded in the ``checkpoint`` state file (which lists every kept one). Only the
-        run that holds the folder's lock may call this; readers never do.
-        """
+        """Delete what an interrupted checkpoint write left (TensorFlow's ``ckpt-N_temp`` folder, a
+        ``checkpoint.tmp…`` state file, the files of a checkpoint not yet recorded in the
+        ``checkpoint`` state file); returns the names. Only the run holding the lock may call this."""
         folder = Path(self.manager.directory)
         recorded = {Path(p).name for p in self.manager.checkpoints}
         removed = []
@@ -142,11 +124,10 @@ class Checkpointer:
     def restore_latest(self, partial: bool = False) -> int:
         """Restore the newest readable checkpoint; returns the step it holds (0 if there is none).
 
-        Every object given to the Checkpointer must be found in the checkpoint (a checkpoint that
-        lacks one is not this run's). One that cannot be read (truncated, corrupted, missing files,
-        not this run's) is skipped for the next older kept one, and a line says which was used; if
-        none can be read, :class:`CheckpointUnreadable` says why. ``partial``: for inference, values
-        the objects do not ask for (optimiser slots not built yet) may stay unread.
+        A checkpoint that cannot be read or lacks one of the objects (not this run's) is skipped for
+        the next older one, with a line saying which was used; if none can be read,
+        :class:`CheckpointUnreadable` says why. ``partial``: for inference, values the objects do
+        not ask for (optimiser slots not built yet) may stay unread.
         """
         kept = list(reversed(self.manager.checkpoints))
         failed = []
@@ -173,8 +154,7 @@ class Checkpointer:
 
     @property
     def latest_step(self) -> int | None:
-        """The step of the newest good checkpoint: the last one saved or restored here, else the
-        manager's newest."""
+        """The step of the newest good checkpoint: the last saved or restored here, else the newest."""
         latest = self.last or self.manager.latest_checkpoint
         return None if latest is None else int(latest.rsplit("-", 1)[-1])
 
@@ -207,10 +187,9 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
               leave: bool = True) -> list[dict[str, float]]:
     """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows.
 
-    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`,
-    ``"<description> diverged at step N: {losses}. ..."``). Every ``log_every`` steps, and on the
-    last, ``{"step": N, **losses}`` is logged; then ``on_step(step, losses, row, last)`` runs (``row``:
-    the row just logged, or None), where a trainer adds samples, checkpoints or snapshots.
+    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`).
+    Every ``log_every`` steps, and on the last, ``{"step": N, **losses}`` is logged; then
+    ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None).
     """
     bar = tqdm(total=steps, initial=start, desc=description, unit="step", disable=not progress,
                dynamic_ncols=True, leave=leave)
@@ -242,22 +221,11 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
     return history
 
 
-def run_loop(
-    *,
-    run: RunFolder,
-    step_fn: Callable[[object], Mapping[str, tf.Tensor]],
-    batches: Iterator[object],
-    checkpointer: Checkpointer,
-    sample_fn: Callable[[], np.ndarray],
-    settings: LoopSettings,
-    description: str = "training",
-) -> list[dict[str, float]]:
-    """:func:`fit_steps` in a run folder, from the checkpointer's current step to
-    ``settings.total_steps``; returns the history (the run's earlier rows included).
-
-    Raises :class:`TrainingDiverged` on a non-finite loss or weight; re-raises ``KeyboardInterrupt``
-    after saving a checkpoint, so a run can be resumed from where it was stopped.
-    """
+def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tensor]],
+             batches: Iterator[object], checkpointer: Checkpointer, sample_fn: Callable[[], np.ndarray],
+             settings: LoopSettings, description: str = "training") -> list[dict[str, float]]:
+    """:func:`fit_steps` in a run folder, from the checkpointer's step to ``settings.total_steps``;
+    returns the history, earlier rows included. ``KeyboardInterrupt`` is re-raised after a checkpoint."""
     start = int(checkpointer.step.numpy())
     history = [row for row in run.read_history() if row["step"] <= start]
     writer = tf.summary.create_file_writer(str(run.logs_dir))
@@ -272,10 +240,9 @@ def run_loop(
     def diverged(step: int, what: str) -> TrainingDiverged:
         last = checkpointer.latest_step
         kept = f"the last good checkpoint (step {last})" if last is not None else "no checkpoint"
-        return TrainingDiverged(
-            f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
-            f"{run.ckpt_dir}. Try a lower learning rate or a different loss, then resume."
-        )
+        return TrainingDiverged(f"Training diverged at step {step}: {what}. Stopped; {kept} is kept in "
+                                f"{run.ckpt_dir}. Try a lower learning rate or a different loss, "
+                                "then resume.")
 
     def checkpoint(step: int) -> None:
         if not checkpointer.weights_finite():  # this state is not good: keep the last one that was

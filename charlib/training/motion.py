@@ -18,10 +18,9 @@ def train_motion(model: MotionVAE, joints: np.ndarray, action: np.ndarray, direc
                  progress: bool = True) -> list[dict[str, float]]:
     """Train ``model`` on pixel clips (N, 8, 15, 2) of ``size`` images with their action and direction (N,).
 
-    Batches are drawn with replacement by a generator seeded with ``seed``; the KL weight grows
-    from 0 to ``model.beta`` over ``kl_warmup_steps``. Returns a history of {step, loss, recon, kl,
-    rmse} every ``log_every`` steps (rmse in body units); a non-finite loss stops training with
-    :class:`~charlib.errors.TrainingDiverged`.
+    Batches are drawn with replacement, seeded with ``seed``; the KL weight grows from 0 to
+    ``model.beta`` over ``kl_warmup_steps``. Returns the {step, loss, recon, kl, rmse} rows logged
+    every ``log_every`` steps (rmse in body units).
     """
     j = np.asarray(joints)
     if j.ndim != 4 or j.shape[1:] != (sk.N_FRAMES, len(sk.JOINTS), 2):
@@ -48,7 +47,7 @@ def train_motion(model: MotionVAE, joints: np.ndarray, action: np.ndarray, direc
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
 
-    def batches():  # with replacement, from the seeded generator
+    def batches():
         for step in range(steps):
             idx = rng.integers(0, len(clips), size=batch_size)
             yield tf.constant(clips[idx]), tf.constant(conds[idx]), tf.constant(step, tf.int64)

@@ -1,8 +1,5 @@
-"""Sampling from a GAN or VAE run: the function from latent codes to pictures.
-
-:func:`load_sampler` reads a run folder's config.json and rebuilds its generator (GAN) or decoder
-(VAE) from the latest checkpoint; ``charlib sample``, ``charlib animate`` and
-``charlib.diagnostics.diagnose`` draw their images with it.
+"""Sampling from a GAN or VAE run: :func:`load_sampler` rebuilds a run folder's generator (GAN) or
+decoder (VAE), with which ``charlib sample``, ``charlib animate`` and ``diagnose`` draw their images.
 """
 
 from __future__ import annotations

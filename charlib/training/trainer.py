@@ -1,14 +1,15 @@
 """What every trainer shares: the run config, the data, the batch stream, start/resume and export.
 
-A model kind (GAN, VAE, conditional VAE) subclasses :class:`RunConfig` and passes two functions
-to :func:`train`: one that builds the compiled model from the config, one that draws the sample
-grid. Everything else (opening or resuming the run folder, seeding, loading data once with its
-report, feeding batches that a resumed run sees exactly as an uninterrupted one would, the loop
-with its checkpoints and guards, the final export) is written once, here.
+A model kind (GAN, VAE, conditional VAE) subclasses :class:`RunConfig` and passes to :func:`train`
+a function that builds the compiled model from the config and one that draws the sample grid.
+Everything else (the run folder, seeding, data, batches that a resumed run sees exactly as an
+uninterrupted one would, the loop with its checkpoints and guards, the export) is written once, here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
@@ -22,17 +23,14 @@ import tensorflow as tf
 from charlib import __version__
 from charlib.base.io import export_model
 from charlib.base.run import RemovedOptionError, RunFolder, RunFolderError, config_of, read_run_config
-from charlib.config import code_version, course_root, seed_everything
-from charlib.data.pipeline import make_dataset
+from charlib.config import code_version, course_root, output_dir, seed_everything
+from charlib.data.pipeline import make_dataset, to_uint8
 from charlib.errors import CharlibError
 from charlib.training import hardware
 from charlib.training.loop import Checkpointer, LoopSettings, run_loop
 
-MIN_IMAGES = 8
-"""Fewest usable images a folder may hold: with fewer, nothing trains and no run folder is made."""
-
-FEW_IMAGES = 100
-"""Below this many images a folder still trains, with a warning: expect the model to copy them."""
+MIN_IMAGES = 8  # fewest usable images a folder may hold: with fewer, nothing trains (no run folder)
+FEW_IMAGES = 100  # below this many a folder still trains, with a warning: expect the model to copy them
 
 C = TypeVar("C", bound="RunConfig")
 
@@ -45,11 +43,9 @@ class RunConfig:
     architecture: ClassVar[tuple[str, ...]] = ("image_size", "latent_dim")
     """The fields that decide the networks' weight shapes (what ``init_from`` must match)."""
     removed: ClassVar[dict[str, tuple[Any, str]]] = {}
-    """Options that earlier versions had and this one does not: name -> (the value that left the option
-    off, what it did). A config.json holding that value (every run saved before the option went) still
-    loads; one that switched the option on is refused by :meth:`from_dict`, naming ``removed_at``."""
-    removed_at: ClassVar[str] = ""
-    """Where the ``removed`` options can still be found: a commit of the course, and why they went."""
+    """Options earlier versions had: name -> (the value that left it off, what it did). A config.json
+    holding that value still loads; one that switched it on is refused, naming ``removed_at``."""
+    removed_at: ClassVar[str] = ""  # the commit of the course that still has them, and why they went
 
     image_size: int = 64
     latent_dim: int = 128
@@ -66,7 +62,7 @@ class RunConfig:
     n_samples: int = 64
     max_minutes: float | None = None
     profile: str = "custom"
-    # how the step runs (charlib.training.hardware): each falls back, with a notice, where it cannot help
+    # how the step runs (charlib.training.hardware); each falls back, with a notice, where it cannot help
     jit_compile: bool = False  # XLA
     precision: str = "float32"  # or "mixed_float16" (GPU, loss-scaled), "mixed_bfloat16"
     distribute: bool = False  # tf.distribute.MirroredStrategy over every GPU (one replica on a CPU)
@@ -83,19 +79,14 @@ class RunConfig:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.kind, **asdict(self), "versions": versions()}
-
-
-def versions() -> dict[str, str]:
-    return {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "python": platform.python_version()}
+        versions = {"charlib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+                    "python": platform.python_version()}
+        return {"model": self.kind, **asdict(self), "versions": versions}
 
 
 def resolve_data_path(data: str) -> Path:
-    """A folder named in ``RunConfig.data``: as given, or else relative to the course's top folder.
-
-    So ``data/sample_characters`` works from the repo root, from ``notebooks/`` and on resume.
-    """
+    """A folder named in ``RunConfig.data``: as given, or else relative to the course's top folder
+    (so ``data/sample_characters`` works from the repo root, from ``notebooks/`` and on resume)."""
     path = Path(data).expanduser()
     root = course_root() or course_root(Path(__file__).parent)
     if not path.is_absolute() and not path.exists() and root is not None and (root / path).exists():
@@ -104,12 +95,8 @@ def resolve_data_path(data: str) -> Path:
 
 
 def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
-    """The uint8 images (N, S, S, 3) a config trains on: procedural sprites or an image folder.
-
-    An image folder's report (what was skipped and why) is printed once, before training. A folder
-    with fewer than :data:`MIN_IMAGES` usable images raises :class:`CharlibError`; one with fewer
-    than :data:`FEW_IMAGES` trains, with a warning that the model will mostly copy them.
-    """
+    """The uint8 images (N, S, S, 3) a config trains on: procedural sprites or an image folder,
+    whose report (what was skipped and why) is printed once, before training."""
     if config.data == "sprites":
         from charlib.data.sprites import sample_sprites
 
@@ -135,10 +122,8 @@ def load_training_images(config: RunConfig, verbose: bool = True) -> np.ndarray:
 
 
 def fit_batch_size(config: C, n_images: int, verbose: bool = True) -> C:
-    """``config`` with its batch size lowered to fit ``n_images`` when they are fewer than a batch.
-
-    Keeps a multiple of ``pack`` when the config has one (PacGAN).
-    """
+    """``config`` with its batch size lowered to fit ``n_images`` when they are fewer than a batch
+    (a multiple of ``pack`` when the config has one: PacGAN)."""
     if n_images >= config.batch_size:
         return config
     pack = int(getattr(config, "pack", 1))
@@ -150,10 +135,8 @@ def fit_batch_size(config: C, n_images: int, verbose: bool = True) -> C:
 
 def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
                  start_step: int = 0) -> Iterator[tf.Tensor]:
-    """Endless batches (batch_size, H, W, 3) in [-1, 1], epoch by epoch, shuffled with seed + epoch.
-
-    Starting at ``start_step`` gives exactly the batches an uninterrupted run would have seen then.
-    """
+    """Endless batches (batch_size, H, W, 3) in [-1, 1], shuffled with seed + epoch; starting at
+    ``start_step`` gives exactly the batches an uninterrupted run would have seen then."""
     per_epoch = len(images) // batch_size
     if per_epoch == 0:
         raise CharlibError(f"{len(images)} images are fewer than one batch of {batch_size}")
@@ -166,10 +149,8 @@ def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
 
 def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
              steps: int | None) -> tuple[RunFolder, C]:
-    """Start a new run folder from ``config``, or reopen ``out`` and read its config back.
-
-    The run's lock is taken (see :class:`~charlib.base.run.RunLock`): call ``run.release()``
-    when training ends, however it ends."""
+    """Start a new run folder from ``config``, or reopen ``out`` and read its config back; the run's
+    lock is taken, so call ``run.release()`` when training ends, however it ends."""
     if resume:
         run = RunFolder(out, resume=True, lock=True)
         try:
@@ -206,11 +187,9 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
     ``sampler(model, config)`` returns the function that draws the fixed sample grid;
-    ``exported(model)`` picks the network saved as ``generator.keras`` at the end.
-    ``init_from`` (a run folder of the same kind and architecture) starts a new run from that
-    run's weights (see :func:`init_weights`). ``batches(config, start)`` gives the batches from step
-    ``start`` (default: :func:`batch_stream` of the training images) for a model with data of its own;
-    ``name`` is the progress bar's (default: the kind in capitals).
+    ``exported(model)`` picks the network saved as ``generator.keras``; ``init_from`` starts a new
+    run from another run's weights (:func:`init_weights`). ``batches(config, start)``, for a model
+    with data of its own, gives the batches from step ``start`` (default: :func:`batch_stream`).
     """
     # read the data first: a bad or too small folder stops before a run folder exists
     if not resume and batches is None:
@@ -253,12 +232,8 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
 
 
 def restore_to_train(run: RunFolder, checkpointer: Checkpointer, config: RunConfig, resume: bool) -> int:
-    """Clean up after a killed run, restore the newest readable checkpoint, say what was resumed.
-
-    A run killed during a write leaves temporary files and perhaps an unfinished checkpoint: they
-    are removed first (one line names them), so that they are never taken for the run's own. A
-    resumed run then says which checkpoint it continues from. Returns the step restored (0: new).
-    """
+    """Remove what a run killed during a write left (temporary files, an unfinished checkpoint),
+    restore the newest readable checkpoint and say so; returns the step restored (0: new)."""
     removed = run.remove_temporary_files() + [f"ckpt/{name}" for name in checkpointer.remove_unfinished()]
     if removed:
         print(f"Removed what an interrupted write left in {run.path}: {', '.join(removed)}.")
@@ -270,15 +245,11 @@ def restore_to_train(run: RunFolder, checkpointer: Checkpointer, config: RunConf
 
 
 def speed_plan(run: RunFolder, config: RunConfig) -> hardware.Plan:
-    """How this machine runs the step for the run's speed options (:func:`hardware.plan`).
-
-    Prints the one-line notice when an option is set or falls back, and records what the step uses
-    as ``runtime`` in the run's config.json. Every trainer builds its model inside the plan's
-    :meth:`~hardware.Plan.scope` and compiles its step with :meth:`~hardware.Plan.compile_step`.
-    """
+    """How this machine runs the step for the run's speed options (:func:`hardware.plan`): prints the
+    notice when an option is set or falls back, and records it as ``runtime`` in config.json."""
     speed = hardware.plan(config.precision, config.jit_compile, config.distribute)
     if speed.notes or config.precision != "float32" or config.jit_compile or config.distribute:
-        print(speed.summary())  # the one-line notice of what this machine does with the options
+        print(speed.summary())
     run.update_config(runtime=speed.as_dict())
     return speed
 
@@ -303,12 +274,9 @@ def adopt_architecture(config: C, source_dir: str | Path, keep: tuple[str, ...] 
 
 def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path,
                  build: Callable[[C], keras.Model]) -> dict[str, Any]:
-    """Copy the networks' weights of the latest checkpoint in ``source_dir`` into ``model``.
-
-    Every network in ``model.checkpoint_objects()`` (not the optimisers, not the step) is copied
-    from the source network of the same name; an EMA generator the source lacks starts from its
-    generator. Weight shapes are checked first. Returns the provenance written to config.json.
-    """
+    """Copy every network of ``model.checkpoint_objects()`` (not the optimisers or the step) from the
+    one of the same name in the latest checkpoint of ``source_dir`` (an EMA generator the source
+    lacks from its generator), shapes checked first; returns the provenance for config.json."""
     source_model, source_config, source_run = restore_for_inference(config_cls, source_dir, build)
     if source_model is None:
         raise RunFolderError(f"{source_dir} has no checkpoint to start from")
@@ -336,7 +304,7 @@ def init_weights(model: keras.Model, config_cls: type[C], source_dir: str | Path
 def restore_for_inference(config_cls: type[C], run_dir: str | Path,
                           build: Callable[[C], keras.Model]) -> tuple[keras.Model | None, C, RunFolder]:
     """Rebuild a run's model from config.json and restore its newest readable checkpoint (None if
-    there is none); every network the model declares must be in it (see ``Checkpointer.restore_latest``)."""
+    there is none); every network the model declares must be in it."""
     run = RunFolder.open(run_dir)
     config = config_of(config_cls, run)
     model = build(config)
@@ -347,10 +315,17 @@ def restore_for_inference(config_cls: type[C], run_dir: str | Path,
     return model, config, run
 
 
+def load_trained(config_cls: type[C], run_dir: str | Path, build: Callable[[C], keras.Model]
+                 ) -> tuple[keras.Model, C]:
+    """:func:`restore_for_inference` for a run that must have a checkpoint: (model, config)."""
+    model, config, _ = restore_for_inference(config_cls, run_dir, build)
+    if model is None:
+        raise RunFolderError(f"{run_dir} has no checkpoint yet")
+    return model, config
+
+
 def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Run a generator (or decoder) in inference mode on z (N, latent_dim): uint8 images (N, H, W, 3)."""
-    from charlib.data.pipeline import to_uint8
-
     out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]
     return to_uint8(np.concatenate([np.asarray(o) for o in out]))
 
@@ -364,21 +339,15 @@ def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
 def cache_key(config: RunConfig) -> str:
     """A short hash of everything that decides a trained model: the full config, the charlib source
     (:func:`charlib.config.code_version`) and the TensorFlow and Keras versions."""
-    import hashlib
-    import json
-
     described = {k: v for k, v in config.to_dict().items() if k != "versions"}
     described["code"] = code_version()
     described["libraries"] = {"tensorflow": tf.__version__, "keras": keras.__version__}
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def course_folder(config: RunConfig, name: str | None = None) -> Path:
-    """Where the course keeps the model ``config`` trains: ``outputs/<kind>_<profile>_<cache key>``
-    (``name`` instead of the kind, e.g. ``"conditional_attributes"``)."""
-    from charlib.config import output_dir
-
-    return output_dir().joinpath(f"{name or config.kind}_{config.profile}_{cache_key(config)}")
+def course_folder(config: RunConfig) -> Path:
+    """Where the course keeps the model ``config`` trains: ``outputs/<kind>_<profile>_<cache key>``."""
+    return output_dir().joinpath(f"{config.kind}_{config.profile}_{cache_key(config)}")
 
 
 def train_or_load(config_cls: type[C], config: C, out: Path, train_fn: Callable[..., TrainedRun],

@@ -4,19 +4,16 @@
 
     ELBO(x) = E_{q(z|x)}[log p(x|z)] - KL(q(z|x) || p(z)),
 
-by minimising its negative, ``recon_nll + beta * KL``, per image in nats. The expectation is
-estimated with one reparameterised sample ``z = mu + sigma * eps`` (eps keyed by (seed, step), so a
-resumed run continues exactly); the KL between the diagonal Gaussian posterior and the standard
-normal prior is exact (closed form). The two terms are reported separately, with the ELBO in nats
-per image and bits per dimension. Those bits are of a *continuous* density on [-1, 1] pixels (they
-can be negative); add 7 bits/dim (-log2 of the 2/256 bin width) to compare with papers' 8-bit
-figures, and do not compare a Bernoulli likelihood's figures with either.
+by minimising its negative, ``recon_nll + beta * KL``, per image in nats: the expectation from one
+reparameterised sample ``z = mu + sigma * eps`` (eps keyed by (seed, step), so a resumed run
+continues exactly), the KL to the standard normal prior in closed form. Bits per dimension are of
+a *continuous* density on [-1, 1] pixels (they can be negative); add 7 bits/dim (-log2 of the
+2/256 bin width) to compare with papers' 8-bit figures, and never compare a Bernoulli likelihood's.
 
 Options that the maths notebook motivates: ``beta`` (beta-VAE), a linear KL warm-up over
 ``kl_warmup_steps`` against posterior collapse, ``free_bits`` (a floor, in nats, on each latent
 dimension's batch-mean KL), and the likelihood: Gaussian with a fixed ``sigma`` (in [-1, 1] pixel
-units; smaller sigma weighs reconstruction more, so samples are sharper and the KL larger) or
-Bernoulli on intensities.
+units; a smaller sigma gives sharper samples and a larger KL) or Bernoulli on intensities.
 """
 
 from __future__ import annotations
@@ -31,7 +28,6 @@ import numpy as np
 import tensorflow as tf
 
 from charlib import losses
-from charlib.base.run import RunFolderError
 from charlib.config import Profile, settings_for
 from charlib.data.pipeline import to_float, to_uint8
 from charlib.models import vae as vae_models
@@ -42,7 +38,8 @@ from charlib.training.trainer import (
     TrainedRun,
     course_folder,
     fixed_noise,
-    restore_for_inference,
+    load_trained,
+    load_training_images,
     train,
     train_or_load,
 )
@@ -86,13 +83,8 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 class VAE(keras.Model):
-    """An encoder q(z|x) and a decoder p(x|z) trained on the negative ELBO.
-
-    Args:
-        encoder: images (N, S, S, 3) in [-1, 1] -> [mu, logvar], each (N, latent_dim).
-        decoder: z (N, latent_dim) -> likelihood parameters (N, S, S, 3).
-        config: the run's :class:`VaeConfig` (likelihood, sigma, beta, warm-up, free bits, seed).
-    """
+    """An encoder q(z|x) (images in [-1, 1] -> [mu, logvar]) and a decoder p(x|z) (z -> likelihood
+    parameters (N, S, S, 3)) trained on the negative ELBO."""
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, config: VaeConfig,
                  **kwargs: Any) -> None:
@@ -168,11 +160,9 @@ class VAE(keras.Model):
 
 def build_vae(config: VaeConfig) -> VAE:
     """Encoder, decoder and optimiser for a config, compiled and ready to train or restore."""
-    vae = VAE(
-        vae_models.make_encoder(config.image_size, config.latent_dim, config.width),
-        vae_models.make_decoder(config.image_size, config.latent_dim, config.width, config.likelihood),
-        config,
-    )
+    vae = VAE(vae_models.make_encoder(config.image_size, config.latent_dim, config.width),
+              vae_models.make_decoder(config.image_size, config.latent_dim, config.width, config.likelihood),
+              config)
     vae.compile(hardware.loss_scaled(keras.optimizers.Adam(config.lr), config.precision))
     return vae
 
@@ -185,11 +175,8 @@ def decode(vae: VAE, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
 
 def encode(vae: VAE, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters of uint8 images (N, S, S, 3): (mu, logvar), each (N, latent_dim)."""
-    mus, logvars = [], []
-    for i in range(0, len(images), batch_size):
-        mu, logvar = vae.encoder(to_float(images[i : i + batch_size]), training=False)
-        mus.append(np.asarray(mu))
-        logvars.append(np.asarray(logvar))
+    mus, logvars = zip(*[vae.encoder(to_float(images[i : i + batch_size]), training=False)
+                         for i in range(0, len(images), batch_size)], strict=True)
     return np.concatenate(mus), np.concatenate(logvars)
 
 
@@ -219,10 +206,8 @@ def evaluate(vae: VAE, images: np.ndarray, batch_size: int = 256, seed: int = 0)
 def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", *, resume: bool = False,
               steps: int | None = None, images: np.ndarray | None = None,
               progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
-    """Train (or resume) a VAE in the run folder ``out``; same arguments as ``train_gan``.
-
-    The sample grid decodes fixed prior samples z ~ N(0, I); ``generator.keras`` is the decoder.
-    """
+    """Train (or resume) a VAE in the run folder ``out``, with the arguments of ``train_gan``; the
+    sample grid decodes fixed z ~ N(0, I), and ``generator.keras`` is the decoder."""
 
     def sampler(vae: VAE, cfg: VaeConfig):
         z = fixed_noise(cfg)
@@ -234,17 +219,13 @@ def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", 
 
 def load_vae(run_dir: str | Path) -> tuple[VAE, VaeConfig]:
     """The VAE of a run folder, rebuilt from config.json and its latest checkpoint."""
-    vae, config, _ = restore_for_inference(VaeConfig, run_dir, build_vae)
-    if vae is None:
-        raise RunFolderError(f"{run_dir} has no checkpoint yet")
-    return vae, config
+    return load_trained(VaeConfig, run_dir, build_vae)
 
 
 def course_vae(profile: Profile, out: str | Path | None = None, progress: bool = True,
                **overrides: Any) -> TrainedRun:
-    """The course's VAE for a profile, trained once into ``outputs/vae_<profile>_<key>`` (keyed by
-    the full config, the code and the library versions, like :func:`charlib.training.gan.course_gan`)
-    and then reused."""
+    """The course's VAE for a profile, trained once into ``outputs/vae_<profile>_<key>`` and then
+    reused, like :func:`charlib.training.gan.course_gan`."""
     config = VaeConfig.from_profile(profile, **overrides)
     out = Path(out) if out is not None else course_folder(config)
     return train_or_load(VaeConfig, config, out, train_vae, build_vae, progress)
@@ -256,24 +237,17 @@ PRIOR_COMPONENTS = 50  # 10 and 50 both gave >= 98% of modes; 50 gave the higher
 def fit_latent_prior(vae: VAE, images: np.ndarray, n_components: int = PRIOR_COMPONENTS,
                      seed: int = 0) -> GaussianMixturePrior:
     """An ex-post prior: a Gaussian mixture fitted to the encoder means of uint8 images (N, S, S, 3).
-
-    Sampling z from it instead of N(0, I) keeps z where the decoder was trained, which turns most of
-    the smudges of a short-trained VAE into characters (``benchmarks/results/vae_prior.md``).
-    """
+    Sampling z from it instead of N(0, I) keeps z where the decoder was trained, which turns most
+    smudges of a short-trained VAE into characters (``benchmarks/results/vae_prior.md``)."""
     mu, _ = encode(vae, images)
     return fit_gaussian_mixture(mu, n_components=min(n_components, len(mu)), seed=seed)
 
 
 def latent_prior(run_dir: str | Path, n_components: int = PRIOR_COMPONENTS, n_images: int = 10_000,
                  seed: int = 0) -> GaussianMixturePrior:
-    """The ex-post prior of a VAE run folder, fitted once per checkpoint and kept in the folder.
-
-    Fits :func:`fit_latent_prior` to (at most ``n_images`` of) the run's own training images and
-    saves it as ``latent_prior_step<step>_k<n_components>.npz``, so a later call (or a resumed,
-    longer run, which gets a file of its own) does not refit.
-    """
-    from charlib.training.trainer import load_training_images
-
+    """The ex-post prior of a VAE run folder: :func:`fit_latent_prior` on (at most ``n_images`` of)
+    the run's training images, saved as ``latent_prior_step<step>_k<n_components>.npz`` so that a
+    later call on the same checkpoint does not refit."""
     vae, config = load_vae(run_dir)
     path = Path(run_dir) / f"latent_prior_step{int(vae.step.numpy())}_k{n_components}.npz"
     if path.is_file():
