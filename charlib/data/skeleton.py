@@ -19,7 +19,7 @@ default style is the canonical performance, exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -87,7 +87,7 @@ class MotionStyle:
 
 CANONICAL_STYLE = MotionStyle()
 
-#: The range each style field is drawn from by :func:`sample_styles` (uniform, low to high).
+#: The range each style field is drawn from by :func:`sample_styles` (uniform, low to high), in field order.
 STYLE_RANGES: dict[str, tuple[float, float]] = {
     "stride": (0.6, 1.3), "knee_lift": (0.6, 1.3), "arm_swing": (0.4, 1.5), "wave": (0.6, 1.3),
     "jump_height": (0.5, 1.5), "crouch": (0.6, 1.15), "phase": (0.0, float(N_FRAMES)),
@@ -97,20 +97,14 @@ STYLE_RANGES: dict[str, tuple[float, float]] = {
 
 def sample_styles(n: int, seed: int = 0) -> list[MotionStyle]:
     """``n`` random performances, each field uniform in :data:`STYLE_RANGES`; repeatable for a seed."""
-    rng = np.random.default_rng(seed)
-    names = [f.name for f in fields(MotionStyle)]
-    lows = np.array([STYLE_RANGES[k][0] for k in names])
-    highs = np.array([STYLE_RANGES[k][1] for k in names])
-    values = rng.uniform(lows, highs, size=(n, len(names)))
-    return [MotionStyle(**dict(zip(names, map(float, row), strict=True))) for row in values]
+    lows, highs = np.array(list(STYLE_RANGES.values())).T
+    values = np.random.default_rng(seed).uniform(lows, highs, size=(n, len(STYLE_RANGES)))
+    return [MotionStyle(**dict(zip(STYLE_RANGES, map(float, row), strict=True))) for row in values]
 
 
 def _periodic(table: tuple[float, ...], t: float) -> float:
     """Linear interpolation of a per-frame table at a real frame position t, wrapping around."""
-    i = int(np.floor(t)) % len(table)
-    w = t - np.floor(t)
-    if w == 0.0:
-        return table[i]
+    i, w = int(np.floor(t)) % len(table), t - np.floor(t)
     return (1.0 - w) * table[i] + w * table[(i + 1) % len(table)]
 
 
@@ -273,10 +267,7 @@ def canonical_poses(size: int) -> np.ndarray:
 
 def skeleton(action: str, direction: str, frame: int, size: int = 64) -> np.ndarray:
     """Joint positions of one course pose in pixels, shape (15, 2): columns (x, y), y pointing down."""
-    a, d = _lookup(ACTIONS, action, "action"), _lookup(DIRECTIONS, direction, "direction")
-    if not 0 <= frame < N_FRAMES:
-        raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
-    return canonical_poses(size)[a, d, frame].copy()
+    return project(pose_3d(action, frame), direction, size)
 
 
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
