@@ -167,16 +167,12 @@ def _read_channels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _read_glyph_chunk(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = images.astype(np.float32) / 255.0
-    best: tuple[np.ndarray, np.ndarray] | None = None
-    for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
-        channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
-        digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
-        if best is None:
-            best = (digit, corr)
-        else:  # keep the orientation whose channels correlate better in sum
-            better = corr.sum(axis=1) > best[1].sum(axis=1)
-            best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
-    digit, corr = best
+    # read as drawn and mirrored (a flipped training image); keep the orientation whose channels match best
+    (digit, corr), (digit_m, corr_m) = (
+        [a.reshape(-1, 3) for a in _read_channels(np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE))]
+        for view in (x, x[:, :, ::-1]))
+    better = (corr_m.sum(axis=1) > corr.sum(axis=1))[:, None]
+    digit, corr = np.where(better, digit_m, digit), np.where(better, corr_m, corr)
     ok = (digit >= 0).all(axis=1)
     modes = np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1).astype(np.int64)
     return modes, np.where(ok, corr.min(axis=1), 0.0)

@@ -209,8 +209,7 @@ def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
     _lookup(DIRECTIONS, direction, "direction")
     out = np.zeros((len(styles), N_FRAMES, len(JOINTS), 2), np.float32)
     for i, style in enumerate(styles):
-        frames = np.stack([pose_3d(action, f, style) for f in range(N_FRAMES)])
-        out[i] = project(frames, direction, size)
+        out[i] = project(np.stack([pose_3d(action, f, style) for f in range(N_FRAMES)]), direction, size)
     return out
 
 
@@ -256,11 +255,8 @@ def mirror_joints(joints: np.ndarray, size: int) -> np.ndarray:
 @lru_cache(maxsize=8)
 def canonical_poses(size: int) -> np.ndarray:
     """Every course pose in pixels, (n_actions, n_directions, n_frames, 15, 2) float32; cached, read-only."""
-    out = np.zeros((len(ACTIONS), len(DIRECTIONS), N_FRAMES, len(JOINTS), 2), np.float32)
-    for a, action in enumerate(ACTIONS):
-        frames = np.stack([pose_3d(action, f) for f in range(N_FRAMES)])
-        for d, direction in enumerate(DIRECTIONS):
-            out[a, d] = project(frames, direction, size)
+    out = np.stack([np.concatenate([motion_cycles([CANONICAL_STYLE], a, d, size) for d in DIRECTIONS])
+                    for a in ACTIONS])
     out.setflags(write=False)
     return out
 

@@ -153,7 +153,6 @@ class _Canvas:
     """A part map being painted: later shapes cover earlier ones."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
         centres = np.arange(size, dtype=np.float32) + 0.5
         self.y, self.x = np.meshgrid(centres, centres, indexing="ij")
         self.parts = np.zeros((size, size), np.uint8)
@@ -323,24 +322,20 @@ def canonical_part_maps(size: int) -> np.ndarray:
 @lru_cache(maxsize=1)
 def palettes() -> np.ndarray:
     """Colour of every part for every mode: uint8 array (1296, len(PARTS), 3)."""
-    skin_a, hair_a, top_a, bottom_a = ATTRIBUTES
     out = np.zeros((N_MODES, len(PARTS), 3))
-    for m in range(N_MODES):
-        s, h, t, b = attributes_of(m)
-        skin, hair = np.array(skin_a.colours[s]), np.array(hair_a.colours[h])
-        top, bottom = np.array(top_a.colours[t]), np.array(bottom_a.colours[b])
-        sleeve = top if top_a.styles[t] == "long" else skin
-        thigh = skin if bottom_a.styles[b] == "skirt" else bottom
-        shin = bottom if bottom_a.styles[b] == "trousers" else skin
+    for m, values in enumerate(attributes_of(np.arange(N_MODES))):
+        skin, hair, top, bottom = (at.colours[v] for at, v in zip(ATTRIBUTES, values, strict=True))
+        top_style, bottom_style = ATTRIBUTES[2].styles[values[2]], ATTRIBUTES[3].styles[values[3]]
         near = {
             "background": BACKGROUND, "outline": OUTLINE, "eye": EYE, "face": skin,
             "hair": hair, "torso": top, "hips": bottom, "skirt": bottom, "upper_arm": top,
-            "forearm": sleeve, "hand": skin, "thigh": thigh, "shin": shin, "shoe": SHOE,
+            "forearm": top if top_style == "long" else skin, "hand": skin,
+            "thigh": skin if bottom_style == "skirt" else bottom,
+            "shin": bottom if bottom_style == "trousers" else skin, "shoe": SHOE,
         }  # fmt: skip
-        for name, rgb in near.items():
-            out[m, P[name]] = rgb
-            if name + "_far" in P:
-                out[m, P[name + "_far"]] = np.clip(np.asarray(rgb, dtype=float) * FAR_SHADE, 0, 255)
+        out[m, [P[name] for name in near]] = list(near.values())
+    far = [name for name in PARTS if name.endswith("_far")]
+    out[:, [P[name] for name in far]] = np.clip(out[:, [P[name[:-4]] for name in far]] * FAR_SHADE, 0, 255)
     table = np.round(out).astype(np.uint8)
     table.setflags(write=False)
     return table
