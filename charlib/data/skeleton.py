@@ -180,26 +180,21 @@ def pose_3d(action: str, frame: int, style: MotionStyle = CANONICAL_STYLE) -> np
     if not 0 <= frame < N_FRAMES:
         raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
     d, lift = _limb_directions(action, frame, style)
-    j = np.zeros((len(JOINTS), 3))
-    idx = JOINT_INDEX
     thigh, shin = THIGH * style.limbs, SHIN * style.limbs
     upper_arm, forearm = UPPER_ARM * style.limbs, FOREARM * style.limbs
     # Legs hang from the pelvis; the pelvis height puts the lower ankle on the ground.
     reach = max(-(thigh * d[f"{s}_thigh"][1] + shin * d[f"{s}_shin"][1]) for s in ("l", "r"))
     pelvis = np.array([0.0, ANKLE_HEIGHT + reach + lift, 0.0])
-    j[idx["pelvis"]] = pelvis
-    j[idx["neck"]] = pelvis + [0.0, TORSO * style.torso, 0.0]
-    j[idx["head"]] = j[idx["neck"]] + [0.0, HEAD_RADIUS + 0.01, 0.0]
+    neck = pelvis + [0.0, TORSO * style.torso, 0.0]
+    j = {"pelvis": pelvis, "neck": neck, "head": neck + [0.0, HEAD_RADIUS + 0.01, 0.0]}
     for s, side in (("l", 1.0), ("r", -1.0)):
-        hip = pelvis + [side * HIP_HALF * style.shoulders, 0.0, 0.0]
-        knee = hip + thigh * d[f"{s}_thigh"]
-        j[idx[f"{s}_hip"]], j[idx[f"{s}_knee"]] = hip, knee
-        j[idx[f"{s}_ankle"]] = knee + shin * d[f"{s}_shin"]
-        shoulder = j[idx["neck"]] + [side * SHOULDER_HALF * style.shoulders, -0.02, 0.0]
-        elbow = shoulder + upper_arm * d[f"{s}_upper_arm"]
-        j[idx[f"{s}_shoulder"]], j[idx[f"{s}_elbow"]] = shoulder, elbow
-        j[idx[f"{s}_hand"]] = elbow + forearm * d[f"{s}_forearm"]
-    return j
+        j[f"{s}_hip"] = pelvis + [side * HIP_HALF * style.shoulders, 0.0, 0.0]
+        j[f"{s}_knee"] = j[f"{s}_hip"] + thigh * d[f"{s}_thigh"]
+        j[f"{s}_ankle"] = j[f"{s}_knee"] + shin * d[f"{s}_shin"]
+        j[f"{s}_shoulder"] = neck + [side * SHOULDER_HALF * style.shoulders, -0.02, 0.0]
+        j[f"{s}_elbow"] = j[f"{s}_shoulder"] + upper_arm * d[f"{s}_upper_arm"]
+        j[f"{s}_hand"] = j[f"{s}_elbow"] + forearm * d[f"{s}_forearm"]
+    return np.stack([j[name] for name in JOINTS])
 
 
 def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
