@@ -81,21 +81,16 @@ def _shrink(canvas: Image.Image) -> np.ndarray:
 # ------------------------------------------------------------------------------- stacked glyphs
 
 @functools.cache
-def _font() -> ImageFont.FreeTypeFont:
+def _digit_masks() -> tuple[Image.Image, ...]:
+    """Each digit, white on black, centred on a supersampled square canvas."""
     import matplotlib
 
     path = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
-    return ImageFont.truetype(str(path), size=22 * _GLYPH_SUPERSAMPLE)
-
-
-@functools.cache
-def _digit_masks() -> tuple[Image.Image, ...]:
-    """Each digit, white on black, centred on a supersampled square canvas."""
-    side = SIZE * _GLYPH_SUPERSAMPLE
+    font, side = ImageFont.truetype(str(path), size=22 * _GLYPH_SUPERSAMPLE), SIZE * _GLYPH_SUPERSAMPLE
     masks = []
     for digit in range(10):
         canvas = Image.new("L", (side, side), 0)
-        ImageDraw.Draw(canvas).text((side / 2, side / 2), str(digit), fill=255, font=_font(), anchor="mm")
+        ImageDraw.Draw(canvas).text((side / 2, side / 2), str(digit), fill=255, font=font, anchor="mm")
         masks.append(canvas)
     return tuple(masks)
 

@@ -263,8 +263,7 @@ def skeleton(action: str, direction: str, frame: int, size: int = 64) -> np.ndar
 
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
     """Length of every bone in :data:`BONES` for joints (..., 15, 2 or 3); returns (..., 14)."""
-    parents = np.array([p for p, _ in BONES])
-    children = np.array([c for _, c in BONES])
+    parents, children = np.array(BONES).T
     return np.linalg.norm(joints[..., children, :] - joints[..., parents, :], axis=-1)
 
 

@@ -186,7 +186,6 @@ class _Canvas:
 def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, back: bool) -> None:
     """Paint hair around a head of radius ``r`` at ``head``; ``back`` paints the part behind it."""
     x, y = cv.x - head[0], cv.y - head[1]  # head-centred coordinates, y down
-    behind = x * facing < -0.15 * r if facing else np.zeros_like(x, dtype=bool)
     if back:
         if style == "long":
             half = 1.15 * r
@@ -198,13 +197,12 @@ def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, ba
         return
     cap = cv.disk(head, 1.08 * r)
     if style == "mohawk":
-        crest_r = 1.38 * r
         ridge = np.abs(x) < 0.26 * r if not facing else y < -0.2 * r
-        cv.paint(cv.disk(head, crest_r) & ridge & (y < -0.35 * r), "hair")
+        cv.paint(cv.disk(head, 1.38 * r) & ridge & (y < -0.35 * r), "hair")
         return
     mask = cap & (y < -0.3 * r)
-    if facing:
-        mask |= cap & behind & (y < 0.45 * r)
+    if facing:  # side on, the hair covers the back of the head
+        mask |= cap & (x * facing < -0.15 * r) & (y < 0.45 * r)
     if style == "long":
         mask |= cap & (np.abs(x) > 0.62 * r) & (y < 0.5 * r) & ~(x * facing > 0.3 * r)
     elif style == "bob":
@@ -214,10 +212,10 @@ def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, ba
     elif style == "bun":
         mask |= cv.disk(head + np.array([-0.55 * r * facing, -1.05 * r]), 0.48 * r)
     elif style == "spiky":
+        spread = np.array([0.4 * r, 0.0])
         for dx in (-0.7, 0.0, 0.7):
             base = head + np.array([dx * r, -0.75 * r])
             tip = head + np.array([dx * 1.45 * r - 0.35 * r * facing, -1.55 * r])
-            spread = np.array([0.4 * r, 0.0])
             mask |= cv.polygon(np.stack([base - spread, base + spread, tip]))
     cv.paint(mask, "hair")
 
@@ -291,11 +289,9 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
             _limb(cv, j, side, "arm", False, radii, facing)
     cv.paint(cv.disk(head, head_r), "face")
     _hair(cv, head, head_r, hair_style, facing, back=False)
-    eye_r = max(0.55, 0.11 * head_r)
-    eye_y = head[1] + 0.12 * head_r
-    eyes = [0.36, -0.36] if far is None else [0.55 * facing]
-    for dx in eyes:
-        cv.paint(cv.disk(np.array([head[0] + dx * head_r, eye_y]), eye_r), "eye")
+    for dx in [0.36, -0.36] if far is None else [0.55 * facing]:
+        eye = np.array([head[0] + dx * head_r, head[1] + 0.12 * head_r])
+        cv.paint(cv.disk(eye, max(0.55, 0.11 * head_r)), "eye")
     if far is not None:
         _limb(cv, j, near, "arm", False, radii, facing)
     cv.outline()
