@@ -200,7 +200,10 @@ def _load_one(file: pathlib.Path, size: int, resize: str, background: tuple[int,
                     notes.append("animated: first frame")
                     im.seek(0)
                 im.load()  # inside the try, so truncation surfaces here
-                rgb = _to_rgb(_upright(im, notes), background, notes)
+                if im.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
+                    notes.append("exif-rotated")
+                    im = ImageOps.exif_transpose(im)
+                rgb = _to_rgb(im, background, notes)
                 return np.array(_square(rgb, size, resize, background), dtype=np.uint8), notes
     except _DECODE_ERRORS as exc:
         raise _BadFileError(_reason(exc)) from exc
@@ -214,13 +217,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"cannot read file ({exc.strerror})"
     return f"truncated or corrupt image ({type(exc).__name__}: {exc})"
-
-
-def _upright(im: Image.Image, notes: list[str]) -> Image.Image:
-    if im.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
-        notes.append("exif-rotated")
-        return ImageOps.exif_transpose(im)
-    return im
 
 
 def _to_rgb(im: Image.Image, background: tuple[int, int, int], notes: list[str]) -> Image.Image:

@@ -63,15 +63,6 @@ class ModeReading:
         return np.bincount(self.modes[self.modes >= 0], minlength=self.n_modes).astype(np.int64)
 
 
-def _check_batch(images: np.ndarray) -> np.ndarray:
-    arr = np.asarray(images)
-    if arr.ndim != 4 or arr.shape[1:] != (SIZE, SIZE, 3):
-        raise ShapeError(f"the readers read images of shape (N, {SIZE}, {SIZE}, 3), got {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise ShapeError(f"the readers read uint8 pixels in [0, 255], got {arr.dtype}")
-    return arr
-
-
 def _shrink(canvas: Image.Image) -> np.ndarray:
     """A supersampled "L" canvas shrunk to SIZE x SIZE with box filtering: float32 in [0, 1]."""
     small = canvas.resize((SIZE, SIZE), Image.Resampling.BOX)
@@ -323,7 +314,11 @@ def render(name: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def read_modes(name: str, images: np.ndarray) -> ModeReading:
     """The mode each of ``images`` (uint8 (N, 32, 32, 3)) shows in the set ``name``, -1 for none."""
     k, _, read = _set(name)
-    images = _check_batch(images)
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1:] != (SIZE, SIZE, 3):
+        raise ShapeError(f"the readers read images of shape (N, {SIZE}, {SIZE}, 3), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise ShapeError(f"the readers read uint8 pixels in [0, 255], got {images.dtype}")
     parts = [read(images[i : i + 2048]) for i in range(0, len(images), 2048)]  # in chunks: bounded memory
     return ModeReading(np.concatenate([np.zeros(0, np.int64)] + [m for m, _ in parts]),
                        np.concatenate([np.zeros(0)] + [c for _, c in parts]), k)
