@@ -262,8 +262,7 @@ def _read_shape_chunk(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     far = dist >= 0.75 * peak[:, None, None]  # the pixels most unlike the background: the shape's colour
     far_colour = (far[..., None] * x).sum(axis=(1, 2)) / np.maximum(far.sum(axis=(1, 2)), 1)[:, None]
     colour, fg_far = _snap(far_colour)
-    fg, bg = PALETTE[colour][:, None, None], PALETTE[background][:, None, None]
-    to_fg, to_bg = np.linalg.norm(x - fg, axis=-1), np.linalg.norm(x - bg, axis=-1)
+    to_fg, to_bg = (np.linalg.norm(x - PALETTE[c][:, None, None], axis=-1) for c in (colour, background))
     mask = to_fg < to_bg
     boxed, height, width = _boxed_masks(mask)
     templates = _shape_templates()

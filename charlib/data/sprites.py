@@ -450,11 +450,9 @@ def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
     """Draw ``n`` random sprites (n, size, size, 3) uint8 with labels and skeletons, repeatably for a
     seed: identities uniform over the split, poses uniform over the options."""
     rng, modes, a, d = _draw(n, seed, split, actions, directions)
-    attrs = attributes_of(modes)
-    f = rng.integers(0, sk.N_FRAMES, size=n)
-    images = render(attrs, a, d, f, size)
-    skel = sk.canonical_poses(size)[a, d, f]
-    return Sprites(images, SpriteLabels(attrs, modes, a, d, f, skel))
+    attrs, f = attributes_of(modes), rng.integers(0, sk.N_FRAMES, size=n)
+    labels = SpriteLabels(attrs, modes, a, d, f, sk.canonical_poses(size)[a, d, f])
+    return Sprites(render(attrs, a, d, f, size), labels)
 
 
 def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
