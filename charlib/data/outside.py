@@ -110,14 +110,13 @@ def _glyph_image(mode: int, rng: np.random.Generator) -> np.ndarray:
 def _centre(channels: np.ndarray) -> np.ndarray:
     """Roll each (SIZE, SIZE) channel so its centre of mass sits at the centre (blank ones stay)."""
     mass = channels.sum(axis=(1, 2))
-    grid = np.arange(SIZE, dtype=np.float64)
-    safe = np.where(mass > 0, mass, 1.0)
-    cy = (channels.sum(axis=2) * grid).sum(axis=1) / safe
-    cx = (channels.sum(axis=1) * grid).sum(axis=1) / safe
-    dy = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cy), 0).astype(int)
-    dx = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cx), 0).astype(int)
-    ys = (np.arange(SIZE)[None] - dy[:, None]) % SIZE
-    xs = (np.arange(SIZE)[None] - dx[:, None]) % SIZE
+    grid, safe = np.arange(SIZE, dtype=np.float64), np.where(mass > 0, mass, 1.0)
+    index = []
+    for profile in (channels.sum(axis=2), channels.sum(axis=1)):  # mass per row, then per column
+        centre = (profile * grid).sum(axis=1) / safe
+        shift = np.where(mass > 0, np.rint((SIZE - 1) / 2 - centre), 0).astype(int)
+        index.append((np.arange(SIZE)[None] - shift[:, None]) % SIZE)
+    ys, xs = index
     return channels[np.arange(len(channels))[:, None, None], ys[:, :, None], xs[:, None, :]]
 
 
