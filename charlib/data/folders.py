@@ -2,11 +2,9 @@
 
 Put your pictures in a folder such as ``./data/my_character`` (sub-folders are fine) and call
 :func:`load_image_folder` on it: you get a uint8 RGB array (N, size, size, 3) the models can train
-on, plus a :class:`FolderReport` of the files used, skipped (and why), ignored and converted. Files
-are read in a sorted, repeatable order; every image ends up upright (EXIF), opaque, RGB and square
-without being stretched; a broken or enormous file is a line in the report (or, with
-``strict=True``, an :class:`~charlib.errors.ImageFolderError` naming it), never a Pillow stack
-trace; Pillow's global settings are left alone.
+on, plus a :class:`FolderReport` of the files used, skipped (and why), ignored and converted. Every
+image ends up upright, opaque, RGB and square without being stretched; a broken or enormous file is
+a line in the report (or, with ``strict=True``, an error naming it), never a Pillow stack trace.
 """
 
 from __future__ import annotations
@@ -72,8 +70,7 @@ class FolderReport:
             lines.append(f"  converted: {counts}")
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    __str__ = summary
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.summary() + "\n```"
@@ -120,7 +117,12 @@ def load_image_folder(path: str | os.PathLike[str], size: int = 64, *,
     :class:`~charlib.errors.ImageFolderError`; bad arguments raise :class:`ShapeError`.
     """
     _check_args(size, resize, background, max_pixels)
-    root = _check_folder(pathlib.Path(path))
+    root = pathlib.Path(path)
+    if root.is_file():
+        raise ImageFolderError(f"{root} is a file; give the folder that contains your images")
+    if not root.is_dir():
+        where = "" if root.is_absolute() else f" (looked in {root.resolve()})"
+        raise ImageFolderError(f"No such folder: {root}{where}")
     candidates, ignored = _walk(root, recursive)
     report = FolderReport(root, ignored=ignored)
     if not candidates:
@@ -156,15 +158,6 @@ def _check_args(size: int, resize: str, background: tuple[int, int, int], max_pi
         raise ShapeError(f"max_pixels must be a positive int, got {max_pixels!r}")
 
 
-def _check_folder(root: pathlib.Path) -> pathlib.Path:
-    if root.is_file():
-        raise ImageFolderError(f"{root} is a file; give the folder that contains your images")
-    if not root.is_dir():
-        where = "" if root.is_absolute() else f" (looked in {root.resolve()})"
-        raise ImageFolderError(f"No such folder: {root}{where}")
-    return root
-
-
 def _walk(root: pathlib.Path, recursive: bool) -> tuple[list[pathlib.Path], list[pathlib.Path]]:
     """(image files, ignored paths), each sorted by path relative to ``root``."""
     images, ignored = [], []
@@ -176,23 +169,15 @@ def _walk(root: pathlib.Path, recursive: bool) -> tuple[list[pathlib.Path], list
         except OSError as exc:
             raise ImageFolderError(f"Cannot list folder {folder}: {exc.strerror}") from exc
         for entry in entries:
-            if entry.name.startswith("."):
+            hidden, is_dir = entry.name.startswith("."), entry.is_dir()
+            if is_dir and not hidden and recursive and entry.resolve() not in seen:  # seen: no symlink loops
+                seen.add(entry.resolve())
+                pending.append(entry)
+            elif is_dir or hidden or entry.suffix.lower() not in IMAGE_EXTENSIONS:
                 ignored.append(entry)
-            elif entry.is_dir():
-                if recursive and entry.resolve() not in seen:  # `seen` stops symlink loops
-                    seen.add(entry.resolve())
-                    pending.append(entry)
-                else:
-                    ignored.append(entry)
-            elif entry.suffix.lower() in IMAGE_EXTENSIONS:
-                images.append(entry)
             else:
-                ignored.append(entry)
-
-    def relative(p: pathlib.Path) -> tuple[str, ...]:
-        return p.relative_to(root).parts
-
-    return sorted(images, key=relative), sorted(ignored, key=relative)
+                images.append(entry)
+    return tuple(sorted(found, key=lambda p: p.relative_to(root).parts) for found in (images, ignored))
 
 
 def _load_one(file: pathlib.Path, size: int, resize: str, background: tuple[int, int, int],
@@ -215,7 +200,10 @@ def _load_one(file: pathlib.Path, size: int, resize: str, background: tuple[int,
                     notes.append("animated: first frame")
                     im.seek(0)
                 im.load()  # inside the try, so truncation surfaces here
-                rgb = _to_rgb(_upright(im, notes), background, notes)
+                if im.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
+                    notes.append("exif-rotated")
+                    im = ImageOps.exif_transpose(im)
+                rgb = _to_rgb(im, background, notes)
                 return np.array(_square(rgb, size, resize, background), dtype=np.uint8), notes
     except _DECODE_ERRORS as exc:
         raise _BadFileError(_reason(exc)) from exc
@@ -229,13 +217,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"cannot read file ({exc.strerror})"
     return f"truncated or corrupt image ({type(exc).__name__}: {exc})"
-
-
-def _upright(im: Image.Image, notes: list[str]) -> Image.Image:
-    if im.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
-        notes.append("exif-rotated")
-        return ImageOps.exif_transpose(im)
-    return im
 
 
 def _to_rgb(im: Image.Image, background: tuple[int, int, int], notes: list[str]) -> Image.Image:

@@ -63,15 +63,6 @@ class ModeReading:
         return np.bincount(self.modes[self.modes >= 0], minlength=self.n_modes).astype(np.int64)
 
 
-def _check_batch(images: np.ndarray) -> np.ndarray:
-    arr = np.asarray(images)
-    if arr.ndim != 4 or arr.shape[1:] != (SIZE, SIZE, 3):
-        raise ShapeError(f"the readers read images of shape (N, {SIZE}, {SIZE}, 3), got {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise ShapeError(f"the readers read uint8 pixels in [0, 255], got {arr.dtype}")
-    return arr
-
-
 def _shrink(canvas: Image.Image) -> np.ndarray:
     """A supersampled "L" canvas shrunk to SIZE x SIZE with box filtering: float32 in [0, 1]."""
     small = canvas.resize((SIZE, SIZE), Image.Resampling.BOX)
@@ -81,21 +72,16 @@ def _shrink(canvas: Image.Image) -> np.ndarray:
 # ------------------------------------------------------------------------------- stacked glyphs
 
 @functools.cache
-def _font() -> ImageFont.FreeTypeFont:
+def _digit_masks() -> tuple[Image.Image, ...]:
+    """Each digit, white on black, centred on a supersampled square canvas."""
     import matplotlib
 
     path = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
-    return ImageFont.truetype(str(path), size=22 * _GLYPH_SUPERSAMPLE)
-
-
-@functools.cache
-def _digit_masks() -> tuple[Image.Image, ...]:
-    """Each digit, white on black, centred on a supersampled square canvas."""
-    side = SIZE * _GLYPH_SUPERSAMPLE
+    font, side = ImageFont.truetype(str(path), size=22 * _GLYPH_SUPERSAMPLE), SIZE * _GLYPH_SUPERSAMPLE
     masks = []
     for digit in range(10):
         canvas = Image.new("L", (side, side), 0)
-        ImageDraw.Draw(canvas).text((side / 2, side / 2), str(digit), fill=255, font=_font(), anchor="mm")
+        ImageDraw.Draw(canvas).text((side / 2, side / 2), str(digit), fill=255, font=font, anchor="mm")
         masks.append(canvas)
     return tuple(masks)
 
@@ -116,25 +102,21 @@ def _glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
     return _shrink(moved) * rng.uniform(0.75, 1.0)
 
 
-def _render_glyphs(modes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    out = np.empty((len(modes), SIZE, SIZE, 3), np.uint8)
-    for i, mode in enumerate(modes):
-        digits = (mode // 100, mode // 10 % 10, mode % 10)
-        out[i] = np.rint(255 * np.stack([_glyph(int(d), rng) for d in digits], axis=-1)).astype(np.uint8)
-    return out
+def _glyph_image(mode: int, rng: np.random.Generator) -> np.ndarray:
+    digits = (mode // 100, mode // 10 % 10, mode % 10)
+    return np.rint(255 * np.stack([_glyph(d, rng) for d in digits], axis=-1)).astype(np.uint8)
 
 
 def _centre(channels: np.ndarray) -> np.ndarray:
     """Roll each (SIZE, SIZE) channel so its centre of mass sits at the centre (blank ones stay)."""
     mass = channels.sum(axis=(1, 2))
-    grid = np.arange(SIZE, dtype=np.float64)
-    safe = np.where(mass > 0, mass, 1.0)
-    cy = (channels.sum(axis=2) * grid).sum(axis=1) / safe
-    cx = (channels.sum(axis=1) * grid).sum(axis=1) / safe
-    dy = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cy), 0).astype(int)
-    dx = np.where(mass > 0, np.rint((SIZE - 1) / 2 - cx), 0).astype(int)
-    ys = (np.arange(SIZE)[None] - dy[:, None]) % SIZE
-    xs = (np.arange(SIZE)[None] - dx[:, None]) % SIZE
+    grid, safe = np.arange(SIZE, dtype=np.float64), np.where(mass > 0, mass, 1.0)
+    index = []
+    for profile in (channels.sum(axis=2), channels.sum(axis=1)):  # mass per row, then per column
+        centre = (profile * grid).sum(axis=1) / safe
+        shift = np.where(mass > 0, np.rint((SIZE - 1) / 2 - centre), 0).astype(int)
+        index.append((np.arange(SIZE)[None] - shift[:, None]) % SIZE)
+    ys, xs = index
     return channels[np.arange(len(channels))[:, None, None], ys[:, :, None], xs[:, None, :]]
 
 
@@ -168,21 +150,17 @@ def _read_channels(channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(clear, scores.argmax(axis=1), -1), np.clip(corr, 0.0, 1.0)
 
 
-def _read_glyph_chunk(images: np.ndarray) -> ModeReading:
+def _read_glyph_chunk(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = images.astype(np.float32) / 255.0
-    best: tuple[np.ndarray, np.ndarray] | None = None
-    for view in (x, x[:, :, ::-1]):  # as drawn, and mirrored (a flipped training image)
-        channels = np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE)
-        digit, corr = (a.reshape(-1, 3) for a in _read_channels(channels))
-        if best is None:
-            best = (digit, corr)
-        else:  # keep the orientation whose channels correlate better in sum
-            better = corr.sum(axis=1) > best[1].sum(axis=1)
-            best = (np.where(better[:, None], digit, best[0]), np.where(better[:, None], corr, best[1]))
-    digit, corr = best
+    # read as drawn and mirrored (a flipped training image); keep the orientation whose channels match best
+    (digit, corr), (digit_m, corr_m) = (
+        [a.reshape(-1, 3) for a in _read_channels(np.moveaxis(view, -1, 1).reshape(-1, SIZE, SIZE))]
+        for view in (x, x[:, :, ::-1]))
+    better = (corr_m.sum(axis=1) > corr.sum(axis=1))[:, None]
+    digit, corr = np.where(better, digit_m, digit), np.where(better, corr_m, corr)
     ok = (digit >= 0).all(axis=1)
     modes = np.where(ok, digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2], -1).astype(np.int64)
-    return ModeReading(modes, np.where(ok, corr.min(axis=1), 0.0), 1000)
+    return modes, np.where(ok, corr.min(axis=1), 0.0)
 
 
 # -------------------------------------------------------------------------------------- shapes
@@ -202,12 +180,14 @@ def describe_shape_mode(mode: int) -> tuple[str, str, str]:
     return SHAPES[shape], COLOUR_NAMES[colour], COLOUR_NAMES[background]
 
 
-def _draw_shape(shape: str, box: tuple[float, float, float, float]) -> Image.Image:
-    """A shape filling ``box`` (x0, y0, x1, y1, in supersampled pixels), white on black."""
+def _draw_shape(shape: str, half: float, rng: np.random.Generator) -> np.ndarray:
+    """A shape ``2 * half`` pixels wide, centred within 3 pixels of the middle (symmetric, so a flip
+    keeps the distribution), drawn supersampled and shrunk: its coverage (SIZE, SIZE) in [0, 1]."""
+    x, y = SIZE / 2 + rng.uniform(-3.0, 3.0, size=2)
+    box = x0, y0, x1, y1 = tuple(_SUPERSAMPLE * v for v in (x - half, y - half, x + half, y + half))
     side = SIZE * _SUPERSAMPLE
     canvas = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(canvas)
-    x0, y0, x1, y1 = box
     cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0
     if shape == "circle":
         draw.ellipse(box, fill=255)
@@ -225,23 +205,15 @@ def _draw_shape(shape: str, box: tuple[float, float, float, float]) -> Image.Ima
         draw.ellipse(box, fill=255)
         inset = w * 0.28
         draw.ellipse((x0 + inset, y0 + inset, x1 - inset, y1 - inset), fill=0)
-    return canvas
+    return _shrink(canvas)
 
 
-def _render_shapes(modes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    out = np.empty((len(modes), SIZE, SIZE, 3), np.uint8)
-    for i, mode in enumerate(modes):
-        shape, colour, background = (COLOUR_NAMES.index(n) if k else SHAPES.index(n)
-                                     for k, n in enumerate(describe_shape_mode(int(mode))))
-        width = rng.uniform(14.0, 22.0)
-        cx, cy = SIZE / 2 + rng.uniform(-3.0, 3.0, size=2)  # symmetric: a flip keeps the distribution
-        half = width / 2
-        box = tuple(_SUPERSAMPLE * v for v in (cx - half, cy - half, cx + half, cy + half))
-        alpha = _shrink(_draw_shape(SHAPES[shape], box))[..., None]
-        fg = np.clip(PALETTE[colour] + rng.uniform(-15, 15, 3), 0, 255)
-        bg = np.clip(PALETTE[background] + rng.uniform(-15, 15, 3), 0, 255)
-        out[i] = np.rint(alpha * fg + (1 - alpha) * bg).astype(np.uint8)
-    return out
+def _shape_image(mode: int, rng: np.random.Generator) -> np.ndarray:
+    shape, colour, background = describe_shape_mode(mode)
+    alpha = _draw_shape(shape, rng.uniform(14.0, 22.0) / 2, rng)[..., None]
+    fg, bg = (np.clip(PALETTE[COLOUR_NAMES.index(c)] + rng.uniform(-15, 15, 3), 0, 255)
+              for c in (colour, background))
+    return np.rint(alpha * fg + (1 - alpha) * bg).astype(np.uint8)
 
 
 _TEMPLATE_SIDE = 16  # shape masks are compared at this size, cropped to their bounding box
@@ -268,13 +240,8 @@ def _shape_templates() -> np.ndarray:
     """(6 * T, side * side) float: each shape drawn T times at random sizes and places, cropped to its
     box (small shapes lose thin parts to anti-aliasing, so one template per shape would not do)."""
     rng = np.random.default_rng(_SHAPE_TEMPLATE_SEED)
-    masks = []
-    for shape in SHAPES:
-        for _ in range(_SHAPE_TEMPLATES_PER_SHAPE):
-            half = rng.uniform(7.0, 11.0)
-            cx, cy = SIZE / 2 + rng.uniform(-3.0, 3.0, size=2)
-            box = tuple(_SUPERSAMPLE * v for v in (cx - half, cy - half, cx + half, cy + half))
-            masks.append(_shrink(_draw_shape(shape, box)) >= 0.5)
+    masks = [_draw_shape(shape, rng.uniform(7.0, 11.0), rng) >= 0.5
+             for shape in SHAPES for _ in range(_SHAPE_TEMPLATES_PER_SHAPE)]
     return _boxed_masks(np.stack(masks))[0].astype(np.float64)
 
 
@@ -284,7 +251,7 @@ def _snap(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distances.argmin(axis=1), distances.min(axis=1)
 
 
-def _read_shape_chunk(images: np.ndarray) -> ModeReading:
+def _read_shape_chunk(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = images.astype(np.float32)
     border = np.concatenate([x[:, 0], x[:, -1], x[:, 1:-1, 0], x[:, 1:-1, -1]], axis=1)
     border_colour = np.median(border, axis=1)
@@ -294,8 +261,7 @@ def _read_shape_chunk(images: np.ndarray) -> ModeReading:
     far = dist >= 0.75 * peak[:, None, None]  # the pixels most unlike the background: the shape's colour
     far_colour = (far[..., None] * x).sum(axis=(1, 2)) / np.maximum(far.sum(axis=(1, 2)), 1)[:, None]
     colour, fg_far = _snap(far_colour)
-    fg, bg = PALETTE[colour][:, None, None], PALETTE[background][:, None, None]
-    to_fg, to_bg = np.linalg.norm(x - fg, axis=-1), np.linalg.norm(x - bg, axis=-1)
+    to_fg, to_bg = (np.linalg.norm(x - PALETTE[c][:, None, None], axis=-1) for c in (colour, background))
     mask = to_fg < to_bg
     boxed, height, width = _boxed_masks(mask)
     templates = _shape_templates()
@@ -312,44 +278,48 @@ def _read_shape_chunk(images: np.ndarray) -> ModeReading:
           & ((np.minimum(to_fg, to_bg) > SHAPE_MAX_COLOUR_DISTANCE).mean(axis=(1, 2)) <= 0.15))
     slot = np.where(background < colour, background, background - 1)
     modes = (shape * len(PALETTE) + colour) * (len(PALETTE) - 1) + slot
-    return ModeReading(np.where(ok, modes, -1).astype(np.int64), np.where(ok, best, 0.0), N_SHAPE_MODES)
+    return np.where(ok, modes, -1).astype(np.int64), np.where(ok, best, 0.0)
 
 
 # ---------------------------------------------------------------------------------- the sets
 
-_N_MODES = {"stacked_glyphs": 1000, "shapes": N_SHAPE_MODES}
+# name -> (K, draw one image of a mode with an rng, read a chunk of images into (modes, confidence))
+_SETS = {"stacked_glyphs": (1000, _glyph_image, _read_glyph_chunk),
+         "shapes": (N_SHAPE_MODES, _shape_image, _read_shape_chunk)}
 
 
-def _check_name(name: str) -> str:
+def _set(name: str) -> tuple:
     if name not in SET_NAMES:
         raise ShapeError(f"unknown outside set {name!r}; choose from {', '.join(SET_NAMES)}")
-    return name
+    return _SETS[name]
 
 
 def n_modes(name: str) -> int:
     """K, the number of modes of the set ``name``."""
-    return _N_MODES[_check_name(name)]
+    return _set(name)[0]
 
 
 def render(name: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images of the set ``name``, uint8 (n, 32, 32, 3), and their modes (n,), drawn uniformly."""
-    _check_name(name)
+    k, draw, _ = _set(name)
     if not isinstance(n, int) or n < 0:
         raise ShapeError(f"n must be a non-negative int, got {n!r}")
     rng = np.random.default_rng(seed)
-    modes = rng.integers(0, n_modes(name), size=n).astype(np.int64)
-    draw = _render_glyphs if name == "stacked_glyphs" else _render_shapes
-    return draw(modes, rng), modes
+    modes = rng.integers(0, k, size=n).astype(np.int64)
+    return np.array([draw(int(m), rng) for m in modes], np.uint8).reshape(n, SIZE, SIZE, 3), modes
 
 
 def read_modes(name: str, images: np.ndarray) -> ModeReading:
     """The mode each of ``images`` (uint8 (N, 32, 32, 3)) shows in the set ``name``, -1 for none."""
-    _check_name(name)
-    images = _check_batch(images)
-    read = _read_glyph_chunk if name == "stacked_glyphs" else _read_shape_chunk
+    k, _, read = _set(name)
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1:] != (SIZE, SIZE, 3):
+        raise ShapeError(f"the readers read images of shape (N, {SIZE}, {SIZE}, 3), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise ShapeError(f"the readers read uint8 pixels in [0, 255], got {images.dtype}")
     parts = [read(images[i : i + 2048]) for i in range(0, len(images), 2048)]  # in chunks: bounded memory
-    return ModeReading(np.concatenate([np.zeros(0, np.int64)] + [p.modes for p in parts]),
-                       np.concatenate([np.zeros(0)] + [p.confidence for p in parts]), n_modes(name))
+    return ModeReading(np.concatenate([np.zeros(0, np.int64)] + [m for m, _ in parts]),
+                       np.concatenate([np.zeros(0)] + [c for _, c in parts]), k)
 
 
 def write_folder(name: str, out: str | os.PathLike[str], n: int = 10_000, seed: int = 0) -> pathlib.Path:

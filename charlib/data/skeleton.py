@@ -19,7 +19,7 @@ default style is the canonical performance, exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -87,7 +87,7 @@ class MotionStyle:
 
 CANONICAL_STYLE = MotionStyle()
 
-#: The range each style field is drawn from by :func:`sample_styles` (uniform, low to high).
+#: The range each style field is drawn from by :func:`sample_styles` (uniform, low to high), in field order.
 STYLE_RANGES: dict[str, tuple[float, float]] = {
     "stride": (0.6, 1.3), "knee_lift": (0.6, 1.3), "arm_swing": (0.4, 1.5), "wave": (0.6, 1.3),
     "jump_height": (0.5, 1.5), "crouch": (0.6, 1.15), "phase": (0.0, float(N_FRAMES)),
@@ -97,20 +97,14 @@ STYLE_RANGES: dict[str, tuple[float, float]] = {
 
 def sample_styles(n: int, seed: int = 0) -> list[MotionStyle]:
     """``n`` random performances, each field uniform in :data:`STYLE_RANGES`; repeatable for a seed."""
-    rng = np.random.default_rng(seed)
-    names = [f.name for f in fields(MotionStyle)]
-    lows = np.array([STYLE_RANGES[k][0] for k in names])
-    highs = np.array([STYLE_RANGES[k][1] for k in names])
-    values = rng.uniform(lows, highs, size=(n, len(names)))
-    return [MotionStyle(**dict(zip(names, map(float, row), strict=True))) for row in values]
+    lows, highs = np.array(list(STYLE_RANGES.values())).T
+    values = np.random.default_rng(seed).uniform(lows, highs, size=(n, len(STYLE_RANGES)))
+    return [MotionStyle(**dict(zip(STYLE_RANGES, map(float, row), strict=True))) for row in values]
 
 
 def _periodic(table: tuple[float, ...], t: float) -> float:
     """Linear interpolation of a per-frame table at a real frame position t, wrapping around."""
-    i = int(np.floor(t)) % len(table)
-    w = t - np.floor(t)
-    if w == 0.0:
-        return table[i]
+    i, w = int(np.floor(t)) % len(table), t - np.floor(t)
     return (1.0 - w) * table[i] + w * table[(i + 1) % len(table)]
 
 
@@ -186,26 +180,21 @@ def pose_3d(action: str, frame: int, style: MotionStyle = CANONICAL_STYLE) -> np
     if not 0 <= frame < N_FRAMES:
         raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
     d, lift = _limb_directions(action, frame, style)
-    j = np.zeros((len(JOINTS), 3))
-    idx = JOINT_INDEX
     thigh, shin = THIGH * style.limbs, SHIN * style.limbs
     upper_arm, forearm = UPPER_ARM * style.limbs, FOREARM * style.limbs
     # Legs hang from the pelvis; the pelvis height puts the lower ankle on the ground.
     reach = max(-(thigh * d[f"{s}_thigh"][1] + shin * d[f"{s}_shin"][1]) for s in ("l", "r"))
     pelvis = np.array([0.0, ANKLE_HEIGHT + reach + lift, 0.0])
-    j[idx["pelvis"]] = pelvis
-    j[idx["neck"]] = pelvis + [0.0, TORSO * style.torso, 0.0]
-    j[idx["head"]] = j[idx["neck"]] + [0.0, HEAD_RADIUS + 0.01, 0.0]
+    neck = pelvis + [0.0, TORSO * style.torso, 0.0]
+    j = {"pelvis": pelvis, "neck": neck, "head": neck + [0.0, HEAD_RADIUS + 0.01, 0.0]}
     for s, side in (("l", 1.0), ("r", -1.0)):
-        hip = pelvis + [side * HIP_HALF * style.shoulders, 0.0, 0.0]
-        knee = hip + thigh * d[f"{s}_thigh"]
-        j[idx[f"{s}_hip"]], j[idx[f"{s}_knee"]] = hip, knee
-        j[idx[f"{s}_ankle"]] = knee + shin * d[f"{s}_shin"]
-        shoulder = j[idx["neck"]] + [side * SHOULDER_HALF * style.shoulders, -0.02, 0.0]
-        elbow = shoulder + upper_arm * d[f"{s}_upper_arm"]
-        j[idx[f"{s}_shoulder"]], j[idx[f"{s}_elbow"]] = shoulder, elbow
-        j[idx[f"{s}_hand"]] = elbow + forearm * d[f"{s}_forearm"]
-    return j
+        j[f"{s}_hip"] = pelvis + [side * HIP_HALF * style.shoulders, 0.0, 0.0]
+        j[f"{s}_knee"] = j[f"{s}_hip"] + thigh * d[f"{s}_thigh"]
+        j[f"{s}_ankle"] = j[f"{s}_knee"] + shin * d[f"{s}_shin"]
+        j[f"{s}_shoulder"] = neck + [side * SHOULDER_HALF * style.shoulders, -0.02, 0.0]
+        j[f"{s}_elbow"] = j[f"{s}_shoulder"] + upper_arm * d[f"{s}_upper_arm"]
+        j[f"{s}_hand"] = j[f"{s}_elbow"] + forearm * d[f"{s}_forearm"]
+    return np.stack([j[name] for name in JOINTS])
 
 
 def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
@@ -215,8 +204,7 @@ def motion_cycles(styles: list[MotionStyle], action: str, direction: str,
     _lookup(DIRECTIONS, direction, "direction")
     out = np.zeros((len(styles), N_FRAMES, len(JOINTS), 2), np.float32)
     for i, style in enumerate(styles):
-        frames = np.stack([pose_3d(action, f, style) for f in range(N_FRAMES)])
-        out[i] = project(frames, direction, size)
+        out[i] = project(np.stack([pose_3d(action, f, style) for f in range(N_FRAMES)]), direction, size)
     return out
 
 
@@ -262,27 +250,20 @@ def mirror_joints(joints: np.ndarray, size: int) -> np.ndarray:
 @lru_cache(maxsize=8)
 def canonical_poses(size: int) -> np.ndarray:
     """Every course pose in pixels, (n_actions, n_directions, n_frames, 15, 2) float32; cached, read-only."""
-    out = np.zeros((len(ACTIONS), len(DIRECTIONS), N_FRAMES, len(JOINTS), 2), np.float32)
-    for a, action in enumerate(ACTIONS):
-        frames = np.stack([pose_3d(action, f) for f in range(N_FRAMES)])
-        for d, direction in enumerate(DIRECTIONS):
-            out[a, d] = project(frames, direction, size)
+    out = np.stack([np.concatenate([motion_cycles([CANONICAL_STYLE], a, d, size) for d in DIRECTIONS])
+                    for a in ACTIONS])
     out.setflags(write=False)
     return out
 
 
 def skeleton(action: str, direction: str, frame: int, size: int = 64) -> np.ndarray:
     """Joint positions of one course pose in pixels, shape (15, 2): columns (x, y), y pointing down."""
-    a, d = _lookup(ACTIONS, action, "action"), _lookup(DIRECTIONS, direction, "direction")
-    if not 0 <= frame < N_FRAMES:
-        raise ValueError(f"frame must be in [0, {N_FRAMES}), got {frame}")
-    return canonical_poses(size)[a, d, frame].copy()
+    return project(pose_3d(action, frame), direction, size)
 
 
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
     """Length of every bone in :data:`BONES` for joints (..., 15, 2 or 3); returns (..., 14)."""
-    parents = np.array([p for p, _ in BONES])
-    children = np.array([c for _, c in BONES])
+    parents, children = np.array(BONES).T
     return np.linalg.norm(joints[..., children, :] - joints[..., parents, :], axis=-1)
 
 

@@ -153,7 +153,6 @@ class _Canvas:
     """A part map being painted: later shapes cover earlier ones."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
         centres = np.arange(size, dtype=np.float32) + 0.5
         self.y, self.x = np.meshgrid(centres, centres, indexing="ij")
         self.parts = np.zeros((size, size), np.uint8)
@@ -187,7 +186,6 @@ class _Canvas:
 def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, back: bool) -> None:
     """Paint hair around a head of radius ``r`` at ``head``; ``back`` paints the part behind it."""
     x, y = cv.x - head[0], cv.y - head[1]  # head-centred coordinates, y down
-    behind = x * facing < -0.15 * r if facing else np.zeros_like(x, dtype=bool)
     if back:
         if style == "long":
             half = 1.15 * r
@@ -199,13 +197,12 @@ def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, ba
         return
     cap = cv.disk(head, 1.08 * r)
     if style == "mohawk":
-        crest_r = 1.38 * r
         ridge = np.abs(x) < 0.26 * r if not facing else y < -0.2 * r
-        cv.paint(cv.disk(head, crest_r) & ridge & (y < -0.35 * r), "hair")
+        cv.paint(cv.disk(head, 1.38 * r) & ridge & (y < -0.35 * r), "hair")
         return
     mask = cap & (y < -0.3 * r)
-    if facing:
-        mask |= cap & behind & (y < 0.45 * r)
+    if facing:  # side on, the hair covers the back of the head
+        mask |= cap & (x * facing < -0.15 * r) & (y < 0.45 * r)
     if style == "long":
         mask |= cap & (np.abs(x) > 0.62 * r) & (y < 0.5 * r) & ~(x * facing > 0.3 * r)
     elif style == "bob":
@@ -215,36 +212,41 @@ def _hair(cv: _Canvas, head: np.ndarray, r: float, style: str, facing: float, ba
     elif style == "bun":
         mask |= cv.disk(head + np.array([-0.55 * r * facing, -1.05 * r]), 0.48 * r)
     elif style == "spiky":
+        spread = np.array([0.4 * r, 0.0])
         for dx in (-0.7, 0.0, 0.7):
             base = head + np.array([dx * r, -0.75 * r])
             tip = head + np.array([dx * 1.45 * r - 0.35 * r * facing, -1.55 * r])
-            spread = np.array([0.4 * r, 0.0])
             mask |= cv.polygon(np.stack([base - spread, base + spread, tip]))
     cv.paint(mask, "hair")
 
 
-def _limb_chain(cv: _Canvas, j: np.ndarray, side: str, far: bool, radii: dict[str, float],
-                arm: bool, facing: float) -> None:
-    suffix = "_far" if far else ""
-    idx = sk.JOINT_INDEX
-    if arm:
-        sh, el, ha = (j[idx[f"{side}_{n}"]] for n in ("shoulder", "elbow", "hand"))
-        cv.paint(cv.capsule(sh, el, radii["arm"]), "upper_arm" + suffix)
-        cv.paint(cv.capsule(el, ha, radii["arm"] * 0.9), "forearm" + suffix)
-        cv.paint(cv.disk(ha, radii["hand"]), "hand" + suffix)
+_LIMBS = {"arm": (("shoulder", "elbow", "hand"), ("upper_arm", "forearm")),
+          "leg": (("hip", "knee", "ankle"), ("thigh", "shin"))}
+
+
+def _limb(cv: _Canvas, j: np.ndarray, side: str, limb: str, far: bool, radii: dict[str, float],
+          facing: float) -> None:
+    """Paint one arm or leg: two capsules (the second 10% thinner), then a hand or a shoe."""
+    joints, (upper, lower) = _LIMBS[limb]
+    root, mid, end = (j[sk.JOINT_INDEX[f"{side}_{n}"]] for n in joints)
+    suffix, r = "_far" if far else "", radii[limb]
+    cv.paint(cv.capsule(root, mid, r), upper + suffix)
+    cv.paint(cv.capsule(mid, end, r * 0.9), lower + suffix)
+    if limb == "arm":
+        cv.paint(cv.disk(end, radii["hand"]), "hand" + suffix)
     else:
-        hip, knee, ankle = (j[idx[f"{side}_{n}"]] for n in ("hip", "knee", "ankle"))
-        cv.paint(cv.capsule(hip, knee, radii["leg"]), "thigh" + suffix)
-        cv.paint(cv.capsule(knee, ankle, radii["leg"] * 0.9), "shin" + suffix)
-        toe = ankle + np.array([radii["foot"] * facing, radii["leg"] * 0.55])
-        cv.paint(cv.capsule(ankle + [0.0, radii["leg"] * 0.4], toe, radii["leg"] * 0.85),
-                 "shoe" + suffix)
+        toe = end + np.array([radii["foot"] * facing, r * 0.55])
+        cv.paint(cv.capsule(end + [0.0, r * 0.4], toe, r * 0.85), "shoe" + suffix)
 
 
 def _torso_quad(top: np.ndarray, bottom: np.ndarray, w_top: float, w_bottom: float) -> np.ndarray:
     axis = bottom - top
     n = np.array([-axis[1], axis[0]]) / (np.linalg.norm(axis) or 1e-9)
     return np.stack([top - n * w_top, top + n * w_top, bottom + n * w_bottom, bottom - n * w_bottom])
+
+
+# direction -> (facing: x sign of the nose, near side, far side or None when both sides face the camera)
+_VIEWS = {"front": (0.0, "l", None), "left": (-1.0, "l", "r"), "right": (1.0, "r", "l")}
 
 
 def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
@@ -258,18 +260,16 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
     radii = {"arm": 0.038 * unit, "hand": 0.045 * unit, "leg": 0.05 * unit, "foot": 0.07 * unit}
     head_r = sk.HEAD_RADIUS * unit
     cv = _Canvas(size)
-    facing = {"front": 0.0, "left": -1.0, "right": 1.0}[direction]
+    facing, near, far = _VIEWS[direction]
     idx = sk.JOINT_INDEX
     head, neck, pelvis = j[idx["head"]], j[idx["neck"]], j[idx["pelvis"]]
-    near, far = {"front": ("l", None), "left": ("l", "r"), "right": ("r", "l")}[direction]
 
     if far is not None:
-        _limb_chain(cv, j, far, True, radii, arm=True, facing=facing)
-        _limb_chain(cv, j, far, True, radii, arm=False, facing=facing)
+        _limb(cv, j, far, "arm", True, radii, facing)
+        _limb(cv, j, far, "leg", True, radii, facing)
     _hair(cv, head, head_r, hair_style, facing, back=True)
-    legs = ("l", "r") if far is None else (near,)
-    for side in legs:
-        _limb_chain(cv, j, side, False, radii, arm=False, facing=facing)
+    for side in ("l", "r") if far is None else (near,):
+        _limb(cv, j, side, "leg", False, radii, facing)
 
     shoulder_half = 0.5 * np.linalg.norm(j[idx["l_shoulder"]] - j[idx["r_shoulder"]])
     hip_half = 0.5 * np.linalg.norm(j[idx["l_hip"]] - j[idx["r_hip"]])
@@ -286,16 +286,14 @@ def rasterise(joints: np.ndarray, direction: str, hair_style: str, skirt: bool,
     cv.paint(cv.polygon(_torso_quad(neck, waist, w_top, w_hip * 0.95)), "torso")
     if far is None:
         for side in ("l", "r"):
-            _limb_chain(cv, j, side, False, radii, arm=True, facing=facing)
+            _limb(cv, j, side, "arm", False, radii, facing)
     cv.paint(cv.disk(head, head_r), "face")
     _hair(cv, head, head_r, hair_style, facing, back=False)
-    eye_r = max(0.55, 0.11 * head_r)
-    eye_y = head[1] + 0.12 * head_r
-    eyes = [0.36, -0.36] if far is None else [0.55 * facing]
-    for dx in eyes:
-        cv.paint(cv.disk(np.array([head[0] + dx * head_r, eye_y]), eye_r), "eye")
+    for dx in [0.36, -0.36] if far is None else [0.55 * facing]:
+        eye = np.array([head[0] + dx * head_r, head[1] + 0.12 * head_r])
+        cv.paint(cv.disk(eye, max(0.55, 0.11 * head_r)), "eye")
     if far is not None:
-        _limb_chain(cv, j, near, False, radii, arm=True, facing=facing)
+        _limb(cv, j, near, "arm", False, radii, facing)
     cv.outline()
     return cv.parts
 
@@ -307,12 +305,8 @@ def canonical_part_maps(size: int) -> np.ndarray:
     poses = sk.canonical_poses(size)
     styles = ATTRIBUTES[1].styles
     maps = np.zeros(poses.shape[:3] + (len(styles), 2, size, size), np.uint8)
-    for a in range(len(sk.ACTIONS)):
-        for d, direction in enumerate(sk.DIRECTIONS):
-            for f in range(sk.N_FRAMES):
-                for h, style in enumerate(styles):
-                    for skirt in (0, 1):
-                        maps[a, d, f, h, skirt] = rasterise(poses[a, d, f], direction, style, skirt > 0, size)
+    for a, d, f, h, skirt in np.ndindex(maps.shape[:5]):
+        maps[a, d, f, h, skirt] = rasterise(poses[a, d, f], sk.DIRECTIONS[d], styles[h], skirt > 0, size)
     maps.setflags(write=False)
     return maps
 
@@ -324,24 +318,20 @@ def canonical_part_maps(size: int) -> np.ndarray:
 @lru_cache(maxsize=1)
 def palettes() -> np.ndarray:
     """Colour of every part for every mode: uint8 array (1296, len(PARTS), 3)."""
-    skin_a, hair_a, top_a, bottom_a = ATTRIBUTES
     out = np.zeros((N_MODES, len(PARTS), 3))
-    for m in range(N_MODES):
-        s, h, t, b = attributes_of(m)
-        skin, hair = np.array(skin_a.colours[s]), np.array(hair_a.colours[h])
-        top, bottom = np.array(top_a.colours[t]), np.array(bottom_a.colours[b])
-        sleeve = top if top_a.styles[t] == "long" else skin
-        thigh = skin if bottom_a.styles[b] == "skirt" else bottom
-        shin = bottom if bottom_a.styles[b] == "trousers" else skin
+    for m, values in enumerate(attributes_of(np.arange(N_MODES))):
+        skin, hair, top, bottom = (at.colours[v] for at, v in zip(ATTRIBUTES, values, strict=True))
+        top_style, bottom_style = ATTRIBUTES[2].styles[values[2]], ATTRIBUTES[3].styles[values[3]]
         near = {
             "background": BACKGROUND, "outline": OUTLINE, "eye": EYE, "face": skin,
             "hair": hair, "torso": top, "hips": bottom, "skirt": bottom, "upper_arm": top,
-            "forearm": sleeve, "hand": skin, "thigh": thigh, "shin": shin, "shoe": SHOE,
+            "forearm": top if top_style == "long" else skin, "hand": skin,
+            "thigh": skin if bottom_style == "skirt" else bottom,
+            "shin": bottom if bottom_style == "trousers" else skin, "shoe": SHOE,
         }  # fmt: skip
-        for name, rgb in near.items():
-            out[m, P[name]] = rgb
-            if name + "_far" in P:
-                out[m, P[name + "_far"]] = np.clip(np.asarray(rgb, dtype=float) * FAR_SHADE, 0, 255)
+        out[m, [P[name] for name in near]] = list(near.values())
+    far = [name for name in PARTS if name.endswith("_far")]
+    out[:, [P[name] for name in far]] = np.clip(out[:, [P[name[:-4]] for name in far]] * FAR_SHADE, 0, 255)
     table = np.round(out).astype(np.uint8)
     table.setflags(write=False)
     return table
@@ -363,6 +353,9 @@ def _as_index(values: np.ndarray | str | int, options: tuple[str, ...], n: int) 
     return arr
 
 
+_SKIRT = np.array([style == "skirt" for style in ATTRIBUTES[3].styles], np.int64)  # 1: the bottom is a skirt
+
+
 def render(attributes: np.ndarray, action: np.ndarray | str | int = "walk",
            direction: np.ndarray | str | int = "front", frame: np.ndarray | int = 0,
            size: int = 64) -> np.ndarray:
@@ -379,8 +372,7 @@ def render(attributes: np.ndarray, action: np.ndarray | str | int = "walk",
     a = _as_index(action, sk.ACTIONS, n)
     d = _as_index(direction, sk.DIRECTIONS, n)
     f = _as_index(frame, tuple(str(i) for i in range(sk.N_FRAMES)), n)
-    skirt = (np.array(ATTRIBUTES[3].styles)[attrs[:, 3]] == "skirt").astype(np.int64)
-    maps = canonical_part_maps(size)[a, d, f, attrs[:, 1], skirt]
+    maps = canonical_part_maps(size)[a, d, f, attrs[:, 1], _SKIRT[attrs[:, 3]]]
     return colourise(maps, modes)
 
 
@@ -396,8 +388,7 @@ def render_skeleton(joints: np.ndarray, attributes: np.ndarray, direction: str =
     if not np.all(np.isfinite(j)):
         raise ShapeError("joints contain NaN or infinite values")
     attrs = np.broadcast_to(np.atleast_2d(attributes), (len(j), len(ATTRIBUTES)))
-    styles = ATTRIBUTES[1].styles
-    maps = np.stack([rasterise(jj, direction, styles[a[1]], ATTRIBUTES[3].styles[a[3]] == "skirt", size)
+    maps = np.stack([rasterise(jj, direction, ATTRIBUTES[1].styles[a[1]], _SKIRT[a[3]] > 0, size)
                      for jj, a in zip(j, attrs, strict=True)])
     return colourise(maps, mode_id(attrs))
 
@@ -459,11 +450,9 @@ def sample_sprites(n: int, size: int = 64, seed: int = 0, split: str = "all",
     """Draw ``n`` random sprites (n, size, size, 3) uint8 with labels and skeletons, repeatably for a
     seed: identities uniform over the split, poses uniform over the options."""
     rng, modes, a, d = _draw(n, seed, split, actions, directions)
-    attrs = attributes_of(modes)
-    f = rng.integers(0, sk.N_FRAMES, size=n)
-    images = render(attrs, a, d, f, size)
-    skel = sk.canonical_poses(size)[a, d, f]
-    return Sprites(images, SpriteLabels(attrs, modes, a, d, f, skel))
+    attrs, f = attributes_of(modes), rng.integers(0, sk.N_FRAMES, size=n)
+    labels = SpriteLabels(attrs, modes, a, d, f, sk.canonical_poses(size)[a, d, f])
+    return Sprites(render(attrs, a, d, f, size), labels)
 
 
 def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
@@ -474,10 +463,8 @@ def sample_sequences(n: int, size: int = 64, seed: int = 0, split: str = "all",
     _, modes, a, d = _draw(n, seed, split, actions, directions)
     t, rep = sk.N_FRAMES, np.repeat
     flat = render(attributes_of(rep(modes, t)), rep(a, t), rep(d, t), np.tile(np.arange(t), n), size)
-    labels = SpriteLabels(attributes=rep(attributes_of(modes)[:, None], t, axis=1),
-                          mode=rep(modes[:, None], t, axis=1), action=rep(a[:, None], t, axis=1),
-                          direction=rep(d[:, None], t, axis=1), frame=np.tile(np.arange(t), (n, 1)),
-                          skeleton=sk.canonical_poses(size)[a, d])
+    labels = SpriteLabels(*(rep(v[:, None], t, axis=1) for v in (attributes_of(modes), modes, a, d)),
+                          frame=np.tile(np.arange(t), (n, 1)), skeleton=sk.canonical_poses(size)[a, d])
     return Sprites(flat.reshape(n, t, size, size, 3), labels)
 
 
