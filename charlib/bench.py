@@ -12,6 +12,10 @@ GPU, bfloat16 without bfloat16 instructions) are skipped with the reason, never 
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -19,13 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tensorflow as tf
-
-
-def _sync(out: object) -> None:
-    values = out.values() if isinstance(out, dict) else [out]
-    for v in values:
-        if isinstance(v, tf.Tensor):
-            v.numpy()
 
 
 @dataclass(frozen=True)
@@ -79,22 +76,19 @@ class PeakMemory:
     def __init__(self) -> None:
         self.on_gpu = bool(tf.config.list_physical_devices("GPU"))
         self.kind = "GPU peak allocated (MiB)" if self.on_gpu else "process peak RSS (MiB)"
-        self.resettable = self.on_gpu or self._reset_rss()
+        self.resettable = self.on_gpu or self.reset()
 
-    @staticmethod
-    def _reset_rss() -> bool:
+    def reset(self) -> bool:
+        """Start a new peak; False where the process's high-water mark cannot be reset."""
+        if self.on_gpu:
+            tf.config.experimental.reset_memory_stats("GPU:0")
+            return True
         try:
             with open("/proc/self/clear_refs", "w") as fh:
                 fh.write("5")
             return True
         except OSError:
             return False
-
-    def reset(self) -> None:
-        if self.on_gpu:
-            tf.config.experimental.reset_memory_stats("GPU:0")
-        else:
-            self._reset_rss()
 
     def peak_mib(self) -> float:
         if self.on_gpu:
@@ -136,6 +130,17 @@ def _build(variant: Variant, size: int, batch_size: int):
     return plan.compile_step(gan.train_step), gan.generator.count_params(), gan.discriminator.count_params()
 
 
+def _time_steps(step: Callable, batches, n: int) -> float:
+    """Seconds that ``n`` steps take, waiting for the last one's results (steps run asynchronously)."""
+    start, out = time.perf_counter(), None
+    for _ in range(n):
+        out = step(next(batches))
+    for v in out.values() if isinstance(out, dict) else [out]:
+        if isinstance(v, tf.Tensor):
+            v.numpy()
+    return time.perf_counter() - start
+
+
 def run_bench(variants: tuple[str | Variant, ...] = QUICK, size: int = 64, batch_size: int = 64,
               steps: int = 10, warmup: int = 3, repeats: int = 3, n_images: int = 1024,
               log: Callable[[str], None] = print) -> dict[str, object]:
@@ -147,7 +152,10 @@ def run_bench(variants: tuple[str | Variant, ...] = QUICK, size: int = 64, batch
     variant img/s and its ratio to the reference in the same round (median, min, max), ms/step,
     peak memory and the time of the first (compiling) step.
     """
+    from charlib.data.sprites import sample_sprites
     from charlib.errors import CharlibError
+    from charlib.training.hardware import device_name
+    from charlib.training.trainer import batch_stream
 
     table = {**VARIANTS, **{v.name: v for v in variants if isinstance(v, Variant)}}
     variants = tuple(v.name if isinstance(v, Variant) else v for v in variants)
@@ -158,59 +166,38 @@ def run_bench(variants: tuple[str | Variant, ...] = QUICK, size: int = 64, batch
     if min(steps, repeats, batch_size) < 1 or warmup < 1:
         raise CharlibError("steps, repeats, batch size and warm-up must each be at least 1")
     names = ["reference", *[v for v in dict.fromkeys(variants) if v != "reference"]]
-    logger, level = tf.get_logger(), tf.get_logger().level
-    logger.setLevel("ERROR")  # every variant traces GAN.train_step anew, on purpose: no retracing warnings
-    try:
-        return _run([table[n] for n in names], size, batch_size, steps, warmup, repeats, n_images, log)
-    finally:
-        logger.setLevel(level)
-
-
-def _run(chosen: list[Variant], size: int, batch_size: int, steps: int, warmup: int, repeats: int,
-         n_images: int, log: Callable[[str], None]) -> dict[str, object]:
-    """:func:`run_bench` once its arguments are checked: build, warm up, then interleaved rounds."""
-    import os
-    import platform
-
-    from charlib.data.sprites import sample_sprites
-    from charlib.training.hardware import device_name
-    from charlib.training.trainer import batch_stream
-
     images = sample_sprites(max(n_images, 2 * batch_size, 256), size=size, seed=0).images
     memory = PeakMemory()
     skipped, runs = [], {}
-    for variant in chosen:
-        name = variant.name
-        why = skip_reason(variant)
-        if why:
-            skipped.append({"name": name, "reason": why})
-            log(f"skipped {name}: {why}")
-            continue
-        bs = variant.batch_size or batch_size
-        step, g_params, d_params = _build(variant, size, bs)
-        batches = iter(batch_stream(images, bs, 0, True))
-        start = time.perf_counter()
-        _sync(step(next(batches)))
-        first = time.perf_counter() - start
-        for _ in range(warmup - 1):
-            out = step(next(batches))
-        if warmup > 1:
-            _sync(out)
-        runs[name] = {"variant": variant, "step": step, "batches": batches, "batch_size": bs,
-                      "g_params": g_params, "d_params": d_params, "first_step_s": first,
-                      "rates": [], "peaks": []}
-        log(f"built {name}: first step (trace/compile) {first:.1f} s")
-    for r in range(repeats):
-        for run in runs.values():
-            memory.reset()
-            start = time.perf_counter()
-            for _ in range(steps):
-                out = run["step"](next(run["batches"]))
-            _sync(out)
-            run["rates"].append(steps * run["batch_size"] / (time.perf_counter() - start))
-            run["peaks"].append(memory.peak_mib())
-        log(f"round {r + 1}/{repeats}: " + ", ".join(f"{n} {run['rates'][-1]:.0f}" for n, run in runs.items())
-            + " img/s")
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("ERROR")  # every variant traces GAN.train_step anew, on purpose: no retracing warnings
+    try:
+        for variant in (table[n] for n in names):  # build and warm up each (untimed)
+            name = variant.name
+            why = skip_reason(variant)
+            if why:
+                skipped.append({"name": name, "reason": why})
+                log(f"skipped {name}: {why}")
+                continue
+            bs = variant.batch_size or batch_size
+            step, g_params, d_params = _build(variant, size, bs)
+            batches = iter(batch_stream(images, bs, 0, True))
+            first = _time_steps(step, batches, 1)
+            _time_steps(step, batches, warmup - 1)
+            runs[name] = {"variant": variant, "step": step, "batches": batches, "batch_size": bs,
+                          "g_params": g_params, "d_params": d_params, "first_step_s": first,
+                          "rates": [], "peaks": []}
+            log(f"built {name}: first step (trace/compile) {first:.1f} s")
+        for r in range(repeats):  # then the timed rounds, interleaved
+            for run in runs.values():
+                memory.reset()
+                seconds = _time_steps(run["step"], run["batches"], steps)
+                run["rates"].append(steps * run["batch_size"] / seconds)
+                run["peaks"].append(memory.peak_mib())
+            rates = ", ".join(f"{n} {run['rates'][-1]:.0f}" for n, run in runs.items())
+            log(f"round {r + 1}/{repeats}: {rates} img/s")
+    finally:
+        logger.setLevel(level)
     reference = runs["reference"]["rates"]
     rows = []
     for name, run in runs.items():
@@ -264,9 +251,6 @@ def format_table(report: dict[str, object]) -> str:
 
 def write_report(report: dict[str, object], out: str | Path, stem: str = "bench") -> list[Path]:
     """Write ``stem.json``, ``stem.csv`` and ``stem.md`` into the folder ``out``; returns the paths."""
-    import csv
-    import json
-
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.json", folder / f"{stem}.csv", folder / f"{stem}.md"]

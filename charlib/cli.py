@@ -26,6 +26,7 @@ import csv
 import dataclasses
 import importlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -79,17 +80,21 @@ def _value(kind: type, check: str | None = None, optional: bool = False) -> Call
 _positive = _value(int, "must be > 0")
 
 
+def _check_folder(path: Path, advice: str, overwrite: bool = False) -> None:
+    """Refuse ``path`` unless it is a new or empty folder (or ``overwrite``), before anything is written."""
+    if path.exists() and not path.is_dir():
+        raise CharlibError(f"{path} exists and is not a folder (nothing was written)")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise CharlibError(f"{path} is not empty; choose a new {advice} (nothing was written)")
+
+
 def _sprites(args: argparse.Namespace) -> int:
     from charlib.data import skeleton as sk
     from charlib.data.sprites import sample_sprites
     from charlib.viz import image_grid, save_png
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CharlibError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise CharlibError(f"{out} is not empty; choose a new folder or pass --overwrite "
-                           "(nothing was written)")
+    _check_folder(out, "folder or pass --overwrite", args.overwrite)
     if args.size < 16:
         raise CharlibError(f"--size must be at least 16, got {args.size}")
     sprites = sample_sprites(args.n, size=args.size, seed=args.seed, split=args.split,
@@ -130,6 +135,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume and overrides:
         raise CharlibError(f"--resume continues the run as configured in {args.out}/config.json; drop "
                            f"{', '.join(_flags(k)[0] for k in overrides)} (only --steps may change)")
+    if overrides.get("nets") == "r3gan" and "loss" in overrides:
+        raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
     if args.resume and speed:  # how a step runs (XLA, replicas) may change, e.g. on a GPU server
         from charlib.base.run import RunFolder
 
@@ -143,8 +150,6 @@ def _train(args: argparse.Namespace) -> int:
     elif overrides.get("nets") == "r3gan":  # the profile's sizes and steps, with R3GAN's recipe
         from charlib.training.gan import r3gan_config
 
-        if "loss" in overrides:
-            raise CharlibError("--nets r3gan trains with its own pairing loss (rpgan); drop --loss")
         config = r3gan_config(profile(chosen), **overrides, **speed)
     else:
         config = config_cls.from_profile(profile(chosen), **overrides, **speed)
@@ -294,39 +299,29 @@ class _ModelParser(_Parser):
         return namespace, extras
 
 
-SAMPLE_FORMS = ("a .png file (one grid), a .npz file (the images as an array) or a folder (one PNG per "
-                "sample: a name without extension, or ending in /)")
-
-
 def _sample_target(out: str) -> tuple[str, Path]:
     """What ``charlib sample --out`` writes: ("grid" | "npz" | "folder", path); checked before sampling."""
     path = Path(out)
     if out.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
-        if path.exists() and not path.is_dir():
-            raise CharlibError(f"{path} exists and is not a folder (nothing was written)")
-        if path.is_dir() and any(path.iterdir()):
-            raise CharlibError(f"{path} is not empty; choose a new or empty folder (nothing was written)")
+        _check_folder(path, "or empty folder")
         return "folder", path
     forms = {".png": "grid", ".npz": "npz"}
     if path.suffix.lower() not in forms:
-        raise CharlibError(f"cannot write samples to {out}: give {SAMPLE_FORMS} (nothing was written)")
+        raise CharlibError(f"cannot write samples to {out}: give a .png file (one grid), a .npz file (the "
+                           "images as an array) or a folder (one PNG per sample: a name without extension, "
+                           "or ending in /) (nothing was written)")
     return forms[path.suffix.lower()], path
-
-
-def _png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    from charlib.base.images import png_bytes
-
-    return png_bytes(image, scale)
 
 
 def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: int | None = None) -> str:
     """Write uint8 samples (N, H, W, 3) as ``form`` (see :func:`_sample_target`), atomically (all or
     nothing, no temporary file left behind); returns what was written, in words."""
+    from charlib.base.images import png_bytes
     from charlib.base.io import atomic_write_bytes
     from charlib.viz import image_grid
 
     if form == "grid":
-        atomic_write_bytes(path, _png_bytes(image_grid(images), 2 if scale is None else scale))
+        atomic_write_bytes(path, png_bytes(image_grid(images), 2 if scale is None else scale))
         return "a PNG grid"
     if form == "npz":
         buffer = io.BytesIO()
@@ -338,7 +333,7 @@ def write_samples(images: np.ndarray, form: str, path: Path, seed: int, scale: i
     try:  # the folder appears complete, with one rename, or not at all
         width = max(4, len(str(len(images) - 1)))
         for i, image in enumerate(images):
-            (tmp / f"sample_{i:0{width}d}.png").write_bytes(_png_bytes(image, scale or 1))
+            (tmp / f"sample_{i:0{width}d}.png").write_bytes(png_bytes(image, scale or 1))
         if path.is_dir():
             path.rmdir()  # checked empty before sampling
         os.replace(tmp, path)
@@ -367,25 +362,21 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _animation_format(out: Path, mp4: bool) -> str:
+def _animation_path(out: Path, mp4: bool) -> Path:
+    """``out``, named .gif or .mp4 (``--mp4`` adds .mp4 to a name without extension)."""
     suffix = out.suffix.lower()
     if mp4 and suffix not in ("", ".mp4"):
         raise CharlibError(f"--mp4 asks for a video but {out} is named {suffix}; name it .mp4")
-    if mp4 or suffix == ".mp4":
-        return "mp4"
-    if suffix == ".gif":
-        return "gif"
-    raise CharlibError(f"cannot tell the format of {out}: name it .gif or .mp4 (nothing was written)")
+    if suffix not in (".gif", ".mp4") and not mp4:
+        raise CharlibError(f"cannot tell the format of {out}: name it .gif or .mp4 (nothing was written)")
+    return out.with_suffix(".mp4") if mp4 and not suffix else out
 
 
 def _animate(args: argparse.Namespace) -> int:
     from charlib import animation as an
     from charlib.base.run import RunFolder
 
-    out = Path(args.out)
-    fmt = _animation_format(out, args.mp4)
-    if fmt == "mp4" and out.suffix == "":
-        out = out.with_suffix(".mp4")
+    out = _animation_path(Path(args.out), args.mp4)
     if not (Path(args.checkpoint) / "config.json").is_file():
         raise CharlibError(f"{args.checkpoint} is not a run folder (no config.json): give the folder of a "
                            "training run, e.g. one made by charlib train conditional --out DIR")
@@ -417,7 +408,7 @@ def _animate(args: argparse.Namespace) -> int:
         what = f"{args.n} latent walks (4 keyframes, slerp)"
     else:
         raise CharlibError(f"{args.checkpoint} holds a {kind!r} run; animate knows conditional, gan and vae")
-    if fmt == "mp4":
+    if out.suffix.lower() == ".mp4":
         path = an.save_mp4(frames, out, fps=args.fps, scale=args.scale, loops=4)
     else:
         path = an.save_gif(frames, out, fps=args.fps, scale=args.scale)
@@ -444,23 +435,19 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from charlib.system import format_report, report
+    from charlib.system import format_report, gpu_check, report
 
     if args.gpu and args.no_devices:
         raise CharlibError("--gpu asks TensorFlow for its devices; drop --no-devices")
     print(format_report(report(include_devices=not args.no_devices)))
     if not args.gpu:
         return 0
-    from charlib.system import gpu_check
-
     check = gpu_check()
     print(check.message)
     return 0 if check.ok else 1
 
 
 def _diagnose(args: argparse.Namespace) -> int:
-    import json
-
     from charlib.diagnostics.report import diagnose, format_diagnosis
 
     result = diagnose(args.checkpoint, n=args.n, seed=args.seed, batch_size=args.batch_size,
@@ -488,7 +475,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", type=_positive, default=64,
                    help="how many sprites the sheet shows (default 64)")
     p.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
-    p.set_defaults(func=_sprites)
 
     p = sub.add_parser("train", help="train a model in a run folder",
                        description="Train a model in a run folder. Each field of the model's config is a "
@@ -497,7 +483,6 @@ def build_parser() -> argparse.ArgumentParser:
     for model, what in (("gan", "a DCGAN (or --nets r3gan, the modern baseline)"), ("vae", "a VAE"),
                         ("conditional", "the conditional VAE that animates characters")):
         models.add_parser(model, help=what, description=f"Train {what}.", model=model)
-    p.set_defaults(func=_train)
 
     p = sub.add_parser("sample", help="samples from a trained run folder: a grid, PNGs or an array")
     p.add_argument("--checkpoint", required=True, help="the run folder (its latest checkpoint is used)")
@@ -511,7 +496,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior", choices=("normal", "mixture"), default="normal",
                    help="VAE runs: draw z from N(0, I) (default) or from a Gaussian mixture fitted to "
                         "the encoder's codes of the training images (fitted once, kept in the run folder)")
-    p.set_defaults(func=_sample)
 
     p = sub.add_parser("animate", help="animate new characters from a trained run (GIF or MP4)")
     p.add_argument("--checkpoint", required=True, help="a conditional run folder (or a GAN/VAE run)")
@@ -529,7 +513,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 3; 0 keeps the raw samples)")
     p.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
     p.add_argument("--scale", type=_positive, default=3, help="enlarge pixels this many times")
-    p.set_defaults(func=_animate)
 
     p = sub.add_parser("bench", help="time the GAN training step for a grid of speed options")
     p.add_argument("--quick", action="store_true",
@@ -543,14 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=_positive, help="untimed steps first (quick 2, else 3)")
     p.add_argument("--repeats", type=_positive, help="interleaved rounds (3)")
     p.add_argument("--out", help="folder for bench.json, bench.csv and bench.md")
-    p.set_defaults(func=_bench)
 
     p = sub.add_parser("info", help="versions, devices and the active profile")
     p.add_argument("--no-devices", action="store_true", help="skip importing TensorFlow")
     p.add_argument("--gpu", action="store_true",
                    help="check that TensorFlow sees a GPU and computes on it; exit status 1, with the "
                         "reason, when it does not (see docs/gpu.md)")
-    p.set_defaults(func=_info)
 
     p = sub.add_parser("diagnose", help="mode coverage, KL, precision/recall/density/coverage and FCD "
                                         "of a trained run")
@@ -562,19 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise and reference seed (default 0)")
     p.add_argument("--batch-size", type=_positive, default=512, help="images per batch (default 512)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
-    p.set_defaults(func=_diagnose)
+    for name, command in sub.choices.items():  # charlib NAME runs _NAME(args)
+        command.set_defaults(func=globals()["_" + name])
     return parser
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line read into a namespace (nothing runs); bad input exits with one line."""
-    return build_parser().parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
-        args = parse_args(argv)
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except CharlibError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -105,9 +105,9 @@ def test_sample_writes_the_same_images_as_a_grid_a_folder_and_an_array(tiny_gan_
 
 def test_sample_into_a_folder_that_fails_midway_leaves_nothing_behind(tiny_gan_run, tmp_path, monkeypatch,
                                                                       capsys):
-    import charlib.cli as cli
+    from charlib.base.images import png_bytes as real
 
-    real, calls = cli._png_bytes, []
+    calls = []
 
     def failing(image, scale=1):
         calls.append(1)
@@ -115,7 +115,7 @@ def test_sample_into_a_folder_that_fails_midway_leaves_nothing_behind(tiny_gan_r
             raise CharlibError("disk full")
         return real(image, scale)
 
-    monkeypatch.setattr(cli, "_png_bytes", failing)
+    monkeypatch.setattr("charlib.base.images.png_bytes", failing)
     (tmp_path / "out").mkdir()
     assert _sample(tiny_gan_run, tmp_path / "out") == 2
     assert "disk full" in capsys.readouterr().err
@@ -128,7 +128,7 @@ MODELS = ("gan", "vae", "conditional")
 
 
 def _parse_train(model: str):
-    return lambda flags: cli.parse_args(["train", model, "--out", "run", *flags])
+    return lambda flags: cli.build_parser().parse_args(["train", model, "--out", "run", *flags])
 
 
 def _fields_without_a_flag(parse, config_cls) -> list[str]:
@@ -259,7 +259,7 @@ def test_train_help_lists_each_field_with_each_profiles_default(capsys):
     from charlib.training.gan import GanConfig
 
     with pytest.raises(SystemExit):
-        cli.parse_args(["train", "gan", "--help"])
+        cli.build_parser().parse_args(["train", "gan", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     steps = {name: GanConfig.from_profile(profile(name)).steps for name in ("smoke", "learner", "full")}
     assert "--steps STEPS total training steps" in shown
@@ -288,7 +288,8 @@ def test_every_train_flag_the_course_documents_exists_for_its_model():
 
 
 def test_reading_a_command_line_other_than_train_imports_no_tensorflow():
-    code = ("import sys; from charlib.cli import parse_args; parse_args(['info', '--no-devices']); "
-            "parse_args(['sprites', '--out', 'x']); print('tensorflow' in sys.modules)")
+    code = ("import sys; from charlib.cli import build_parser; "
+            "build_parser().parse_args(['info', '--no-devices']); "
+            "build_parser().parse_args(['sprites', '--out', 'x']); print('tensorflow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
