@@ -543,8 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise and reference seed (default 0)")
     p.add_argument("--batch-size", type=_positive, default=512, help="images per batch (default 512)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
-    for name, command in sub.choices.items():  # charlib NAME runs _NAME(args)
-        command.set_defaults(func=globals()["_" + name])
+    commands = {"sprites": _sprites, "train": _train, "sample": _sample, "animate": _animate,
+                "bench": _bench, "info": _info, "diagnose": _diagnose}
+    for name, command in sub.choices.items():
+        command.set_defaults(func=commands[name])
     return parser
 
 
