@@ -49,10 +49,12 @@ from charlib.training.trainer import (
     TrainedRun,
     course_folder,
     fixed_noise,
+    in_batches,
     load_trained,
     train,
     train_or_load,
 )
+from charlib.training.vae import EncoderDecoder
 
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
@@ -157,7 +159,7 @@ def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tupl
         yield tuple(tf.constant(a) for a in pair_batch(config, step))
 
 
-class ConditionalVAE(keras.Model):
+class ConditionalVAE(EncoderDecoder):
     """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
 
     The encoder maps frames (N, S, S, 3) to [mu, logvar], each (N, latent_dim), plus attribute
@@ -165,38 +167,16 @@ class ConditionalVAE(keras.Model):
     to Gaussian means (N, S, S, 3) in [-1, 1].
     """
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: ConditionalConfig,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.config = config
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
-                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-    def compile(self, optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
-        super().compile(**kwargs)
-        self.cvae_optimizer = optimizer
-        optimizer.build(self.trainable_variables)
-
-    def beta_now(self) -> tf.Tensor:
-        """The KL weight now: ``beta`` ramped up linearly over ``kl_warmup_steps``."""
-        if not self.config.kl_warmup_steps:
-            return tf.constant(self.config.beta)
-        ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(self.config.kl_warmup_steps))
-        return self.config.beta * ramp
-
     def train_step(self, batch: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
         """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3), labels (B,24))."""
         x_ref, c, x_tgt, labels = batch
-        seed = tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
         beta = self.beta_now()
         attributes = self.config.identity == "attributes"
         with tf.GradientTape() as tape:
             outputs = encoder_outputs(self.encoder, x_ref, training=True)
             if self.config.latent_dim:
                 mu, logvar = outputs[0], outputs[1]
-                z = losses.reparameterize(mu, logvar, seed=seed)
+                z = losses.reparameterize(mu, logvar, seed=self.step_seed())
                 kl = tf.reduce_mean(tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1))
             else:  # attribute identity only: nothing continuous to sample
                 z, kl = tf.zeros_like(labels[:, :0]), tf.constant(0.0)
@@ -207,19 +187,12 @@ class ConditionalVAE(keras.Model):
             if attributes:
                 classify = attribute_cross_entropy(labels, outputs[-1])
                 loss += classify
-        variables = self.trainable_variables
-        grads = hardware.gradients(tape, loss, variables, self.cvae_optimizer)  # scaled, replica-averaged
-        self.cvae_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.step.assign_add(1)
+        self.descend(tape, loss)
         mse = tf.reduce_mean(tf.square((mean - x_tgt) / 2.0))
         metrics = {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
         if attributes:
             metrics["classify"] = classify
         return metrics
-
-    def checkpoint_objects(self) -> dict[str, object]:
-        return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.cvae_optimizer,
-                "step": self.step}
 
 
 def encoder_outputs(encoder: keras.Model, x: tf.Tensor | np.ndarray, training: bool) -> list[tf.Tensor]:
@@ -262,9 +235,8 @@ def generate_poses(model: ConditionalVAE, z: np.ndarray, action: np.ndarray | in
     c = np.broadcast_to(c, (len(z), c.shape[1])) if len(c) == 1 else c
     if len(c) != len(z):
         raise CharlibError(f"{len(z)} identity codes but {len(c)} poses")
-    out = [np.asarray(model.decoder([z[i : i + batch_size], c[i : i + batch_size]], training=False))
-           for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate(out))
+    return to_uint8(in_batches(lambda zs, cs: model.decoder([zs, cs], training=False), z, c,
+                               batch_size=batch_size))
 
 
 def generate_cycles(model: ConditionalVAE, z: np.ndarray, action: int | str = "walk",
@@ -322,7 +294,7 @@ def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_compo
     images = sprites.render(sprites.attributes_of(modes), rng.integers(0, len(sk.ACTIONS), n),
                             rng.integers(0, len(sk.DIRECTIONS), n), rng.integers(0, sk.N_FRAMES, n),
                             config.image_size)
-    codes = np.concatenate([encode_identity(model, images[i : i + 512]) for i in range(0, n, 512)])
+    codes = in_batches(lambda x: encode_identity(model, x), images, batch_size=512)
     return fit_gaussian_mixture(codes, n_components=n_components, seed=seed)
 
 

@@ -37,14 +37,16 @@ D_WON_FAKE = 0.005  # ...and its mean score of fakes below this...
 D_WON_WINDOW = 500  # ...for this many consecutive steps
 
 
+@dataclass
 class DiscriminatorWatch:
     """Notices a discriminator that has won: :attr:`won` says whether the last ``window`` steps all
     had ``d_real > D_WON_REAL`` and ``d_fake < D_WON_FAKE`` (a model that logs neither is not
     watched); ``warned`` keeps a run, resumed or not, to one warning."""
 
-    def __init__(self, window: int, warned: bool = False) -> None:
-        self.window, self.warned = int(window), warned
-        self.streak, self.won = 0, False
+    window: int
+    warned: bool = False
+    streak: int = 0
+    won: bool = False
 
     def update(self, logs: Mapping[str, float]) -> bool:
         """Count one step; True exactly when this step is the first to call for the warning."""
@@ -191,6 +193,10 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
     Every ``log_every`` steps, and on the last, ``{"step": N, **losses}`` is logged; then
     ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None).
     """
+    def default_diverged(step: int, what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{description} diverged at step {step}: {what}. Stopped; "
+                                "try a lower learning rate or another loss.")
+
     bar = tqdm(total=steps, initial=start, desc=description, unit="step", disable=not progress,
                dynamic_ncols=True, leave=leave)
     history: list[dict[str, float]] = []
@@ -200,10 +206,7 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
             logs = {k: float(v) for k, v in step_fn(next(batches)).items()}
             step += 1
             if not all(math.isfinite(v) for v in logs.values()):
-                if diverged is not None:
-                    raise diverged(step, str(_fmt(logs)))
-                raise TrainingDiverged(f"{description} diverged at step {step}: {_fmt(logs)}. Stopped; "
-                                       "try a lower learning rate or another loss.")
+                raise (diverged or default_diverged)(step, str(_fmt(logs)))
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = time_budget_s is not None and time.monotonic() - started >= time_budget_s
@@ -232,10 +235,10 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
     watch = DiscriminatorWatch(D_WON_WINDOW, warned=any(row.get("d_won") for row in history))
 
     def save_samples(step: int) -> None:
-        images = sample_fn()
-        save_png(image_grid(images), run.samples_dir / f"step_{step:06d}.png", scale=2)
+        grid = image_grid(sample_fn())
+        save_png(grid, run.samples_dir / f"step_{step:06d}.png", scale=2)
         with writer.as_default():
-            tf.summary.image("samples", image_grid(images)[None], step=step)
+            tf.summary.image("samples", grid[None], step=step)
 
     def diverged(step: int, what: str) -> TrainingDiverged:
         last = checkpointer.latest_step
@@ -260,8 +263,9 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
                 row["d_won"] = float(watch.won)
             history.append(row)
             with writer.as_default():
-                for name in [name for name in row if name != "step"]:
-                    tf.summary.scalar(name, row[name], step=step)
+                for name, value in row.items():
+                    if name != "step":
+                        tf.summary.scalar(name, value, step=step)
         if step % settings.sample_every == 0 or last:
             save_samples(step)
         if step % settings.ckpt_every == 0 or last:

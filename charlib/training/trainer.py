@@ -324,10 +324,18 @@ def load_trained(config_cls: type[C], run_dir: str | Path, build: Callable[[C], 
     return model, config
 
 
+def in_batches(fn: Callable[..., Any], *arrays: np.ndarray, batch_size: int = 256) -> Any:
+    """``fn`` on slices of ``batch_size`` rows of ``arrays`` (one slice of each per call), its outputs
+    concatenated along the rows: one array, or a tuple of them when ``fn`` returns several."""
+    outs = [fn(*(a[i : i + batch_size] for a in arrays)) for i in range(0, len(arrays[0]), batch_size)]
+    if isinstance(outs[0], list | tuple):
+        return tuple(np.concatenate([np.asarray(o) for o in parts]) for parts in zip(*outs, strict=True))
+    return np.concatenate([np.asarray(o) for o in outs])
+
+
 def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Run a generator (or decoder) in inference mode on z (N, latent_dim): uint8 images (N, H, W, 3)."""
-    out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate([np.asarray(o) for o in out]))
+    return to_uint8(in_batches(lambda zs: generator(zs, training=False), z, batch_size=batch_size))
 
 
 def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
