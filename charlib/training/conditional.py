@@ -1,25 +1,22 @@
 """Training the conditional VAE that animates generated characters (see :mod:`charlib.models.conditional`).
 
-Each training example is a *pair* of frames of one training character: a reference frame in a
-random pose (what the encoder sees) and a target frame in another random pose (what the decoder
-must draw, given the target's action, direction and frame). The loss is the negative ELBO of the
-target given the reference,
+Each training example is a *pair* of frames of one of the 1000 training characters: a reference
+frame in a random pose (what the encoder sees) and a target frame in another random pose (what the
+decoder must draw, given the target's action, direction and frame). The loss is the negative ELBO
+of the target given the reference,
 
     -ELBO = -E_{q(z|x_ref)}[log p(x_target | z, c_target)] + beta * KL(q(z|x_ref) || N(0, I)),
 
-in nats per image, with a Gaussian likelihood of fixed ``sigma`` (in [-1, 1] pixel units) and the
-KL warmed up linearly over ``kl_warmup_steps``. Pairs of the 1000 training identities are drawn
-fresh every step, keyed by (seed, step), so a resumed run sees the pairs an uninterrupted run
-would have seen; run folder, loop and speed options are the shared ones of
-:mod:`charlib.training.trainer`. New characters come from z ~ N(0, I) or, better after a short run,
-from an *ex-post* prior: a Gaussian mixture fitted to the training characters' identity codes
+in nats per image (Gaussian likelihood of fixed ``sigma`` in [-1, 1] pixel units, KL warmed up over
+``kl_warmup_steps``). Pairs are drawn fresh every step, keyed by (seed, step), so a resumed run sees
+what an uninterrupted one would have seen. New characters come from z ~ N(0, I) or, better after a
+short run, from an *ex-post* Gaussian mixture fitted to the training characters' identity codes
 (:func:`identity_prior`), which avoids the holes that N(0, I) leaves in latent space.
 
-With ``identity="attributes"`` the identity is discrete instead: the decoder reads the target
-character's 4 appearance labels as one-hot codes (teacher forcing) plus a small continuous code z,
-and the loss adds the encoder's classification of the reference frame, the sum over the 4
-attributes of -log q(attribute | x_ref). A new character is then 4 categorical draws plus
-z ~ N(0, I) (:func:`sample_characters`).
+With ``identity="attributes"`` the identity is discrete: the decoder reads the target's 4 appearance
+labels as one-hot codes (teacher forcing) plus a small continuous z, and the loss adds the encoder's
+classification of the reference frame, the sum over the attributes of -log q(attribute | x_ref). A
+new character is then 4 categorical draws plus z ~ N(0, I) (:func:`sample_characters`).
 """
 
 from __future__ import annotations
@@ -47,7 +44,6 @@ from charlib.training import hardware
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    course_folder,
     fixed_noise,
     in_batches,
     load_trained,
@@ -132,17 +128,14 @@ ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The training pairs of one step: (x_ref, condition, x_target, labels), repeatable for (seed, step).
-
-    x_ref and x_target are float32 (B, S, S, 3) in [-1, 1]: the same training characters in
-    independent random poses; condition (B, 14) is the target pose; labels (B, 24) the attribute codes.
-    """
-    rng = np.random.default_rng([config.seed, step])
-    train_modes, _ = sprites.identity_split()
+    """The training pairs of one step, repeatable for (seed, step): x_ref and x_target float32
+    (B, S, S, 3) in [-1, 1], the same training characters in independent random poses; condition
+    (B, 14), the target pose; labels (B, 24), the attribute codes."""
     if config.split != "train":
         raise CharlibError(f"the conditional VAE trains on the training identities; "
                            f"got split={config.split!r}")
-    b = config.batch_size
+    rng, b = np.random.default_rng([config.seed, step]), config.batch_size
+    train_modes, _ = sprites.identity_split()
     attrs = sprites.attributes_of(rng.choice(train_modes, size=b))
     poses = [rng.integers(0, n, size=(2, b)) for n in (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)]
     (a_ref, a_tgt), (d_ref, d_tgt), (f_ref, f_tgt) = poses
@@ -160,12 +153,9 @@ def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tupl
 
 
 class ConditionalVAE(EncoderDecoder):
-    """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
-
-    The encoder maps frames (N, S, S, 3) to [mu, logvar], each (N, latent_dim), plus attribute
-    logits (N, 24) with ``identity="attributes"``; the decoder maps [code (N, code_dim), c (N, 14)]
-    to Gaussian means (N, S, S, 3) in [-1, 1].
-    """
+    """An identity encoder q(z | x_ref): frames (N, S, S, 3) to [mu, logvar] (N, latent_dim), plus
+    attribute logits (N, 24) with ``identity="attributes"``; and a pose-conditioned decoder p(x | z, c):
+    [code (N, code_dim), c (N, 14)] to Gaussian means (N, S, S, 3) in [-1, 1]."""
 
     def train_step(self, batch: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
         """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3), labels (B,24))."""
@@ -202,10 +192,8 @@ def encoder_outputs(encoder: keras.Model, x: tf.Tensor | np.ndarray, training: b
 
 
 def attribute_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
-    """Sum over the 4 attributes of -log q(true value | x), averaged over the batch (nats per image).
-
-    labels and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block.
-    """
+    """Sum over the 4 attributes of -log q(true value | x), batch-averaged (nats per image); labels
+    and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block."""
     blocks = list(sprites.ATTRIBUTE_SIZES)
     return sum(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, s))
                for y, s in zip(tf.split(labels, blocks, -1), tf.split(logits, blocks, -1), strict=True))
@@ -301,12 +289,9 @@ def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_compo
 def sample_characters(config: ConditionalConfig, n: int, seed: int = 0,
                       prior: GaussianMixturePrior | None = None,
                       attributes: np.ndarray | None = None) -> np.ndarray:
-    """``n`` new identity codes (n, config.code_dim) float32 for a model of ``config``.
-
-    Continuous identities come from ``prior`` or N(0, I) (:func:`sample_identities`). Attribute
-    identities draw each of the 4 attributes uniformly (about 23% are combinations training never
-    showed) or take ``attributes`` (n, 4), followed by a continuous part z ~ N(0, I).
-    """
+    """``n`` new identity codes (n, config.code_dim) float32: continuous ones from ``prior`` or N(0, I)
+    (:func:`sample_identities`); attribute ones draw each of the 4 attributes uniformly (about 23% are
+    combinations training never showed) or take ``attributes`` (n, 4), then a continuous z ~ N(0, I)."""
     if config.identity != "attributes":
         if attributes is not None:
             raise CharlibError("attributes can be chosen only for identity='attributes' models")
@@ -332,12 +317,10 @@ def sample_identities(n: int, latent_dim: int, seed: int = 0,
 
 def refine_identities(model: ConditionalVAE, z: np.ndarray, steps: int = 1,
                       pose: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
-    """Pull identity codes (N, latent_dim) towards codes the encoder produces for real characters.
-
-    Each step draws the codes in ``pose`` (action, direction, frame indices) and encodes the
-    pictures again: the decode-encode Markov chain of Rezende, Mohamed and Wierstra (2014), which
-    moves a code between two characters (drawn as a blend) to the one the encoder recognises.
-    """
+    """Pull identity codes (N, latent_dim) towards codes the encoder gives real characters: each step
+    draws them in ``pose`` (action, direction, frame) and encodes the pictures again, the decode-encode
+    Markov chain of Rezende et al. (2014), which moves a code between two characters (drawn as a
+    blend) to the one the encoder recognises."""
     z = np.asarray(z, dtype=np.float32)
     for _ in range(steps):
         z = encode_identity(model, generate_poses(model, z, *pose)).astype(np.float32)
@@ -400,6 +383,5 @@ def course_conditional(profile: Profile, out: str | Path | None = None, progress
                        **overrides: Any) -> TrainedRun:
     """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>_<key>``
     and then reused, like :func:`charlib.training.gan.course_gan`."""
-    config = ConditionalConfig.from_profile(profile, **overrides)
-    out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional, progress)
+    return train_or_load(ConditionalConfig, ConditionalConfig.from_profile(profile, **overrides), out,
+                         train_conditional, build_conditional, progress)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import imageio.v3 as iio
 import keras
 import numpy as np
 import tensorflow as tf
@@ -124,13 +125,10 @@ class Checkpointer:
         return all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.weights)
 
     def restore_latest(self, partial: bool = False) -> int:
-        """Restore the newest readable checkpoint; returns the step it holds (0 if there is none).
-
-        A checkpoint that cannot be read or lacks one of the objects (not this run's) is skipped for
-        the next older one, with a line saying which was used; if none can be read,
-        :class:`CheckpointUnreadable` says why. ``partial``: for inference, values the objects do
-        not ask for (optimiser slots not built yet) may stay unread.
-        """
+        """Restore the newest readable checkpoint; returns its step (0 if there is none). One that cannot
+        be read or lacks one of the objects (not this run's) is skipped for the next older, with a line
+        saying so; if none can be read, :class:`CheckpointUnreadable` says why. ``partial``: for
+        inference, values the objects do not ask for (optimiser slots not built yet) may stay unread."""
         kept = list(reversed(self.manager.checkpoints))
         failed = []
         for path in kept:
@@ -172,27 +170,15 @@ def _fmt(logs: Mapping[str, float]) -> dict[str, str]:
     return {k: f"{v:.3f}" for k, v in logs.items()}
 
 
-def make_samples_gif(run: RunFolder, fps: float = 4.0) -> None:
-    """Animate the saved sample grids (in step order) into ``samples/samples.gif``."""
-    import imageio.v3 as iio
-
-    grids = sorted(run.samples_dir.glob("step_*.png"))
-    if grids:
-        frames = np.stack([iio.imread(p)[..., :3] for p in grids])
-        save_gif(frames, run.samples_dir / "samples.gif", fps=fps)
-
-
 def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterator[object], *, steps: int,
               start: int = 0, log_every: int = 10, progress: bool = True, description: str = "training",
               time_budget_s: float | None = None, on_step: Callable[..., None] | None = None,
               diverged: Callable[[int, str], Exception] | None = None,
               leave: bool = True) -> list[dict[str, float]]:
-    """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows.
-
-    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`).
-    Every ``log_every`` steps, and on the last, ``{"step": N, **losses}`` is logged; then
-    ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None).
-    """
+    """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows
+    ``{"step": N, **losses}``, every ``log_every`` steps and on the last. After each step
+    ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None); the first
+    non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`)."""
     def default_diverged(step: int, what: str) -> TrainingDiverged:
         return TrainingDiverged(f"{description} diverged at step {step}: {what}. Stopped; "
                                 "try a lower learning rate or another loss.")
@@ -285,5 +271,7 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
         raise
     finally:
         writer.flush()
-    make_samples_gif(run)
+    grids = sorted(run.samples_dir.glob("step_*.png"))  # resumed runs too: every grid, in step order
+    if grids:
+        save_gif(np.stack([iio.imread(p)[..., :3] for p in grids]), run.samples_dir / "samples.gif", fps=4.0)
     return history

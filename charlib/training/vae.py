@@ -36,7 +36,6 @@ from charlib.training import hardware
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    course_folder,
     fixed_noise,
     in_batches,
     load_trained,
@@ -238,9 +237,8 @@ def course_vae(profile: Profile, out: str | Path | None = None, progress: bool =
                **overrides: Any) -> TrainedRun:
     """The course's VAE for a profile, trained once into ``outputs/vae_<profile>_<key>`` and then
     reused, like :func:`charlib.training.gan.course_gan`."""
-    config = VaeConfig.from_profile(profile, **overrides)
-    out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(VaeConfig, config, out, train_vae, build_vae, progress)
+    return train_or_load(VaeConfig, VaeConfig.from_profile(profile, **overrides), out, train_vae, build_vae,
+                         progress)
 
 
 PRIOR_COMPONENTS = 50  # 10 and 50 both gave >= 98% of modes; 50 gave the higher precision (vae_prior.md)
