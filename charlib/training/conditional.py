@@ -59,6 +59,7 @@ __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_c
 
 IDENTITIES = ("latent", "attributes")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
+POSE_SIZES = (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)  # how many actions, directions, frames
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,10 @@ def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.nda
     rng, b = np.random.default_rng([config.seed, step]), config.batch_size
     train_modes, _ = sprites.identity_split()
     attrs = sprites.attributes_of(rng.choice(train_modes, size=b))
-    poses = [rng.integers(0, n, size=(2, b)) for n in (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)]
-    (a_ref, a_tgt), (d_ref, d_tgt), (f_ref, f_tgt) = poses
-    ref = sprites.render(attrs, a_ref, d_ref, f_ref, config.image_size)
-    tgt = sprites.render(attrs, a_tgt, d_tgt, f_tgt, config.image_size)
-    scale = np.float32(1 / 127.5)
-    return (ref.astype(np.float32) * scale - 1.0, cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
-            tgt.astype(np.float32) * scale - 1.0, cond_models.attribute_codes(attrs))
+    a, d, f = [rng.integers(0, n, size=(2, b)) for n in POSE_SIZES]
+    ref, tgt = (sprites.render(attrs, a[k], d[k], f[k], config.image_size).astype(np.float32)
+                * np.float32(1 / 127.5) - 1.0 for k in (0, 1))  # [0] the reference, [1] the target
+    return ref, cond_models.condition_vectors(a[1], d[1], f[1]), tgt, cond_models.attribute_codes(attrs)
 
 
 def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tuple[tf.Tensor, ...]]:
@@ -278,10 +276,8 @@ def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_compo
     rng = np.random.default_rng(seed)
     train_modes, _ = sprites.identity_split()
     modes = np.repeat(train_modes, frames_per_identity)
-    n = len(modes)
-    images = sprites.render(sprites.attributes_of(modes), rng.integers(0, len(sk.ACTIONS), n),
-                            rng.integers(0, len(sk.DIRECTIONS), n), rng.integers(0, sk.N_FRAMES, n),
-                            config.image_size)
+    poses = [rng.integers(0, k, len(modes)) for k in POSE_SIZES]  # action, direction, frame
+    images = sprites.render(sprites.attributes_of(modes), *poses, config.image_size)
     codes = in_batches(lambda x: encode_identity(model, x), images, batch_size=512)
     return fit_gaussian_mixture(codes, n_components=n_components, seed=seed)
 

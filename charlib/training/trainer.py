@@ -147,24 +147,6 @@ def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
         epoch, skip = epoch + 1, 0
 
 
-def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
-             steps: int | None) -> tuple[RunFolder, C]:
-    """Start a new run folder from ``config``, or reopen ``out`` and read its config back (``steps``
-    replacing its own); the run's lock is taken, so call ``run.release()`` however training ends."""
-    if not resume:
-        return RunFolder(out, config.to_dict(), lock=True), config
-    run = RunFolder(out, resume=True, lock=True)
-    try:
-        config = config_of(config_cls, run)
-        if steps is not None and steps != config.steps:
-            config = replace(config, steps=steps)
-            run.update_config(steps=steps)
-    except BaseException:
-        run.release()
-        raise
-    return run, config
-
-
 @dataclass
 class TrainedRun:
     """What a trainer returns: the run folder, the trained model, its config and loss history."""
@@ -195,8 +177,13 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
             config = fit_batch_size(config, len(images))
             if init_from is not None:
                 check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
-    run, config = open_run(config_cls, config, out, resume, steps)
+    run = RunFolder(out, resume=True, lock=True) if resume else RunFolder(out, config.to_dict(), lock=True)
     try:  # the lock is released however training ends
+        if resume:  # the run's own config, ``steps`` replacing its own
+            config = config_of(config_cls, run)
+            if steps is not None and steps != config.steps:
+                config = replace(config, steps=steps)
+                run.update_config(steps=steps)
         seed_everything(config.seed)
         if batches is None:
             data = images if images is not None else load_training_images(config)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -219,13 +220,9 @@ def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", 
               progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a VAE in the run folder ``out``, with the arguments of ``train_gan``; the
     sample grid decodes fixed z ~ N(0, I), and ``generator.keras`` is the decoder."""
-
-    def sampler(vae: VAE, cfg: VaeConfig):
-        z = fixed_noise(cfg)
-        return lambda: decode(vae, z)
-
     return train(VaeConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_vae, sampler=sampler, exported=lambda vae: vae.decoder, init_from=init_from)
+                 build=build_vae, sampler=lambda vae, cfg: partial(decode, vae, fixed_noise(cfg)),
+                 exported=lambda vae: vae.decoder, init_from=init_from)
 
 
 def load_vae(run_dir: str | Path) -> tuple[VAE, VaeConfig]:
