@@ -171,7 +171,9 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     batches from step ``start`` (default: :func:`batch_stream`).
     """
     if not resume:
-        config = replace(config or config_cls(), **({} if steps is None else {"steps": steps}))
+        config = config or config_cls()
+        if steps is not None:
+            config = replace(config, steps=steps)
         if batches is None:  # read the data first: a bad or too small folder stops before a run folder
             images = load_training_images(config) if images is None else images
             config = fit_batch_size(config, len(images))
