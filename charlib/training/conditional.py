@@ -1,25 +1,22 @@
 """Training the conditional VAE that animates generated characters (see :mod:`charlib.models.conditional`).
 
-Each training example is a *pair* of frames of one training character: a reference frame in a
-random pose (what the encoder sees) and a target frame in another random pose (what the decoder
-must draw, given the target's action, direction and frame). The loss is the negative ELBO of the
-target given the reference,
+Each training example is a *pair* of frames of one of the 1000 training characters: a reference
+frame in a random pose (what the encoder sees) and a target frame in another random pose (what the
+decoder must draw, given the target's action, direction and frame). The loss is the negative ELBO
+of the target given the reference,
 
     -ELBO = -E_{q(z|x_ref)}[log p(x_target | z, c_target)] + beta * KL(q(z|x_ref) || N(0, I)),
 
-in nats per image, with a Gaussian likelihood of fixed ``sigma`` (in [-1, 1] pixel units) and the
-KL warmed up linearly over ``kl_warmup_steps``. Pairs of the 1000 training identities are drawn
-fresh every step, keyed by (seed, step), so a resumed run sees the pairs an uninterrupted run
-would have seen; run folder, loop and speed options are the shared ones of
-:mod:`charlib.training.trainer`. New characters come from z ~ N(0, I) or, better after a short run,
-from an *ex-post* prior: a Gaussian mixture fitted to the training characters' identity codes
+in nats per image (Gaussian likelihood of fixed ``sigma`` in [-1, 1] pixel units, KL warmed up over
+``kl_warmup_steps``). Pairs are drawn fresh every step, keyed by (seed, step), so a resumed run sees
+what an uninterrupted one would have seen. New characters come from z ~ N(0, I) or, better after a
+short run, from an *ex-post* Gaussian mixture fitted to the training characters' identity codes
 (:func:`identity_prior`), which avoids the holes that N(0, I) leaves in latent space.
 
-With ``identity="attributes"`` the identity is discrete instead: the decoder reads the target
-character's 4 appearance labels as one-hot codes (teacher forcing) plus a small continuous code z,
-and the loss adds the encoder's classification of the reference frame, the sum over the 4
-attributes of -log q(attribute | x_ref). A new character is then 4 categorical draws plus
-z ~ N(0, I) (:func:`sample_characters`).
+With ``identity="attributes"`` the identity is discrete: the decoder reads the target's 4 appearance
+labels as one-hot codes (teacher forcing) plus a small continuous z, and the loss adds the encoder's
+classification of the reference frame, the sum over the attributes of -log q(attribute | x_ref). A
+new character is then 4 categorical draws plus z ~ N(0, I) (:func:`sample_characters`).
 """
 
 from __future__ import annotations
@@ -47,12 +44,13 @@ from charlib.training import hardware
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    course_folder,
     fixed_noise,
+    in_batches,
     load_trained,
     train,
     train_or_load,
 )
+from charlib.training.vae import EncoderDecoder
 
 __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_conditional",
            "fit_identity_prior", "generate_cycles", "generate_poses", "load_conditional", "pair_batch",
@@ -61,6 +59,7 @@ __all__ = ["ConditionalConfig", "ConditionalVAE", "build_conditional", "course_c
 
 IDENTITIES = ("latent", "attributes")
 IDENTITY_PRIOR_FILE = "identity_prior.npz"
+POSE_SIZES = (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)  # how many actions, directions, frames
 
 
 @dataclass(frozen=True)
@@ -130,25 +129,19 @@ ATTRIBUTE_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def pair_batch(config: ConditionalConfig, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The training pairs of one step: (x_ref, condition, x_target, labels), repeatable for (seed, step).
-
-    x_ref and x_target are float32 (B, S, S, 3) in [-1, 1]: the same training characters in
-    independent random poses; condition (B, 14) is the target pose; labels (B, 24) the attribute codes.
-    """
-    rng = np.random.default_rng([config.seed, step])
-    train_modes, _ = sprites.identity_split()
+    """The training pairs of one step, repeatable for (seed, step): x_ref and x_target float32
+    (B, S, S, 3) in [-1, 1], the same training characters in independent random poses; condition
+    (B, 14), the target pose; labels (B, 24), the attribute codes."""
     if config.split != "train":
         raise CharlibError(f"the conditional VAE trains on the training identities; "
                            f"got split={config.split!r}")
-    b = config.batch_size
+    rng, b = np.random.default_rng([config.seed, step]), config.batch_size
+    train_modes, _ = sprites.identity_split()
     attrs = sprites.attributes_of(rng.choice(train_modes, size=b))
-    poses = [rng.integers(0, n, size=(2, b)) for n in (len(sk.ACTIONS), len(sk.DIRECTIONS), sk.N_FRAMES)]
-    (a_ref, a_tgt), (d_ref, d_tgt), (f_ref, f_tgt) = poses
-    ref = sprites.render(attrs, a_ref, d_ref, f_ref, config.image_size)
-    tgt = sprites.render(attrs, a_tgt, d_tgt, f_tgt, config.image_size)
-    scale = np.float32(1 / 127.5)
-    return (ref.astype(np.float32) * scale - 1.0, cond_models.condition_vectors(a_tgt, d_tgt, f_tgt),
-            tgt.astype(np.float32) * scale - 1.0, cond_models.attribute_codes(attrs))
+    a, d, f = [rng.integers(0, n, size=(2, b)) for n in POSE_SIZES]
+    ref, tgt = (sprites.render(attrs, a[k], d[k], f[k], config.image_size).astype(np.float32)
+                * np.float32(1 / 127.5) - 1.0 for k in (0, 1))  # [0] the reference, [1] the target
+    return ref, cond_models.condition_vectors(a[1], d[1], f[1]), tgt, cond_models.attribute_codes(attrs)
 
 
 def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tuple[tf.Tensor, ...]]:
@@ -157,46 +150,21 @@ def pair_stream(config: ConditionalConfig, start_step: int = 0) -> Iterator[tupl
         yield tuple(tf.constant(a) for a in pair_batch(config, step))
 
 
-class ConditionalVAE(keras.Model):
-    """An identity encoder q(z | x_ref) and a pose-conditioned decoder p(x | z, c).
-
-    The encoder maps frames (N, S, S, 3) to [mu, logvar], each (N, latent_dim), plus attribute
-    logits (N, 24) with ``identity="attributes"``; the decoder maps [code (N, code_dim), c (N, 14)]
-    to Gaussian means (N, S, S, 3) in [-1, 1].
-    """
-
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: ConditionalConfig,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.config = config
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
-                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-    def compile(self, optimizer: keras.optimizers.Optimizer, **kwargs: Any) -> None:
-        super().compile(**kwargs)
-        self.cvae_optimizer = optimizer
-        optimizer.build(self.trainable_variables)
-
-    def beta_now(self) -> tf.Tensor:
-        """The KL weight now: ``beta`` ramped up linearly over ``kl_warmup_steps``."""
-        if not self.config.kl_warmup_steps:
-            return tf.constant(self.config.beta)
-        ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(self.config.kl_warmup_steps))
-        return self.config.beta * ramp
+class ConditionalVAE(EncoderDecoder):
+    """An identity encoder q(z | x_ref): frames (N, S, S, 3) to [mu, logvar] (N, latent_dim), plus
+    attribute logits (N, 24) with ``identity="attributes"``; and a pose-conditioned decoder p(x | z, c):
+    [code (N, code_dim), c (N, 14)] to Gaussian means (N, S, S, 3) in [-1, 1]."""
 
     def train_step(self, batch: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
         """One gradient step on (x_ref (B,S,S,3), condition (B,14), x_target (B,S,S,3), labels (B,24))."""
         x_ref, c, x_tgt, labels = batch
-        seed = tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
         beta = self.beta_now()
         attributes = self.config.identity == "attributes"
         with tf.GradientTape() as tape:
             outputs = encoder_outputs(self.encoder, x_ref, training=True)
             if self.config.latent_dim:
                 mu, logvar = outputs[0], outputs[1]
-                z = losses.reparameterize(mu, logvar, seed=seed)
+                z = losses.reparameterize(mu, logvar, seed=self.step_seed())
                 kl = tf.reduce_mean(tf.reduce_sum(losses.kl_standard_normal_per_dim(mu, logvar), axis=-1))
             else:  # attribute identity only: nothing continuous to sample
                 z, kl = tf.zeros_like(labels[:, :0]), tf.constant(0.0)
@@ -207,19 +175,12 @@ class ConditionalVAE(keras.Model):
             if attributes:
                 classify = attribute_cross_entropy(labels, outputs[-1])
                 loss += classify
-        variables = self.trainable_variables
-        grads = hardware.gradients(tape, loss, variables, self.cvae_optimizer)  # scaled, replica-averaged
-        self.cvae_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.step.assign_add(1)
+        self.descend(tape, loss)
         mse = tf.reduce_mean(tf.square((mean - x_tgt) / 2.0))
         metrics = {"loss": loss, "recon": recon, "kl": kl, "mse": mse, "beta": beta}
         if attributes:
             metrics["classify"] = classify
         return metrics
-
-    def checkpoint_objects(self) -> dict[str, object]:
-        return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.cvae_optimizer,
-                "step": self.step}
 
 
 def encoder_outputs(encoder: keras.Model, x: tf.Tensor | np.ndarray, training: bool) -> list[tf.Tensor]:
@@ -229,10 +190,8 @@ def encoder_outputs(encoder: keras.Model, x: tf.Tensor | np.ndarray, training: b
 
 
 def attribute_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
-    """Sum over the 4 attributes of -log q(true value | x), averaged over the batch (nats per image).
-
-    labels and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block.
-    """
+    """Sum over the 4 attributes of -log q(true value | x), batch-averaged (nats per image); labels
+    and logits are (B, 24): 4 blocks of 6, one-hot labels and one classifier per block."""
     blocks = list(sprites.ATTRIBUTE_SIZES)
     return sum(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, s))
                for y, s in zip(tf.split(labels, blocks, -1), tf.split(logits, blocks, -1), strict=True))
@@ -262,9 +221,8 @@ def generate_poses(model: ConditionalVAE, z: np.ndarray, action: np.ndarray | in
     c = np.broadcast_to(c, (len(z), c.shape[1])) if len(c) == 1 else c
     if len(c) != len(z):
         raise CharlibError(f"{len(z)} identity codes but {len(c)} poses")
-    out = [np.asarray(model.decoder([z[i : i + batch_size], c[i : i + batch_size]], training=False))
-           for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate(out))
+    return to_uint8(in_batches(lambda zs, cs: model.decoder([zs, cs], training=False), z, c,
+                               batch_size=batch_size))
 
 
 def generate_cycles(model: ConditionalVAE, z: np.ndarray, action: int | str = "walk",
@@ -318,23 +276,18 @@ def fit_identity_prior(model: ConditionalVAE, config: ConditionalConfig, n_compo
     rng = np.random.default_rng(seed)
     train_modes, _ = sprites.identity_split()
     modes = np.repeat(train_modes, frames_per_identity)
-    n = len(modes)
-    images = sprites.render(sprites.attributes_of(modes), rng.integers(0, len(sk.ACTIONS), n),
-                            rng.integers(0, len(sk.DIRECTIONS), n), rng.integers(0, sk.N_FRAMES, n),
-                            config.image_size)
-    codes = np.concatenate([encode_identity(model, images[i : i + 512]) for i in range(0, n, 512)])
+    poses = [rng.integers(0, k, len(modes)) for k in POSE_SIZES]  # action, direction, frame
+    images = sprites.render(sprites.attributes_of(modes), *poses, config.image_size)
+    codes = in_batches(lambda x: encode_identity(model, x), images, batch_size=512)
     return fit_gaussian_mixture(codes, n_components=n_components, seed=seed)
 
 
 def sample_characters(config: ConditionalConfig, n: int, seed: int = 0,
                       prior: GaussianMixturePrior | None = None,
                       attributes: np.ndarray | None = None) -> np.ndarray:
-    """``n`` new identity codes (n, config.code_dim) float32 for a model of ``config``.
-
-    Continuous identities come from ``prior`` or N(0, I) (:func:`sample_identities`). Attribute
-    identities draw each of the 4 attributes uniformly (about 23% are combinations training never
-    showed) or take ``attributes`` (n, 4), followed by a continuous part z ~ N(0, I).
-    """
+    """``n`` new identity codes (n, config.code_dim) float32: continuous ones from ``prior`` or N(0, I)
+    (:func:`sample_identities`); attribute ones draw each of the 4 attributes uniformly (about 23% are
+    combinations training never showed) or take ``attributes`` (n, 4), then a continuous z ~ N(0, I)."""
     if config.identity != "attributes":
         if attributes is not None:
             raise CharlibError("attributes can be chosen only for identity='attributes' models")
@@ -360,12 +313,10 @@ def sample_identities(n: int, latent_dim: int, seed: int = 0,
 
 def refine_identities(model: ConditionalVAE, z: np.ndarray, steps: int = 1,
                       pose: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
-    """Pull identity codes (N, latent_dim) towards codes the encoder produces for real characters.
-
-    Each step draws the codes in ``pose`` (action, direction, frame indices) and encodes the
-    pictures again: the decode-encode Markov chain of Rezende, Mohamed and Wierstra (2014), which
-    moves a code between two characters (drawn as a blend) to the one the encoder recognises.
-    """
+    """Pull identity codes (N, latent_dim) towards codes the encoder gives real characters: each step
+    draws them in ``pose`` (action, direction, frame) and encodes the pictures again, the decode-encode
+    Markov chain of Rezende et al. (2014), which moves a code between two characters (drawn as a
+    blend) to the one the encoder recognises."""
     z = np.asarray(z, dtype=np.float32)
     for _ in range(steps):
         z = encode_identity(model, generate_poses(model, z, *pose)).astype(np.float32)
@@ -428,6 +379,5 @@ def course_conditional(profile: Profile, out: str | Path | None = None, progress
                        **overrides: Any) -> TrainedRun:
     """The course's conditional VAE for a profile, trained once into ``outputs/conditional_<profile>_<key>``
     and then reused, like :func:`charlib.training.gan.course_gan`."""
-    config = ConditionalConfig.from_profile(profile, **overrides)
-    out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(ConditionalConfig, config, out, train_conditional, build_conditional, progress)
+    return train_or_load(ConditionalConfig, ConditionalConfig.from_profile(profile, **overrides), out,
+                         train_conditional, build_conditional, progress)

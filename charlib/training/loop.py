@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import imageio.v3 as iio
 import keras
 import numpy as np
 import tensorflow as tf
@@ -37,14 +38,16 @@ D_WON_FAKE = 0.005  # ...and its mean score of fakes below this...
 D_WON_WINDOW = 500  # ...for this many consecutive steps
 
 
+@dataclass
 class DiscriminatorWatch:
     """Notices a discriminator that has won: :attr:`won` says whether the last ``window`` steps all
     had ``d_real > D_WON_REAL`` and ``d_fake < D_WON_FAKE`` (a model that logs neither is not
     watched); ``warned`` keeps a run, resumed or not, to one warning."""
 
-    def __init__(self, window: int, warned: bool = False) -> None:
-        self.window, self.warned = int(window), warned
-        self.streak, self.won = 0, False
+    window: int
+    warned: bool = False
+    streak: int = 0
+    won: bool = False
 
     def update(self, logs: Mapping[str, float]) -> bool:
         """Count one step; True exactly when this step is the first to call for the warning."""
@@ -122,13 +125,10 @@ class Checkpointer:
         return all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.weights)
 
     def restore_latest(self, partial: bool = False) -> int:
-        """Restore the newest readable checkpoint; returns the step it holds (0 if there is none).
-
-        A checkpoint that cannot be read or lacks one of the objects (not this run's) is skipped for
-        the next older one, with a line saying which was used; if none can be read,
-        :class:`CheckpointUnreadable` says why. ``partial``: for inference, values the objects do
-        not ask for (optimiser slots not built yet) may stay unread.
-        """
+        """Restore the newest readable checkpoint; returns its step (0 if there is none). One that cannot
+        be read or lacks one of the objects (not this run's) is skipped for the next older, with a line
+        saying so; if none can be read, :class:`CheckpointUnreadable` says why. ``partial``: for
+        inference, values the objects do not ask for (optimiser slots not built yet) may stay unread."""
         kept = list(reversed(self.manager.checkpoints))
         failed = []
         for path in kept:
@@ -170,27 +170,19 @@ def _fmt(logs: Mapping[str, float]) -> dict[str, str]:
     return {k: f"{v:.3f}" for k, v in logs.items()}
 
 
-def make_samples_gif(run: RunFolder, fps: float = 4.0) -> None:
-    """Animate the saved sample grids (in step order) into ``samples/samples.gif``."""
-    import imageio.v3 as iio
-
-    grids = sorted(run.samples_dir.glob("step_*.png"))
-    if grids:
-        frames = np.stack([iio.imread(p)[..., :3] for p in grids])
-        save_gif(frames, run.samples_dir / "samples.gif", fps=fps)
-
-
 def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterator[object], *, steps: int,
               start: int = 0, log_every: int = 10, progress: bool = True, description: str = "training",
               time_budget_s: float | None = None, on_step: Callable[..., None] | None = None,
               diverged: Callable[[int, str], Exception] | None = None,
               leave: bool = True) -> list[dict[str, float]]:
-    """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows.
+    """Run ``step_fn(next(batches))`` from step ``start`` to ``steps``; returns the logged rows
+    ``{"step": N, **losses}``, every ``log_every`` steps and on the last. After each step
+    ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None); the first
+    non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`)."""
+    def default_diverged(step: int, what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{description} diverged at step {step}: {what}. Stopped; "
+                                "try a lower learning rate or another loss.")
 
-    The first non-finite loss raises ``diverged(step, losses)`` (default: :class:`TrainingDiverged`).
-    Every ``log_every`` steps, and on the last, ``{"step": N, **losses}`` is logged; then
-    ``on_step(step, losses, row, last)`` runs (``row``: the row just logged, or None).
-    """
     bar = tqdm(total=steps, initial=start, desc=description, unit="step", disable=not progress,
                dynamic_ncols=True, leave=leave)
     history: list[dict[str, float]] = []
@@ -200,10 +192,7 @@ def fit_steps(step_fn: Callable[[object], Mapping[str, object]], batches: Iterat
             logs = {k: float(v) for k, v in step_fn(next(batches)).items()}
             step += 1
             if not all(math.isfinite(v) for v in logs.values()):
-                if diverged is not None:
-                    raise diverged(step, str(_fmt(logs)))
-                raise TrainingDiverged(f"{description} diverged at step {step}: {_fmt(logs)}. Stopped; "
-                                       "try a lower learning rate or another loss.")
+                raise (diverged or default_diverged)(step, str(_fmt(logs)))
             bar.update(1)
             bar.set_postfix(_fmt(logs), refresh=False)
             out_of_time = time_budget_s is not None and time.monotonic() - started >= time_budget_s
@@ -232,10 +221,10 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
     watch = DiscriminatorWatch(D_WON_WINDOW, warned=any(row.get("d_won") for row in history))
 
     def save_samples(step: int) -> None:
-        images = sample_fn()
-        save_png(image_grid(images), run.samples_dir / f"step_{step:06d}.png", scale=2)
+        grid = image_grid(sample_fn())
+        save_png(grid, run.samples_dir / f"step_{step:06d}.png", scale=2)
         with writer.as_default():
-            tf.summary.image("samples", image_grid(images)[None], step=step)
+            tf.summary.image("samples", grid[None], step=step)
 
     def diverged(step: int, what: str) -> TrainingDiverged:
         last = checkpointer.latest_step
@@ -260,8 +249,9 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
                 row["d_won"] = float(watch.won)
             history.append(row)
             with writer.as_default():
-                for name in [name for name in row if name != "step"]:
-                    tf.summary.scalar(name, row[name], step=step)
+                for name, value in row.items():
+                    if name != "step":
+                        tf.summary.scalar(name, value, step=step)
         if step % settings.sample_every == 0 or last:
             save_samples(step)
         if step % settings.ckpt_every == 0 or last:
@@ -281,5 +271,7 @@ def run_loop(*, run: RunFolder, step_fn: Callable[[object], Mapping[str, tf.Tens
         raise
     finally:
         writer.flush()
-    make_samples_gif(run)
+    grids = sorted(run.samples_dir.glob("step_*.png"))  # resumed runs too: every grid, in step order
+    if grids:
+        save_gif(np.stack([iio.imread(p)[..., :3] for p in grids]), run.samples_dir / "samples.gif", fps=4.0)
     return history

@@ -147,27 +147,6 @@ def batch_stream(images: np.ndarray, batch_size: int, seed: int, flip: bool,
         epoch, skip = epoch + 1, 0
 
 
-def open_run(config_cls: type[C], config: C | None, out: str | Path, resume: bool,
-             steps: int | None) -> tuple[RunFolder, C]:
-    """Start a new run folder from ``config``, or reopen ``out`` and read its config back; the run's
-    lock is taken, so call ``run.release()`` when training ends, however it ends."""
-    if resume:
-        run = RunFolder(out, resume=True, lock=True)
-        try:
-            config = config_of(config_cls, run)
-            if steps is not None and steps != config.steps:
-                config = replace(config, steps=steps)
-                run.update_config(steps=steps)
-        except BaseException:
-            run.release()
-            raise
-        return run, config
-    config = config or config_cls()
-    if steps is not None:
-        config = replace(config, steps=steps)
-    return RunFolder(out, config.to_dict(), lock=True), config
-
-
 @dataclass
 class TrainedRun:
     """What a trainer returns: the run folder, the trained model, its config and loss history."""
@@ -186,21 +165,27 @@ def train(config_cls: type[C], config: C | None, out: str | Path, *, resume: boo
     """Train (or resume) a model of kind ``config_cls.kind`` in the run folder ``out``.
 
     ``build(config)`` returns a compiled model with ``train_step`` and ``checkpoint_objects()``;
-    ``sampler(model, config)`` returns the function that draws the fixed sample grid;
-    ``exported(model)`` picks the network saved as ``generator.keras``; ``init_from`` starts a new
-    run from another run's weights (:func:`init_weights`). ``batches(config, start)``, for a model
-    with data of its own, gives the batches from step ``start`` (default: :func:`batch_stream`).
+    ``sampler(model, config)``, the function that draws the fixed sample grid; ``exported(model)``,
+    the network saved as ``generator.keras``; ``init_from`` starts from another run's weights
+    (:func:`init_weights`); ``batches(config, start)``, for a model with data of its own, gives the
+    batches from step ``start`` (default: :func:`batch_stream`).
     """
-    # read the data first: a bad or too small folder stops before a run folder exists
-    if not resume and batches is None:
+    if not resume:
         config = config or config_cls()
-        if images is None:
-            images = load_training_images(config)
-        config = fit_batch_size(config, len(images))
-        if init_from is not None:
-            check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
-    run, config = open_run(config_cls, config, out, resume, steps)
+        if steps is not None:
+            config = replace(config, steps=steps)
+        if batches is None:  # read the data first: a bad or too small folder stops before a run folder
+            images = load_training_images(config) if images is None else images
+            config = fit_batch_size(config, len(images))
+            if init_from is not None:
+                check_same_architecture(config, read_run_config(config_cls, init_from), init_from)
+    run = RunFolder(out, resume=True, lock=True) if resume else RunFolder(out, config.to_dict(), lock=True)
     try:  # the lock is released however training ends
+        if resume:  # the run's own config, ``steps`` replacing its own
+            config = config_of(config_cls, run)
+            if steps is not None and steps != config.steps:
+                config = replace(config, steps=steps)
+                run.update_config(steps=steps)
         seed_everything(config.seed)
         if batches is None:
             data = images if images is not None else load_training_images(config)
@@ -324,10 +309,18 @@ def load_trained(config_cls: type[C], run_dir: str | Path, build: Callable[[C], 
     return model, config
 
 
+def in_batches(fn: Callable[..., Any], *arrays: np.ndarray, batch_size: int = 256) -> Any:
+    """``fn`` on slices of ``batch_size`` rows of ``arrays`` (one slice of each per call), its outputs
+    concatenated along the rows: one array, or a tuple of them when ``fn`` returns several."""
+    outs = [fn(*(a[i : i + batch_size] for a in arrays)) for i in range(0, len(arrays[0]), batch_size)]
+    if isinstance(outs[0], list | tuple):
+        return tuple(np.concatenate([np.asarray(o) for o in parts]) for parts in zip(*outs, strict=True))
+    return np.concatenate([np.asarray(o) for o in outs])
+
+
 def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Run a generator (or decoder) in inference mode on z (N, latent_dim): uint8 images (N, H, W, 3)."""
-    out = [generator(z[i : i + batch_size], training=False) for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate([np.asarray(o) for o in out]))
+    return to_uint8(in_batches(lambda zs: generator(zs, training=False), z, batch_size=batch_size))
 
 
 def fixed_noise(config: RunConfig, n: int | None = None) -> np.ndarray:
@@ -350,10 +343,12 @@ def course_folder(config: RunConfig) -> Path:
     return output_dir().joinpath(f"{config.kind}_{config.profile}_{cache_key(config)}")
 
 
-def train_or_load(config_cls: type[C], config: C, out: Path, train_fn: Callable[..., TrainedRun],
+def train_or_load(config_cls: type[C], config: C, out: str | Path | None, train_fn: Callable[..., TrainedRun],
                   build: Callable[[C], keras.Model], progress: bool = True) -> TrainedRun:
-    """A run folder used as a cache: train into ``out`` if it is new, resume it if it stopped
-    early, and just load it (no data, no training) if it has finished. Says which, in one line."""
+    """A run folder used as a cache: train into ``out`` (default :func:`course_folder`) if it is new,
+    resume it if it stopped early, and just load it (no data, no training) if it has finished. Says
+    which, in one line."""
+    out = course_folder(config) if out is None else Path(out)
     what = f"the course's {config.kind} ({config.profile} profile, {config.steps} steps)"
     if not (out / "config.json").is_file():
         print(f"Training {what} into {out}; later notebooks reuse it.", flush=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,8 +37,8 @@ from charlib.training import hardware
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    course_folder,
     fixed_noise,
+    in_batches,
     load_trained,
     load_training_images,
     train,
@@ -82,17 +83,14 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-class VAE(keras.Model):
-    """An encoder q(z|x) (images in [-1, 1] -> [mu, logvar]) and a decoder p(x|z) (z -> likelihood
-    parameters (N, S, S, 3)) trained on the negative ELBO."""
+class EncoderDecoder(keras.Model):
+    """What the VAE and the conditional VAE share: an encoder and a decoder trained by one optimiser,
+    a ``step`` counter that keys each step's noise, and a KL weight warmed up from the config."""
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, config: VaeConfig,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.config = config
-        self.n_dims = config.image_size * config.image_size * 3
+        self.encoder, self.decoder, self.config = encoder, decoder, config
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
@@ -102,10 +100,35 @@ class VAE(keras.Model):
         optimizer.build(self.trainable_variables)
 
     def beta_now(self) -> tf.Tensor:
-        """The KL weight at the current step: ``beta`` ramped up linearly over the warm-up."""
-        warm = max(self.config.kl_warmup_steps, 1)
-        ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(warm))
-        return self.config.beta * ramp if self.config.kl_warmup_steps else tf.constant(self.config.beta)
+        """The KL weight at the current step: ``beta`` ramped up linearly over ``kl_warmup_steps``."""
+        if not self.config.kl_warmup_steps:
+            return tf.constant(self.config.beta)
+        ramp = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(self.config.kl_warmup_steps))
+        return self.config.beta * ramp
+
+    def step_seed(self) -> tf.Tensor:
+        """The (seed, step) key of this step's reparameterisation noise (one per replica)."""
+        return tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
+
+    def descend(self, tape: tf.GradientTape, loss: tf.Tensor) -> None:
+        """One optimiser step on ``loss`` (loss-scaled, replica-averaged gradients), then ``step += 1``."""
+        variables = self.trainable_variables
+        grads = hardware.gradients(tape, loss, variables, self.vae_optimizer)
+        self.vae_optimizer.apply_gradients(zip(grads, variables, strict=True))
+        self.step.assign_add(1)
+
+    def checkpoint_objects(self) -> dict[str, object]:
+        return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.vae_optimizer,
+                "step": self.step}
+
+
+class VAE(EncoderDecoder):
+    """An encoder q(z|x) (images in [-1, 1] -> [mu, logvar]) and a decoder p(x|z) (z -> likelihood
+    parameters (N, S, S, 3)) trained on the negative ELBO."""
+
+    @property
+    def n_dims(self) -> int:
+        return self.config.image_size * self.config.image_size * 3
 
     def reconstruction_nll(self, x: tf.Tensor, params: tf.Tensor) -> tf.Tensor:
         """-log p(x|z) per image (N,), in nats, for images x in [-1, 1]."""
@@ -129,10 +152,9 @@ class VAE(keras.Model):
         """One gradient step on a batch of images (N, S, S, 3) in [-1, 1]."""
         if isinstance(x, tuple):
             x = x[0]
-        seed = tf.stack([tf.cast(self.config.seed, tf.int64), hardware.replica_key(self.step)])
         beta = self.beta_now()
         with tf.GradientTape() as tape:
-            t = self.terms(x, seed=seed, training=True)
+            t = self.terms(x, seed=self.step_seed(), training=True)
             recon = tf.reduce_mean(t["recon"])
             kl = tf.reduce_mean(t["kl"])
             if self.config.free_bits > 0:
@@ -141,10 +163,7 @@ class VAE(keras.Model):
             else:
                 kl_objective = kl
             loss = recon + beta * kl_objective
-        variables = self.trainable_variables
-        grads = hardware.gradients(tape, loss, variables, self.vae_optimizer)  # scaled, replica-averaged
-        self.vae_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.step.assign_add(1)
+        self.descend(tape, loss)
         neg_elbo = recon + kl
         return {"loss": loss, "recon": recon, "kl": kl, "elbo": -neg_elbo,
                 "bpd": losses.bits_per_dim(neg_elbo, self.n_dims), "beta": beta}
@@ -152,10 +171,6 @@ class VAE(keras.Model):
     def decode_images(self, z: np.ndarray | tf.Tensor) -> tf.Tensor:
         """Decode latents (N, latent_dim) into images in [-1, 1] (the likelihood's mean)."""
         return vae_models.decoder_to_images(self.decoder(z, training=False), self.config.likelihood)
-
-    def checkpoint_objects(self) -> dict[str, object]:
-        return {"encoder": self.encoder, "decoder": self.decoder, "optimizer": self.vae_optimizer,
-                "step": self.step}
 
 
 def build_vae(config: VaeConfig) -> VAE:
@@ -169,15 +184,12 @@ def build_vae(config: VaeConfig) -> VAE:
 
 def decode(vae: VAE, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Decode latents (N, latent_dim) to uint8 images (N, S, S, 3)."""
-    out = [np.asarray(vae.decode_images(z[i : i + batch_size])) for i in range(0, len(z), batch_size)]
-    return to_uint8(np.concatenate(out))
+    return to_uint8(in_batches(vae.decode_images, z, batch_size=batch_size))
 
 
 def encode(vae: VAE, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters of uint8 images (N, S, S, 3): (mu, logvar), each (N, latent_dim)."""
-    mus, logvars = zip(*[vae.encoder(to_float(images[i : i + batch_size]), training=False)
-                         for i in range(0, len(images), batch_size)], strict=True)
-    return np.concatenate(mus), np.concatenate(logvars)
+    return in_batches(lambda x: vae.encoder(to_float(x), training=False), images, batch_size=batch_size)
 
 
 def reconstruct(vae: VAE, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -208,13 +220,9 @@ def train_vae(config: VaeConfig | None = None, out: str | Path = "outputs/vae", 
               progress: bool = True, init_from: str | Path | None = None) -> TrainedRun:
     """Train (or resume) a VAE in the run folder ``out``, with the arguments of ``train_gan``; the
     sample grid decodes fixed z ~ N(0, I), and ``generator.keras`` is the decoder."""
-
-    def sampler(vae: VAE, cfg: VaeConfig):
-        z = fixed_noise(cfg)
-        return lambda: decode(vae, z)
-
     return train(VaeConfig, config, out, resume=resume, steps=steps, images=images, progress=progress,
-                 build=build_vae, sampler=sampler, exported=lambda vae: vae.decoder, init_from=init_from)
+                 build=build_vae, sampler=lambda vae, cfg: partial(decode, vae, fixed_noise(cfg)),
+                 exported=lambda vae: vae.decoder, init_from=init_from)
 
 
 def load_vae(run_dir: str | Path) -> tuple[VAE, VaeConfig]:
@@ -226,9 +234,8 @@ def course_vae(profile: Profile, out: str | Path | None = None, progress: bool =
                **overrides: Any) -> TrainedRun:
     """The course's VAE for a profile, trained once into ``outputs/vae_<profile>_<key>`` and then
     reused, like :func:`charlib.training.gan.course_gan`."""
-    config = VaeConfig.from_profile(profile, **overrides)
-    out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(VaeConfig, config, out, train_vae, build_vae, progress)
+    return train_or_load(VaeConfig, VaeConfig.from_profile(profile, **overrides), out, train_vae, build_vae,
+                         progress)
 
 
 PRIOR_COMPONENTS = 50  # 10 and 50 both gave >= 98% of modes; 50 gave the higher precision (vae_prior.md)
