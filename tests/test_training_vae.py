@@ -114,3 +114,12 @@ def test_cli_samples_a_vae_from_the_mixture_prior_and_refuses_it_for_a_gan(tmp_p
     assert main(["sample", "--checkpoint", str(gan_dir), "--prior", "mixture",
                  "--out", str(tmp_path / "g.png")]) == 2
     assert "VAE runs" in capsys.readouterr().err and not (tmp_path / "g.png").exists()
+
+
+def test_encode_decode_and_generate_on_no_rows_give_empty_arrays_of_the_right_shape(tiny_vae):
+    from charlib.training.trainer import generate
+
+    vae = build_vae(tiny_vae())
+    assert encode(vae, np.zeros((0, 16, 16, 3), np.uint8))[0].shape == (0, 4)
+    assert decode(vae, np.zeros((0, 4), np.float32)).shape == (0, 16, 16, 3)
+    assert generate(vae.decoder, np.zeros((0, 4), np.float32)).shape == (0, 16, 16, 3)
