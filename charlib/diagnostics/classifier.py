@@ -70,15 +70,13 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     pixels (nearest neighbour), which keeps pixel art crisp. Same size: just a cast.
     """
     arr = check_images(images)
-    if arr.shape[1] != arr.shape[2]:
-        raise ShapeError(f"sprites must be square, got {arr.shape[1]}x{arr.shape[2]}")
-    if arr.shape[1] < 16:
-        raise ShapeError(f"sprites must be at least 16 pixels wide, got {arr.shape[1]}")
+    h, w = arr.shape[1:3]
+    if h != w or h < 16:
+        raise ShapeError(f"sprites must be square and at least 16 pixels wide, got {h}x{w}")
     x = arr.astype(np.float32)
-    if arr.shape[1] == size:
+    if h == size:
         return x
-    method = "area" if arr.shape[1] > size else "nearest"
-    return tf.image.resize(x, (size, size), method=method).numpy()
+    return tf.image.resize(x, (size, size), method="area" if h > size else "nearest").numpy()
 
 
 def labels_of(labels: sp.SpriteLabels) -> dict[str, np.ndarray]:
@@ -109,10 +107,8 @@ def make_classifier_model(image_size: int = 32, width: int = 32, feature_dim: in
         x = keras.layers.BatchNormalization(momentum=0.9)(x)  # short runs still get usable stats
         return keras.layers.ReLU()(x)
 
-    channels = width // 2
+    channels, side, pooled = width // 2, image_size, []
     x = conv(x, channels, 1)
-    side = image_size
-    pooled = []
     while side > 4:
         channels = min(2 * channels, 128)
         x = conv(x, channels, 2)
@@ -309,12 +305,9 @@ def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int 
 
 def course_classifier(image_size: int = 32, progress: bool = True, folder: str | Path | None = None,
                       quick: bool = False) -> AttributeClassifier:
-    """The course's classifier for ``image_size`` (32 or 64), trained once and then loaded.
-
-    The cache is ``output_dir("classifier_<size>")`` (``"classifier_<size>_quick"`` for the
-    ``quick`` recipe that smoke runs use), or ``folder``. It is retrained when absent, unreadable,
-    or made with another recipe; the held-out accuracies travel with it in ``classifier.json``.
-    """
+    """The course's classifier for ``image_size`` (32 or 64), cached in ``folder`` (default
+    ``output_dir("classifier_<size>")``, ``_quick`` appended for the ``quick`` recipe of smoke runs)
+    and trained again when that cache is absent, unreadable or made with another recipe."""
     if image_size not in SIZES:
         raise ShapeError(f"course_classifier is built for image sizes {SIZES}, got {image_size}; "
                          "sprites of other sizes can be resized to one of these")

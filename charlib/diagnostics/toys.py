@@ -214,9 +214,8 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray, dx: float, d: np.ndarray | No
             if d.shape != p.shape:
                 raise ShapeError(f"d must be on the densities' grid, got shape {d.shape}, expected {p.shape}")
             log_d, log_1md = np.log(d), np.log1p(-d)
-        real = np.where(p > 0, p * log_d, 0.0)
-        fake = np.where(q > 0, q * log_1md, 0.0)
-    return float(np.sum(real + fake) * dx)
+        terms = np.where(p > 0, p * log_d, 0.0) + np.where(q > 0, q * log_1md, 0.0)
+    return float(np.sum(terms) * dx)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -253,8 +252,8 @@ def make_toy_discriminator(in_dim: int = 2, width: int = 128, depth: int = 3,
     for i in range(depth):
         if minibatch_std and i == depth - 1:
             layers.append(MinibatchStdDev(minibatch_std))
-        layers.append(wrap(keras.layers.Dense(width, kernel_initializer=_init(seed, i))))
-        layers.append(keras.layers.LeakyReLU(negative_slope=0.2))
+        layers += [wrap(keras.layers.Dense(width, kernel_initializer=_init(seed, i))),
+                   keras.layers.LeakyReLU(negative_slope=0.2)]
     layers.append(wrap(keras.layers.Dense(1, kernel_initializer=_init(seed, depth))))
     return keras.Sequential(layers, name="toy_discriminator")
 
@@ -298,8 +297,7 @@ class ToyGanResult:
 
 def _real_batch(sample_real: Callable, n: int, rng: np.random.Generator) -> np.ndarray:
     x = np.asarray(sample_real(n, rng), dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
+    x = x[:, None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[0] != n:
         raise ShapeError(f"sample_real(n, rng) must return n points as (n, D) or (n,), asked for {n}, "
                          f"got shape {x.shape}")
