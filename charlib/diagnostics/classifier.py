@@ -188,7 +188,7 @@ class AttributeClassifier:
             raise CharlibError(f"{folder} holds no saved classifier (classifier.json + .keras)")
         meta = json.loads(meta_path.read_text())
         size, accuracy = int(meta.pop("image_size")), meta.pop("held_out_accuracy", {})
-        return cls(keras.models.load_model(model_path, safe_mode=True), size, accuracy, meta)  # meta: info
+        return cls(keras.models.load_model(model_path, safe_mode=True), size, accuracy, info=meta)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,8 +256,8 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     opt = keras.optimizers.Adam(float(recipe["lr"]))
     opt.build(model.trainable_variables)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    blur = float(recipe.get("blur", 0.0))
-    noise_std, jitter = (127.5 * float(recipe.get(k, 0.0)) for k in ("noise_std", "colour_jitter"))  # pixels
+    noise_std = 127.5 * float(recipe["noise_std"])  # in pixel units, as is the colour jitter
+    blur, jitter = float(recipe.get("blur", 0.0)), 127.5 * float(recipe.get("colour_jitter", 0.0))
 
     @hardware.graph
     def step(xb, yb, step_seed):

@@ -328,8 +328,8 @@ TOY_RECIPES: dict[str, dict] = {
 
 RPGAN = losses.GanLoss("rpgan", losses.rpgan_d_loss, losses.rpgan_g_loss, 0.0,
                        "relativistic pairing (R3GAN): each fake is scored against a real")
-"""The RpGAN pair as :func:`train_toy_gan`'s ``loss="rpgan"``; unlike the losses of ``GAN_LOSSES``,
-its ``g_loss`` takes ``(real_logits, fake_logits)``: G's loss needs D's scores of the reals too."""
+"""The RpGAN pair (:func:`charlib.losses.rpgan_d_loss`, ``rpgan_g_loss``) as ``loss="rpgan"``; unlike
+``GAN_LOSSES``, its ``g_loss`` takes ``(real_logits, fake_logits)``: G needs D's scores of the reals too."""
 
 
 def _toy_loss(loss: str | losses.GanLoss) -> losses.GanLoss:
