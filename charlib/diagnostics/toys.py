@@ -287,7 +287,6 @@ class ToyGanResult:
     history: dict[str, np.ndarray]
     snapshots: list[Snapshot] = field(default_factory=list)
     seconds: float = 0.0
-    seed: int = 0
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` fresh points from the trained generator, float32 (n, out_dim)."""
@@ -502,13 +501,12 @@ def train_toy_gan(
                        tf.constant([seed, (first + i) * d_steps], tf.int64))
 
     start = time.perf_counter()
-    rows = fit_steps(lambda batch: train_step(*batch), batches(), steps=steps, log_every=1,
-                     progress=progress, description=f"toy GAN ({spec.name})", on_step=keep_snapshots,
-                     leave=False)
+    rows = fit_steps(lambda batch: train_step(*batch), batches(), steps=steps, log_every=1, progress=progress,
+                     description=f"toy GAN ({spec.name})", on_step=keep_snapshots, leave=False)
     history = {name: np.array([row[name] for row in rows], np.float32)
                for name in ("d_loss", "g_loss", "gradient_penalty", "r1", "r2")}
     return ToyGanResult(generator, discriminator, spec, latent_dim, history, snapshots,
-                        seconds=time.perf_counter() - start, seed=seed)
+                        seconds=time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------------------------------
