@@ -70,23 +70,20 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     pixels (nearest neighbour), which keeps pixel art crisp. Same size: just a cast.
     """
     arr = check_images(images)
-    if arr.shape[1] != arr.shape[2]:
-        raise ShapeError(f"sprites must be square, got {arr.shape[1]}x{arr.shape[2]}")
-    if arr.shape[1] < 16:
-        raise ShapeError(f"sprites must be at least 16 pixels wide, got {arr.shape[1]}")
+    h, w = arr.shape[1:3]
+    if h != w or h < 16:
+        raise ShapeError(f"sprites must be square and at least 16 pixels wide, got {h}x{w}")
     x = arr.astype(np.float32)
-    if arr.shape[1] == size:
+    if h == size:
         return x
-    method = "area" if arr.shape[1] > size else "nearest"
-    return tf.image.resize(x, (size, size), method=method).numpy()
+    return tf.image.resize(x, (size, size), method="area" if h > size else "nearest").numpy()
 
 
 def labels_of(labels: sp.SpriteLabels) -> dict[str, np.ndarray]:
     """The seven heads' integer targets from sprite labels: {head: (N,) int32}."""
-    out = {name: labels.attributes[:, i].astype(np.int32) for i, name in enumerate(APPEARANCE_HEADS)}
-    out.update(action=labels.action.astype(np.int32), direction=labels.direction.astype(np.int32),
-               frame=labels.frame.astype(np.int32))
-    return out
+    out = {**dict(zip(APPEARANCE_HEADS, labels.attributes.T, strict=True)),
+           **{h: getattr(labels, h) for h in POSE_HEADS}}
+    return {h: v.astype(np.int32) for h, v in out.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,10 +107,8 @@ def make_classifier_model(image_size: int = 32, width: int = 32, feature_dim: in
         x = keras.layers.BatchNormalization(momentum=0.9)(x)  # short runs still get usable stats
         return keras.layers.ReLU()(x)
 
-    channels = width // 2
+    channels, side, pooled = width // 2, image_size, []
     x = conv(x, channels, 1)
-    side = image_size
-    pooled = []
     while side > 4:
         channels = min(2 * channels, 128)
         x = conv(x, channels, 2)
@@ -145,27 +140,20 @@ class AttributeClassifier:
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
     info: dict[str, object] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._features = keras.Model(self.model.input, self.model.get_layer("features").output)
+    def __post_init__(self) -> None:  # one pass gives every head's logits and the features
+        outputs = {**self.model.output, "features": self.model.get_layer("features").output}
+        self._net = keras.Model(self.model.input, outputs)
 
-    def _run(self, model: keras.Model, images: np.ndarray, batch_size: int):
+    def _outputs(self, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
         arr = check_images(images)
-        outs = []
-        for i in range(0, len(arr), batch_size):
-            x = resize_images(arr[i : i + batch_size], self.image_size)
-            outs.append(model(x, training=False))
-        return outs
-
-    def logits(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
-        """Per-head logits {head: (N, classes) float32} of uint8 sprites (N, H, H, 3)."""
-        outs = self._run(self.model, images, batch_size)
-        if not outs:
-            return {h: np.zeros((0, HEAD_SIZES[h]), np.float32) for h in HEADS}
-        return {h: np.concatenate([np.asarray(o[h]) for o in outs]) for h in HEADS}
+        outs = [self._net(resize_images(arr[i : i + batch_size], self.image_size), training=False)
+                for i in range(0, max(len(arr), 1), batch_size)]  # one empty batch for no images
+        return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
         """Predicted labels {head: (N,) int64} for ``skin, hair, top, bottom, action, direction, frame``."""
-        return {h: v.argmax(axis=1).astype(np.int64) for h, v in self.logits(images, batch_size).items()}
+        out = self._outputs(images, batch_size)
+        return {h: out[h].argmax(axis=1).astype(np.int64) for h in HEADS}
 
     def attributes(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Predicted appearance attributes (N, 4) int64, in ``sprites.ATTRIBUTES`` order."""
@@ -178,10 +166,7 @@ class AttributeClassifier:
 
     def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Penultimate-layer features (N, D) float32, the space PRDC and the Fréchet distance use."""
-        outs = self._run(self._features, images, batch_size)
-        if not outs:
-            return np.zeros((0, self._features.output.shape[-1]), np.float32)
-        return np.concatenate([np.asarray(o) for o in outs]).astype(np.float32)
+        return self._outputs(images, batch_size)["features"].astype(np.float32)
 
     def save(self, folder: str | Path) -> Path:
         """Save atomically into ``folder``: ``classifier.keras`` then ``classifier.json`` (last)."""
@@ -202,9 +187,8 @@ class AttributeClassifier:
         if not (meta_path.is_file() and model_path.is_file()):
             raise CharlibError(f"{folder} holds no saved classifier (classifier.json + .keras)")
         meta = json.loads(meta_path.read_text())
-        model = keras.models.load_model(model_path, safe_mode=True)
-        info = {k: v for k, v in meta.items() if k not in ("image_size", "held_out_accuracy")}
-        return cls(model, int(meta["image_size"]), meta.get("held_out_accuracy", {}), info)
+        size, accuracy = int(meta.pop("image_size")), meta.pop("held_out_accuracy", {})
+        return cls(keras.models.load_model(model_path, safe_mode=True), size, accuracy, info=meta)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,13 +197,11 @@ class AttributeClassifier:
 
 def _training_set(image_size: int, n: int, other_fraction: float, seed: int):
     n_other = int(round(n * other_fraction))
-    native = sp.sample_sprites(n - n_other, size=image_size, seed=seed, split="train")
-    other_size = 64 if image_size == 32 else 32
-    other = sp.sample_sprites(n_other, size=other_size, seed=seed + 1, split="train")
-    x = np.concatenate([native.images.astype(np.float32), resize_images(other.images, image_size)])
-    y_native, y_other = labels_of(native.labels), labels_of(other.labels)
-    y = {h: np.concatenate([y_native[h], y_other[h]]) for h in HEADS}
-    return x, y
+    parts = [sp.sample_sprites(n - n_other, size=image_size, seed=seed, split="train"),  # native renders
+             sp.sample_sprites(n_other, size=64 if image_size == 32 else 32, seed=seed + 1, split="train")]
+    labels = [labels_of(part.labels) for part in parts]
+    return (np.concatenate([resize_images(part.images, image_size) for part in parts]),
+            {h: np.concatenate([y[h] for y in labels]) for h in HEADS})
 
 
 def degrade(images: tf.Tensor, seed: tf.Tensor, noise_std: float, blur: float = 0.0,
@@ -273,9 +255,8 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
     model = make_classifier_model(image_size, feature_dim=int(recipe["feature_dim"]))
     opt = keras.optimizers.Adam(float(recipe["lr"]))
     opt.build(model.trainable_variables)
-    noise_std = 127.5 * float(recipe["noise_std"])  # in pixel units
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
+    noise_std = 127.5 * float(recipe["noise_std"])  # in pixel units, as is the colour jitter
     blur, jitter = float(recipe.get("blur", 0.0)), 127.5 * float(recipe.get("colour_jitter", 0.0))
 
     @hardware.graph
@@ -304,9 +285,8 @@ def train_classifier(image_size: int = 32, *, quick: bool = False, n_train: int 
 
     fit_steps(lambda b: {"loss": step(*b)}, batches(), steps=total, log_every=total, progress=progress,
               description=f"classifier {image_size}px", leave=False)
-    seconds = time.perf_counter() - start
-    clf = AttributeClassifier(model, image_size, info={"recipe": recipe,
-                                                       "train_seconds": round(seconds, 1)})
+    seconds = round(time.perf_counter() - start, 1)
+    clf = AttributeClassifier(model, image_size, info={"recipe": recipe, "train_seconds": seconds})
     clf.accuracy = {f"native_{s}": evaluate_classifier(clf, size=s, n=n_eval, seed=seed_ + 7)
                     for s in SIZES}
     return clf
@@ -320,19 +300,14 @@ def evaluate_classifier(classifier: AttributeClassifier, size: int = 32, n: int 
     pred = classifier.predict(s.images)
     truth = labels_of(s.labels)
     acc = {h: float(np.mean(pred[h] == truth[h])) for h in HEADS}
-    modes = sp.mode_id(np.stack([pred[h] for h in APPEARANCE_HEADS], axis=1))
-    acc["mode"] = float(np.mean(modes == s.labels.mode))
-    return acc
+    return acc | {"mode": float(np.mean(np.all([pred[h] == truth[h] for h in APPEARANCE_HEADS], axis=0)))}
 
 
 def course_classifier(image_size: int = 32, progress: bool = True, folder: str | Path | None = None,
                       quick: bool = False) -> AttributeClassifier:
-    """The course's classifier for ``image_size`` (32 or 64), trained once and then loaded.
-
-    The cache is ``output_dir("classifier_<size>")`` (``"classifier_<size>_quick"`` for the
-    ``quick`` recipe that smoke runs use), or ``folder``. It is retrained when absent, unreadable,
-    or made with another recipe; the held-out accuracies travel with it in ``classifier.json``.
-    """
+    """The course's classifier for ``image_size`` (32 or 64), cached in ``folder`` (default
+    ``output_dir("classifier_<size>")``, ``_quick`` appended for the ``quick`` recipe of smoke runs)
+    and trained again when that cache is absent, unreadable or made with another recipe."""
     if image_size not in SIZES:
         raise ShapeError(f"course_classifier is built for image sizes {SIZES}, got {image_size}; "
                          "sprites of other sizes can be resized to one of these")

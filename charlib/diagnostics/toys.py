@@ -125,20 +125,16 @@ def mode_metrics(samples: np.ndarray, centres: np.ndarray, std: float, min_count
     if x.ndim != 2 or c.ndim != 2 or x.shape[1] != c.shape[1]:
         raise ShapeError(f"samples must be (N, D) and centres (K, D) with the same D, got {x.shape} "
                          f"and {c.shape}")
-    if len(c) == 0:
-        raise ShapeError("need at least one centre")
-    if not std > 0:
-        raise ShapeError(f"std must be positive, got {std}")
-    if min_count < 1:
-        raise ShapeError(f"min_count must be >= 1, got {min_count}")
+    if len(c) == 0 or not std > 0 or min_count < 1:
+        raise ShapeError(f"need at least one centre, std > 0 and min_count >= 1, got {len(c)} centres, "
+                         f"std {std} and min_count {min_count}")
     k = len(c)
     counts = np.zeros(k, dtype=np.int64)
     for start in range(0, len(x), 65_536):  # bounded memory for large N * K
         chunk = x[start : start + 65_536]
         d2 = ((chunk[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
         nearest = d2.argmin(axis=1)
-        hq = np.sqrt(d2[np.arange(len(chunk)), nearest]) < 3.0 * std
-        hq &= np.isfinite(chunk).all(axis=1)
+        hq = (np.sqrt(d2.min(axis=1)) < 3.0 * std) & np.isfinite(chunk).all(axis=1)
         counts += np.bincount(nearest[hq], minlength=k)
     return {
         "modes_captured": int((counts >= min_count).sum()),
@@ -218,9 +214,8 @@ def gan_value(p_data: np.ndarray, p_g: np.ndarray, dx: float, d: np.ndarray | No
             if d.shape != p.shape:
                 raise ShapeError(f"d must be on the densities' grid, got shape {d.shape}, expected {p.shape}")
             log_d, log_1md = np.log(d), np.log1p(-d)
-        real = np.where(p > 0, p * log_d, 0.0)
-        fake = np.where(q > 0, q * log_1md, 0.0)
-    return float(np.sum(real + fake) * dx)
+        terms = np.where(p > 0, p * log_d, 0.0) + np.where(q > 0, q * log_1md, 0.0)
+    return float(np.sum(terms) * dx)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -234,11 +229,9 @@ def _init(seed: int | None, i: int):
 def make_toy_generator(latent_dim: int = 8, out_dim: int = 2, width: int = 128, depth: int = 3,
                        seed: int | None = None) -> keras.Sequential:
     """An MLP generator, noise (N, latent_dim) to points (N, out_dim): ``depth`` Dense(width) + ReLU."""
-    layers: list = [keras.Input((latent_dim,))]
-    for i in range(depth):
-        layers.append(keras.layers.Dense(width, activation="relu", kernel_initializer=_init(seed, i)))
-    layers.append(keras.layers.Dense(out_dim, kernel_initializer=_init(seed, depth)))
-    return keras.Sequential(layers, name="toy_generator")
+    hidden = [keras.layers.Dense(width, "relu", kernel_initializer=_init(seed, i)) for i in range(depth)]
+    out = keras.layers.Dense(out_dim, kernel_initializer=_init(seed, depth))
+    return keras.Sequential([keras.Input((latent_dim,)), *hidden, out], name="toy_generator")
 
 
 def make_toy_discriminator(in_dim: int = 2, width: int = 128, depth: int = 3,
@@ -259,8 +252,8 @@ def make_toy_discriminator(in_dim: int = 2, width: int = 128, depth: int = 3,
     for i in range(depth):
         if minibatch_std and i == depth - 1:
             layers.append(MinibatchStdDev(minibatch_std))
-        layers.append(wrap(keras.layers.Dense(width, kernel_initializer=_init(seed, i))))
-        layers.append(keras.layers.LeakyReLU(negative_slope=0.2))
+        layers += [wrap(keras.layers.Dense(width, kernel_initializer=_init(seed, i))),
+                   keras.layers.LeakyReLU(negative_slope=0.2)]
     layers.append(wrap(keras.layers.Dense(1, kernel_initializer=_init(seed, depth))))
     return keras.Sequential(layers, name="toy_discriminator")
 
@@ -294,7 +287,6 @@ class ToyGanResult:
     history: dict[str, np.ndarray]
     snapshots: list[Snapshot] = field(default_factory=list)
     seconds: float = 0.0
-    seed: int = 0
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` fresh points from the trained generator, float32 (n, out_dim)."""
@@ -304,8 +296,7 @@ class ToyGanResult:
 
 def _real_batch(sample_real: Callable, n: int, rng: np.random.Generator) -> np.ndarray:
     x = np.asarray(sample_real(n, rng), dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
+    x = x[:, None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[0] != n:
         raise ShapeError(f"sample_real(n, rng) must return n points as (n, D) or (n,), asked for {n}, "
                          f"got shape {x.shape}")
@@ -336,9 +327,8 @@ TOY_RECIPES: dict[str, dict] = {
 
 RPGAN = losses.GanLoss("rpgan", losses.rpgan_d_loss, losses.rpgan_g_loss, 0.0,
                        "relativistic pairing (R3GAN): each fake is scored against a real")
-"""The RpGAN pair (:func:`charlib.losses.rpgan_d_loss` / :func:`~charlib.losses.rpgan_g_loss`) as
-:func:`train_toy_gan`'s ``loss="rpgan"``. Unlike the losses of ``GAN_LOSSES``, its ``g_loss`` takes
-``(real_logits, fake_logits)``: G's loss needs D's scores of the reals too."""
+"""The RpGAN pair (:func:`charlib.losses.rpgan_d_loss`, ``rpgan_g_loss``) as ``loss="rpgan"``; unlike
+``GAN_LOSSES``, its ``g_loss`` takes ``(real_logits, fake_logits)``: G needs D's scores of the reals too."""
 
 
 def _toy_loss(loss: str | losses.GanLoss) -> losses.GanLoss:
@@ -428,7 +418,7 @@ def train_toy_gan(
     ``TrainingDiverged`` (lower the learning rates).
     """
     spec = _toy_loss(loss)
-    paired = spec.g_loss is losses.rpgan_g_loss  # G's loss needs D's real logits too
+    paired = spec.g_loss is losses.rpgan_g_loss  # its g_loss takes (real_logits, fake_logits)
     r1, r2 = float(r1), float(r2)
     steps, batch_size, d_steps = int(steps), int(batch_size), int(d_steps)
     pack, unrolled_steps = int(pack), int(unrolled_steps)
@@ -454,8 +444,7 @@ def train_toy_gan(
     generator = make_toy_generator(latent_dim, out_dim, width, depth, seed=seed)
     discriminator = make_toy_discriminator(out_dim, width, depth, seed=seed + 1000, pack=pack,
                                            minibatch_std=group, spectral_norm=spectral_norm)
-    opt_g = keras.optimizers.Adam(lr_g, beta_1=beta_1, beta_2=beta_2)
-    opt_d = keras.optimizers.Adam(lr_d, beta_1=beta_1, beta_2=beta_2)
+    opt_g, opt_d = (keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2) for lr in (lr_g, lr_d))
     opt_g.build(generator.trainable_variables)
     opt_d.build(discriminator.trainable_variables)
     gp_weight = float(spec.gradient_penalty_weight)
@@ -469,11 +458,8 @@ def train_toy_gan(
                 fake = generator(z_d[k], training=True)
                 d_loss = spec.d_loss(discriminator(real[k], training=True),
                                      discriminator(fake, training=True))
-                if gp_weight > 0:
-                    gp_seed_k = gp_seed + tf.constant([0, k], tf.int64)
-                    gp = losses.gradient_penalty(discriminator, real[k], fake, seed=gp_seed_k)
-                else:
-                    gp = tf.constant(0.0)
+                gp = (losses.gradient_penalty(discriminator, real[k], fake, seed=gp_seed + [0, k])
+                      if gp_weight > 0 else tf.constant(0.0))  # a fresh seed for every D update
                 at_real, at_fake = _zero_centred(discriminator, real[k], fake, r1, r2)
                 total = d_loss + gp_weight * gp + 0.5 * (r1 * at_real + r2 * at_fake)
             grads = tape.gradient(total, discriminator.trainable_variables)
@@ -482,27 +468,26 @@ def train_toy_gan(
         with tf.GradientTape() as tape:
             fake = generator(z_g, training=True)
             if unrolled_steps:
-                params = _unroll(discriminator, opt_d, spec, real[d_steps - 1], fake, unrolled_steps)
+                params = _unroll(discriminator, opt_d, spec, real[-1], fake, unrolled_steps)
                 frozen = [v.value for v in discriminator.non_trainable_variables]
                 score = lambda x: discriminator.stateless_call(params, frozen, x, training=True)[0]  # noqa: E731
             else:
                 score = lambda x: discriminator(x, training=True)  # noqa: E731
             fake_logits = score(fake)
-            if paired:  # RpGAN: each fake against a real, so G's loss needs D's real logits too
-                g_loss = spec.g_loss(score(real[d_steps - 1]), fake_logits)
-            else:
-                g_loss = spec.g_loss(fake_logits)
+            g_loss = spec.g_loss(score(real[-1]), fake_logits) if paired else spec.g_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         opt_g.apply_gradients(zip(grads, generator.trainable_variables, strict=True))
         d_loss, gp, at_real, at_fake = (tf.add_n(list(t)) / d_steps for t in zip(*terms, strict=True))
         return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": gp, "r1": at_real, "r2": at_fake}
 
     z_fixed = rng.standard_normal((n_snapshot, latent_dim)).astype(np.float32)
+    snapshots: list[Snapshot] = []
 
-    def snapshot(step: int) -> Snapshot:
-        return Snapshot(step, np.asarray(generator(z_fixed, training=False)))
+    def keep_snapshots(step: int, logs: object = None, row: object = None, last: bool = False) -> None:
+        if step % snapshot_every == 0 or last:
+            snapshots.append(Snapshot(step, np.asarray(generator(z_fixed, training=False))))
 
-    snapshots = [snapshot(0)]
+    keep_snapshots(0)
 
     def batches() -> Iterator[tuple[tf.Tensor, ...]]:
         chunk = 50  # draw data and noise 50 steps at a time: fewer numpy calls, same randomness per seed
@@ -515,18 +500,13 @@ def train_toy_gan(
                 yield (tf.constant(real[i]), tf.constant(noise[i, :d_steps]), tf.constant(noise[i, d_steps]),
                        tf.constant([seed, (first + i) * d_steps], tf.int64))
 
-    def keep_snapshots(step: int, logs: dict, row: dict | None, last: bool) -> None:
-        if step % snapshot_every == 0 or last:
-            snapshots.append(snapshot(step))
-
     start = time.perf_counter()
-    rows = fit_steps(lambda batch: train_step(*batch), batches(), steps=steps, log_every=1,
-                     progress=progress, description=f"toy GAN ({spec.name})", on_step=keep_snapshots,
-                     leave=False)
+    rows = fit_steps(lambda batch: train_step(*batch), batches(), steps=steps, log_every=1, progress=progress,
+                     description=f"toy GAN ({spec.name})", on_step=keep_snapshots, leave=False)
     history = {name: np.array([row[name] for row in rows], np.float32)
                for name in ("d_loss", "g_loss", "gradient_penalty", "r1", "r2")}
     return ToyGanResult(generator, discriminator, spec, latent_dim, history, snapshots,
-                        seconds=time.perf_counter() - start, seed=seed)
+                        seconds=time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -557,8 +537,7 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
         ref = c if c is not None else np.concatenate([s.samples.reshape(-1, dim) for s in snaps])
         ref = ref[np.isfinite(ref).all(axis=1)]
         lim = float(np.abs(ref).max()) * 1.3 + 0.5 if len(ref) else 1.0
-    fig, axes = plt.subplots(1, len(snaps), figsize=(2.4 * len(snaps), 2.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(snaps), figsize=(2.4 * len(snaps), 2.8), squeeze=False)
     for ax, snap in zip(axes[0], snaps, strict=True):
         pts = snap.samples.reshape(-1, dim)
         if dim == 1:
@@ -568,10 +547,8 @@ def plot_snapshots(result: ToyGanResult | list[Snapshot], centres: np.ndarray | 
             ax.set(xlim=(-lim, lim), yticks=[])
         else:
             if c is not None:  # hollow rings under the points, so points on a mode stay visible
-                ax.scatter(c[:, 0], c[:, 1], marker="o", s=60, facecolors="none", edgecolors="red",
-                           linewidths=1.0, zorder=1)
-            ax.scatter(pts[:, 0], pts[:, 1], s=2.0, alpha=0.5, color="tab:blue", linewidths=0,
-                       zorder=2)
+                ax.scatter(*c.T, s=60, facecolors="none", edgecolors="red", linewidths=1.0, zorder=1)
+            ax.scatter(*pts.T, s=2.0, alpha=0.5, color="tab:blue", linewidths=0, zorder=2)
             ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
         ax.set_title(f"step {snap.step}", fontsize=9)
     if title is None and isinstance(result, ToyGanResult):
