@@ -2,11 +2,11 @@
 
 nbval runs the notebooks' code, but no notebook test sees what a learner sees: JupyterLab rendering
 ipywidgets and a slider redrawing a character through the kernel. This test does. It starts a
-JupyterLab server on localhost (a free port, a random token, a temporary copy of notebook 05, the
-smoke profile, outputs in a temporary folder), drives Debian's Chromium with Playwright, runs every
-cell from the Run menu, drags the first latent slider to the other end of its range and checks that
-the rendered character changes, pixel for pixel. It saves a screenshot to
-``<outputs>/jupyterlab_check.png`` (``$CHARLIB_OUTPUTS`` or ``outputs/``); with
+JupyterLab server on localhost (a free port, a random token, a temporary copy of notebook 05 and of
+the exercise checks beside it, the smoke profile, outputs in a temporary folder), drives Debian's
+Chromium with Playwright, runs every cell from the Run menu, drags the first latent slider to the
+other end of its range and checks that the rendered character changes, pixel for pixel. It saves a
+screenshot to ``<outputs>/jupyterlab_check.png`` (``$CHARLIB_OUTPUTS`` or ``outputs/``); with
 ``CHARLIB_UPDATE_FIGURES=1`` it also writes the small copy the README shows,
 ``docs/figures/jupyterlab_check.png``. The server is shut down whatever happens.
 
@@ -76,7 +76,8 @@ def lab(tmp_path: Path) -> Iterator[str]:
     _require_browser()
     workdir = tmp_path / "notebooks"
     workdir.mkdir()
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / NOTEBOOK)
+    for name in (NOTEBOOK, "exercises.py"):  # the notebook and the exercise checks it imports
+        shutil.copy(ROOT / "notebooks" / name, workdir / name)
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, CHARLIB_PROFILE="smoke", CHARLIB_OUTPUTS=str(tmp_path / "outputs"),
                JUPYTERLAB_SETTINGS_DIR=str(_lab_settings(tmp_path / "lab-settings")),
