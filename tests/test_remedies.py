@@ -26,8 +26,6 @@ recipes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(recipes)
 SPRITE_RECIPES, recipe_config = recipes.SPRITE_RECIPES, recipes.recipe_config
 
-TINY = dict(image_size=16, latent_dim=8, g_width=4, d_width=4, batch_size=8, n_data=64,
-            sample_every=3, ckpt_every=3, log_every=1, n_samples=4)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +94,8 @@ def test_pack_must_divide_the_batch_at_config_time():
         GanConfig(batch_size=4, pack=4, minibatch_std=True)
 
 
-def test_old_config_json_without_remedy_fields_still_loads():
-    old = {k: v for k, v in GanConfig(**TINY).to_dict().items() if k not in ("pack", "minibatch_std")}
+def test_old_config_json_without_remedy_fields_still_loads(tiny_gan):
+    old = {k: v for k, v in tiny_gan().to_dict().items() if k not in ("pack", "minibatch_std")}
     config = GanConfig.from_dict(old)
     assert config.pack == 1 and config.minibatch_std is False
 
@@ -131,9 +129,10 @@ def test_a_removed_recipe_keeps_its_rows_and_names_the_commit_that_runs_it():
     dict(d_norm="spectral", loss="hinge", lr_d=4e-4, lr_g=1e-4),
     dict(loss="wgan-gp", pack=2, minibatch_std=True),
 ])
-def test_each_remedy_trains_checkpoints_resumes_and_exports(tmp_path, images, switches):
+def test_each_remedy_trains_checkpoints_resumes_and_exports(tmp_path, images, switches, tiny_gan):
     out = tmp_path / "run"
-    first = train_gan(GanConfig(steps=3, **TINY, **switches), out, images=images, progress=False)
+    config = tiny_gan(steps=3, sample_every=3, ckpt_every=3, **switches)
+    first = train_gan(config, out, images=images, progress=False)
     assert all(np.isfinite(v) for v in first.history[-1].values())
     saved = json.loads((out / "config.json").read_text())
     assert {k: saved[k] for k in switches} == switches
@@ -177,14 +176,14 @@ def test_linear_tail_is_constant_then_falls_linearly_to_zero_at_the_last_step():
 
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.5])
-def test_lr_decay_outside_zero_to_one_is_a_clear_error(fraction):
+def test_lr_decay_outside_zero_to_one_is_a_clear_error(fraction, tiny_gan):
     with pytest.raises(CharlibError, match="lr_decay"):
-        GanConfig(**TINY, lr_decay=fraction)
+        tiny_gan(lr_decay=fraction)
 
 
-def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedule(tmp_path, images,
-                                                                                    interrupted_at_batch):
-    config = GanConfig(steps=8, lr_decay=0.5, **{**TINY, "ckpt_every": 100})
+def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedule(
+        tmp_path, images, interrupted_at_batch, tiny_gan):
+    config = tiny_gan(steps=8, lr_decay=0.5, sample_every=3, ckpt_every=100)
     straight = train_gan(config, tmp_path / "a", images=images, progress=False)
     assert float(straight.model.g_optimizer.learning_rate) == 0.0  # the schedule ran to its end
     constant = train_gan(replace(config, lr_decay=0.0), tmp_path / "c", images=images, progress=False)
@@ -205,13 +204,13 @@ def test_lr_decay_ends_at_zero_and_an_interrupted_run_resumes_on_the_same_schedu
 
 
 @pytest.mark.parametrize("value", [-1.0, float("nan")])
-def test_r1_below_zero_or_nan_is_a_clear_error(value):
+def test_r1_below_zero_or_nan_is_a_clear_error(value, tiny_gan):
     with pytest.raises(CharlibError, match="r1"):
-        GanConfig(**TINY, r1=value)
+        tiny_gan(r1=value)
 
 
-def test_r1_changes_what_d_learns_and_resumes_exactly(tmp_path, images, interrupted_at_batch):
-    config = GanConfig(steps=6, **{**TINY, "ckpt_every": 100, "r1": 10.0})
+def test_r1_changes_what_d_learns_and_resumes_exactly(tmp_path, images, interrupted_at_batch, tiny_gan):
+    config = tiny_gan(steps=6, sample_every=3, ckpt_every=100, r1=10.0)
     straight = train_gan(config, tmp_path / "a", images=images, progress=False)
     plain = train_gan(replace(config, r1=0.0), tmp_path / "p", images=images, progress=False)
     with interrupted_at_batch(4):
