@@ -34,7 +34,6 @@ from charlib.training import hardware
 from charlib.training.trainer import (
     RunConfig,
     TrainedRun,
-    course_folder,
     fixed_noise,
     generate,
     restore_for_inference,
@@ -432,6 +431,5 @@ def course_gan(profile: Profile, out: str | Path | None = None, progress: bool =
     (the profile's settings with ``overrides``), the charlib source and the library versions
     (:func:`charlib.training.trainer.cache_key`), so changed config or code trains afresh.
     """
-    config = GanConfig.from_profile(profile, **overrides)
-    out = Path(out) if out is not None else course_folder(config)
-    return train_or_load(GanConfig, config, out, train_gan, build_gan, progress)
+    return train_or_load(GanConfig, GanConfig.from_profile(profile, **overrides), out, train_gan, build_gan,
+                         progress)
