@@ -85,9 +85,10 @@ PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
 
 class EncoderDecoder(keras.Model):
     """What the VAE and the conditional VAE share: an encoder and a decoder trained by one optimiser,
-    a ``step`` counter that keys each step's noise, and a KL weight warmed up from the config."""
+    a ``step`` counter that keys each step's noise, and a KL weight warmed up from the config (a
+    :class:`VaeConfig` or a ``ConditionalConfig``: both have ``beta`` and ``kl_warmup_steps``)."""
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: VaeConfig,
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, config: RunConfig,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.config = encoder, decoder, config
