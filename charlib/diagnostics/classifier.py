@@ -33,6 +33,7 @@ from charlib.data import sprites as sp
 from charlib.errors import CharlibError, ShapeError
 from charlib.training import hardware
 from charlib.training.loop import fit_steps
+from charlib.training.trainer import in_batches
 
 __all__ = [
     "APPEARANCE_HEADS", "HEADS", "HEAD_SIZES", "POSE_HEADS", "QUICK_RECIPE", "RECIPE",
@@ -145,10 +146,8 @@ class AttributeClassifier:
         self._net = keras.Model(self.model.input, outputs)
 
     def _outputs(self, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
-        arr = check_images(images)
-        outs = [self._net(resize_images(arr[i : i + batch_size], self.image_size), training=False)
-                for i in range(0, max(len(arr), 1), batch_size)]  # one empty batch for no images
-        return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
+        return in_batches(lambda x: self._net(resize_images(x, self.image_size), training=False),
+                          check_images(images), batch_size=batch_size)
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
         """Predicted labels {head: (N,) int64} for ``skin, hair, top, bottom, action, direction, frame``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -311,10 +311,12 @@ def load_trained(config_cls: type[C], run_dir: str | Path, build: Callable[[C], 
 
 def in_batches(fn: Callable[..., Any], *arrays: np.ndarray, batch_size: int = 256) -> Any:
     """``fn`` on slices of ``batch_size`` rows of ``arrays`` (one slice of each per call), its outputs
-    concatenated along the rows: one array, or a tuple of them when ``fn`` returns several. No rows
-    give ``fn``'s output on no rows (an empty array of the right shape)."""
+    concatenated along the rows: one array, or a tuple (or dict) of them when ``fn`` returns several.
+    No rows give ``fn``'s output on no rows (an empty array of the right shape)."""
     starts = range(0, max(len(arrays[0]), 1), batch_size)
     outs = [fn(*(a[i : i + batch_size] for a in arrays)) for i in starts]
+    if isinstance(outs[0], Mapping):
+        return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
     if isinstance(outs[0], list | tuple):
         return tuple(np.concatenate([np.asarray(o) for o in parts]) for parts in zip(*outs, strict=True))
     return np.concatenate([np.asarray(o) for o in outs])
